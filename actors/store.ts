@@ -1,0 +1,223 @@
+/**
+ * The store actor: one per run (and one per subflow run). It owns the run's state and applies
+ * update events one at a time, so every reducer sees the latest committed state and
+ * concurrent nodes never lose an update. Each event is named after its action, so an
+ * inspector shows every commit as an event on this actor.
+ *
+ * Each commit is produced by immer (the state stays frozen and structurally shared), checked
+ * against the store's Standard Schema if it has one, and recorded with its action, the node
+ * it came from and its immer patches in `snapshot.commit`.
+ *
+ * @example
+ * ```ts
+ * const ref = createActor(storeLogic(() => CounterStore), { input: { state: CounterStore.initial } }).start();
+ * const state = await requestUpdate(ref, { type: 'increment', args: [] });
+ * ```
+ */
+import { enablePatches, produceWithPatches, type Patch } from 'immer';
+import type { ActorLogic, ActorRefFrom, ActorScope, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
+import { StoreUpdateError } from '../src/errors.js';
+import type { AnyStoreDefinition } from '../src/store/define-store.js';
+
+enablePatches();
+
+/** The built-in action every store has: shallow-merges its argument into the state. */
+export const SET_STATE = 'setState';
+
+/** One committed update. */
+export interface Commit {
+  /** 1 for the store's first commit, then 2, 3 … */
+  seq: number;
+  action: string;
+  /** The node whose service sent the update, if any. */
+  node: string | null;
+  patches: Patch[];
+}
+
+export type StoreSnapshot<S = unknown> = Snapshot<undefined> & {
+  /** The committed state (frozen). */
+  context: S;
+  /** The latest commit, or null before the first one. */
+  commit: Commit | null;
+};
+
+/** An update request: `type` is the action's name, `args` its arguments after the draft. */
+export interface StoreEvent extends EventObject {
+  type: string;
+  args?: readonly unknown[];
+  node?: string;
+  /** Set by `requestUpdate`; links the event to the promise waiting for its outcome. */
+  requestId?: number;
+}
+
+export interface StoreInput<S = unknown> {
+  state: S;
+}
+
+export type StoreLogic<S = unknown> = ActorLogic<StoreSnapshot<S>, StoreEvent, StoreInput<S>>;
+export type StoreActorRef<S = unknown> = ActorRefFrom<StoreLogic<S>>;
+
+interface Reply {
+  resolve(state: unknown): void;
+  reject(error: unknown): void;
+}
+
+// Promises waiting for a commit, per store actor. Kept out of the events so they stay plain
+// data an inspector can show and a snapshot can persist.
+const pendingReplies = new WeakMap<AnyActorRef, Map<number, Reply>>();
+let nextRequestId = 1;
+
+/**
+ * Sends an update to a store actor; resolves with the committed state once the store applied
+ * it, or rejects with a StoreUpdateError (the state unchanged).
+ */
+export function requestUpdate<S>(ref: StoreActorRef<S>, event: StoreEvent, storeName = ref.id): Promise<S> {
+  const status = ref.getSnapshot().status;
+  if (status !== 'active') {
+    return Promise.reject(
+      new StoreUpdateError(storeName, event.type, [
+        `the store is ${status}: its run has ended, so no update can be applied`,
+      ], event.node),
+    );
+  }
+  return new Promise<S>((resolve, reject) => {
+    const requestId = nextRequestId++;
+    let replies = pendingReplies.get(ref);
+    if (!replies) pendingReplies.set(ref, (replies = new Map()));
+    replies.set(requestId, { resolve: resolve as Reply['resolve'], reject });
+    ref.send({ ...event, requestId });
+  });
+}
+
+function takeReply(self: AnyActorRef, requestId: number | undefined): Reply | undefined {
+  if (requestId === undefined) return undefined;
+  const replies = pendingReplies.get(self);
+  const reply = replies?.get(requestId);
+  replies?.delete(requestId);
+  return reply;
+}
+
+/**
+ * Creates the store actor logic. The definition is resolved on first use rather than passed
+ * in, because a compiled workflow must name its store logic before any run has called the
+ * store factory that yields the definition (see src/compile).
+ */
+export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): StoreLogic<S> {
+  return {
+    config: resolveDefinition,
+    getInitialSnapshot: (_scope, input) => ({
+      status: 'active',
+      output: undefined,
+      error: undefined,
+      context: input.state,
+      commit: null,
+    }),
+    transition(snapshot, event, scope) {
+      if (event.type === 'xstate.stop') {
+        rejectAll(scope.self, resolveDefinition().name);
+        return { ...snapshot, status: 'stopped', error: undefined, output: undefined };
+      }
+      if (snapshot.status !== 'active' || event.type.startsWith('xstate.')) return snapshot;
+      return applyUpdate(resolveDefinition(), snapshot, event, scope);
+    },
+    getPersistedSnapshot: (snapshot) => snapshot,
+    restoreSnapshot: (persisted) => persisted as StoreSnapshot<S>,
+  };
+}
+
+function applyUpdate<S>(
+  definition: AnyStoreDefinition,
+  snapshot: StoreSnapshot<S>,
+  event: StoreEvent,
+  scope: ActorScope<StoreSnapshot<S>, StoreEvent, ActorSystem<any>>,
+): StoreSnapshot<S> {
+  const reply = takeReply(scope.self, event.requestId);
+  const node = event.node ?? null;
+  const reject = (reasons: string[], cause?: unknown) => {
+    const error = new StoreUpdateError(definition.name, event.type, reasons, node ?? undefined, cause);
+    if (reply) scope.defer(() => reply.reject(error));
+    else scope.defer(() => reportUnawaited(error));
+    return snapshot;
+  };
+
+  const args = event.args ?? [];
+  let next: S;
+  let patches: Patch[];
+  try {
+    if (event.type === SET_STATE) {
+      const partial = args[0];
+      if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+        return reject([`setState expects an object of fields to merge, got ${describe(partial)}`]);
+      }
+      [next, patches] = produceWithPatches(snapshot.context, (draft: any) => {
+        for (const key of Object.keys(partial)) draft[key] = (partial as any)[key];
+      });
+    } else {
+      const reducer = Object.hasOwn(definition.actions, event.type)
+        ? definition.actions[event.type]
+        : undefined;
+      if (!reducer) {
+        const known = [SET_STATE, ...Object.keys(definition.actions)].join(', ');
+        return reject([`it has no action named '${event.type}' (its actions: ${known})`]);
+      }
+      [next, patches] = produceWithPatches(snapshot.context, (draft: any) => reducer(draft, ...args)) as [
+        S,
+        Patch[],
+        Patch[],
+      ];
+    }
+  } catch (err) {
+    return reject([`its reducer threw: ${(err as Error)?.message ?? String(err)}`], err);
+  }
+
+  if (patches.length === 0) {
+    // Nothing changed, so nothing is committed.
+    if (reply) scope.defer(() => reply.resolve(snapshot.context));
+    return snapshot;
+  }
+
+  if (definition.schema) {
+    const result = definition.schema['~standard'].validate(next);
+    if (result instanceof Promise) {
+      return reject([
+        `its schema validates asynchronously, which a store cannot wait for; use a synchronous schema`,
+      ]);
+    }
+    if (result.issues) {
+      return reject(result.issues.map(formatIssue));
+    }
+  }
+
+  const commit: Commit = { seq: (snapshot.commit?.seq ?? 0) + 1, action: event.type, node, patches };
+  if (reply) scope.defer(() => reply.resolve(next));
+  return { ...snapshot, context: next, commit };
+}
+
+function rejectAll(self: AnyActorRef, storeName: string): void {
+  const replies = pendingReplies.get(self);
+  if (!replies) return;
+  pendingReplies.delete(self);
+  for (const reply of replies.values()) {
+    reply.reject(new StoreUpdateError(storeName, '(pending)', ['the store was stopped before the update was applied']));
+  }
+}
+
+// An update sent with `ref.send` rather than a store handle has no promise to reject; the
+// rejection must still be seen.
+function reportUnawaited(error: StoreUpdateError): void {
+  console.warn(`[junjo-xstate] ${error.message}`);
+}
+
+export function formatIssue(issue: { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }): string {
+  const path = issue.path
+    ?.map((p) => (typeof p === 'object' && p !== null ? p.key : p))
+    .map(String)
+    .join('.');
+  return path ? `field '${path}': ${issue.message}` : issue.message;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,33 @@
+// Builds the package with esbuild: ESM and CommonJS builds of the library, a minified browser
+// bundle of the core, and the inspector's UI; then `tsc` emits the .d.ts files.
+// xstate and immer stay external everywhere: an app and this library must share one XState,
+// or the app's machines could not invoke ours.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+
+const external = ['xstate', 'immer', '@standard-schema/spec'];
+const common = { entryPoints: ['src/index.ts'], bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
+
+rmSync('dist', { recursive: true, force: true });
+
+await Promise.all([
+  build({ ...common, format: 'esm', platform: 'neutral', outfile: 'dist/esm/index.js' }),
+  build({ ...common, format: 'cjs', platform: 'node', outfile: 'dist/cjs/index.cjs' }),
+  // The browser bundle: what an app's bundler would ship, minified, to report its size.
+  build({ ...common, format: 'esm', platform: 'browser', minify: true, outfile: 'dist/browser/junjo-xstate.min.js' }),
+]);
+
+if (existsSync('inspector/build.mjs')) {
+  const { buildInspector } = await import('./inspector/build.mjs');
+  await buildInspector();
+}
+
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+const min = readFileSync('dist/browser/junjo-xstate.min.js');
+console.log(
+  `browser bundle (core, without xstate and immer): ${(min.length / 1024).toFixed(1)} KiB minified, ${(gzipSync(min).length / 1024).toFixed(1)} KiB gzipped`,
+);

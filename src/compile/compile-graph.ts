@@ -1,0 +1,397 @@
+/**
+ * The compiler: the one place that knows how a Graph becomes an XState machine.
+ *
+ *   graph vertex        → a state (id = the vertex's unique key) that invokes its actor
+ *   Node                → invokes the node runner (actors/node-runner.ts)
+ *   Subflow             → invokes the subflow's own compiled machine
+ *   RunConcurrent       → a parallel state, one region per item
+ *   edges of a vertex   → guarded transitions on its done event, in declaration order
+ *   sink                → its done event goes to the final state `$done`
+ *   any failure         → `$failed`, which stops what is still running, then errors the actor
+ *
+ * The store is a child actor spawned into context, so guards read the committed state, the
+ * inspector shows every commit on it, and a persisted snapshot carries it along.
+ */
+import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { storeLogic } from '../../actors/store.js';
+import { MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
+import type { Edge } from '../graph/edge.js';
+import type { Executable } from '../graph/executable.js';
+import type { Graph } from '../graph/graph.js';
+import type { Node } from '../graph/node.js';
+import { Subflow } from '../graph/subflow.js';
+import { RunConcurrent } from '../graph/run-concurrent.js';
+import { graphToJSON } from '../graph/to-json.js';
+import type { AnyStoreDefinition } from '../store/define-store.js';
+import { definitionOf, initialStateOf, viewFor } from '../store/handle.js';
+import {
+  executablesOf,
+  instantiateGraph,
+  instantiateStore,
+  registerScope,
+  scopeOfStore,
+  type RunContext,
+  type RunScope,
+  type RunSource,
+} from './run-scope.js';
+
+export const DONE_STATE = '$done';
+export const FAILED_STATE = '$failed';
+const PRE_STATE = '$preRunActions';
+const POST_STATE = '$postRunActions';
+const FAIL_EVENT = 'junjo.fail';
+
+/** A workflow as the compiler sees it. */
+export interface WorkflowSource extends RunSource {
+  readonly graph: () => Graph;
+  readonly store: (input: any) => unknown;
+}
+
+/** Options of one run that are not its input (see `startOptions`). */
+export interface RunOptions {
+  runId?: string;
+  /** Validate the graph before any node runs (default true). */
+  validate?: boolean;
+}
+
+/** What the machine of a subflow gets as input from its parent. */
+export interface SubflowInput {
+  subflow: string;
+  iteration: number;
+}
+
+/** What each `meta.junjo` of a compiled state holds. */
+export interface StateMeta {
+  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'internal';
+  name: string;
+  key?: string;
+}
+
+// XState computes a machine's initial context inside `createActor`, so options that are not
+// part of the input reach the context factory through this slot, set just around that call.
+let pendingRunOptions: RunOptions | undefined;
+
+/** Creates an actor (via `create`) whose run starts with `options`. */
+export function withRunOptions<T>(options: RunOptions, create: () => T): T {
+  pendingRunOptions = options;
+  try {
+    return create();
+  } finally {
+    pendingRunOptions = undefined;
+  }
+}
+
+// Each compiled machine knows how to rebuild the scope of a restored run of itself.
+const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
+
+/** The live scope of the run `actor` (a workflow or subflow actor) executes. */
+export function runScopeOf(actor: AnyActorRef): RunScope {
+  const context = actor.getSnapshot().context as RunContext;
+  const scope = scopeOfStore(context.store);
+  if (scope) return scope;
+  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
+  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
+  return rebuild(context, actor);
+}
+
+let runCounter = 0;
+function newRunId(): string {
+  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
+  return uuid ? uuid.call(globalThis.crypto) : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
+}
+
+type Mode =
+  | { kind: 'workflow'; source: WorkflowSource }
+  | { kind: 'subflow'; source: Subflow };
+
+export function compileWorkflow(source: WorkflowSource): AnyStateMachine {
+  const prototype = instantiateGraph(`Workflow '${source.name}'`, source.graph);
+  return compile(prototype, { kind: 'workflow', source });
+}
+
+function compile(prototype: Graph, mode: Mode): AnyStateMachine {
+  const { source } = mode;
+  const owner = mode.kind === 'workflow' ? `Workflow '${source.name}'` : `Subflow '${source.name}'`;
+  let definition: AnyStoreDefinition | undefined;
+  const learnDefinition = (handle: Parameters<typeof definitionOf>[0]) => {
+    definition ??= definitionOf(handle);
+  };
+
+  const createScope = (runId: string, input: unknown, parentActor: AnyActorRef | undefined): RunScope => {
+    if (mode.kind === 'workflow') {
+      const graph = instantiateGraph(owner, mode.source.graph, prototype);
+      const store = instantiateStore(owner, () => mode.source.store(input), definition);
+      learnDefinition(store);
+      return { runId, source, graph, executables: executablesOf(graph), store };
+    }
+    const parent = runScopeOf(parentActor!);
+    const { subflow: key } = input as SubflowInput;
+    const subflow = parent.executables.get(key) as Subflow;
+    const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
+    const store = instantiateStore(owner, subflow.storeFactory, definition);
+    learnDefinition(store);
+    return {
+      runId,
+      source: subflow,
+      graph,
+      executables: executablesOf(graph),
+      store,
+      subflow,
+      parentStore: parent.store,
+      parent,
+    };
+  };
+
+  const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
+    const scope = createScope(context.runId, context.input, actor._parent);
+    registerScope(context.store, scope);
+    return scope;
+  };
+
+  const entries = prototype.entries;
+  const protoEdges = prototype.edges;
+  const edgeIndex = new Map<Edge, number>(protoEdges.map((edge, i) => [edge, i]));
+  const keyOf = (e: Executable) => prototype.keyOf(e);
+
+  // Guards: one per conditional edge, named after its condition.
+  const guards: Record<string, (args: { context: RunContext }) => boolean> = {};
+  const guardNames = new Map<number, string>();
+  protoEdges.forEach((edge, i) => {
+    if (!edge.condition) return;
+    let name = edge.condition.name;
+    for (let n = 2; name in guards; n++) name = `${edge.condition.name}#${n}`;
+    guardNames.set(i, name);
+    guards[name] = ({ context }) => {
+      const condition = (scopeOfStore(context.store)?.graph.edges[i] ?? edge).condition!;
+      return condition.evaluate(context.store.getSnapshot().context) === true;
+    };
+  });
+
+  // Subflows are child machines, registered as actors by key.
+  const actors: Record<string, any> = {
+    store: storeLogic(() => {
+      if (!definition) throw new Error(`${owner}: its store was used before any run created it`);
+      return definition;
+    }),
+    node: nodeRunner((parent, input) => nodeExecution(parent, input)),
+    subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
+      const scope = runScopeOf(self._parent!);
+      const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
+      const parentStore = viewFor(scope.parentStore!, parentKey, signal);
+      const store = viewFor(scope.store, input.phase === 'pre' ? 'preRunActions' : 'postRunActions', signal);
+      if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
+      else await scope.subflow!.postRunActions(parentStore, store);
+    }),
+  };
+  for (const { key, executable } of entries) {
+    if (executable instanceof Subflow) {
+      const inner = instantiateGraph(`Subflow '${executable.name}'`, executable.graphFactory);
+      actors[`subflow:${key}`] = compile(inner, { kind: 'subflow', source: executable });
+    }
+  }
+
+  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput) => {
+    const scope = runScopeOf(parent);
+    const maxIterations = scope.source.maxIterations;
+    if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
+    const node = scope.executables.get(input.node) as Node<unknown>;
+    return {
+      runId: scope.runId,
+      store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
+      service: node.service.bind(node),
+    };
+  };
+
+  const meta = (kind: StateMeta['kind'], name: string, key?: string) => ({
+    junjo: key === undefined ? { kind, name } : { kind, name, key },
+  });
+
+  const failTo = (path: string[]) => ({
+    target: `#${FAILED_STATE}`,
+    actions: { type: 'recordFailure', params: { path } },
+  });
+
+  const edgeTransitions = (executable: Executable, extraActions: unknown[]): unknown[] => {
+    const key = keyOf(executable);
+    if (prototype.isSink(executable)) return [{ target: `#${DONE_STATE}`, actions: extraActions }];
+    const out = prototype.outgoing(executable);
+    const transitions: unknown[] = out.map((edge) => {
+      const i = edgeIndex.get(edge)!;
+      const t: Record<string, unknown> = { target: `#${keyOf(edge.head)}`, reenter: true, actions: extraActions };
+      if (edge.condition) t.guard = guardNames.get(i);
+      return t;
+    });
+    if (out.length === 0 || out[out.length - 1]!.condition) {
+      transitions.push({
+        target: `#${FAILED_STATE}`,
+        actions: [
+          ...extraActions,
+          { type: 'recordNoMatchingEdge', params: { node: key, conditions: out.map((e) => e.condition!.name) } },
+        ],
+      });
+    }
+    return transitions;
+  };
+
+  /** The state of one executable; `onDone` is where it goes when it completes. */
+  const stateFor = (executable: Executable, path: string[], onDone: (extra: unknown[]) => unknown): object => {
+    const key = keyOf(executable);
+    const count = { type: 'countExecution', params: { node: key } };
+    if (executable instanceof RunConcurrent) {
+      return {
+        id: key,
+        type: 'parallel',
+        meta: meta('runConcurrent', executable.name, key),
+        entry: count,
+        states: Object.fromEntries(
+          executable.items.map((item) => [
+            keyOf(item),
+            {
+              initial: 'running',
+              states: {
+                running: stateFor(item, [...path, keyOf(item)], () => 'done'),
+                done: { type: 'final' },
+              },
+            },
+          ]),
+        ),
+        onDone: onDone([]),
+      };
+    }
+    const isSubflow = executable instanceof Subflow;
+    const kind = isSubflow ? 'subflow' : prototype.isSink(executable) ? 'sink' : 'node';
+    return {
+      id: key,
+      meta: meta(kind, executable.name, key),
+      entry: count,
+      invoke: {
+        id: key,
+        src: isSubflow ? `subflow:${key}` : 'node',
+        input: ({ context }: { context: RunContext }) =>
+          isSubflow
+            ? { subflow: key, iteration: context.executionCounts[key] }
+            : { node: key, iteration: context.executionCounts[key] },
+        onDone: onDone(isSubflow ? [{ type: 'recordSubflowResult', params: { subflow: key } }] : []),
+        onError: failTo(path),
+      },
+    };
+  };
+
+  const states: Record<string, object> = {};
+  for (const { key, executable, parent } of entries) {
+    if (parent !== undefined) continue;
+    states[key] = stateFor(executable, [key], (extra) => edgeTransitions(executable, extra));
+  }
+  const sourceKey = keyOf(prototype.source);
+  let initial = sourceKey;
+  if (mode.kind === 'subflow') {
+    initial = PRE_STATE;
+    states[PRE_STATE] = {
+      meta: meta('internal', 'preRunActions'),
+      invoke: {
+        src: 'subflowActions',
+        input: { phase: 'pre' },
+        onDone: `#${sourceKey}`,
+        onError: failTo(['preRunActions']),
+      },
+    };
+    states[POST_STATE] = {
+      meta: meta('internal', 'postRunActions'),
+      invoke: {
+        src: 'subflowActions',
+        input: { phase: 'post' },
+        onDone: `#${DONE_STATE}`,
+        onError: failTo(['postRunActions']),
+      },
+    };
+    // Sinks of a subflow lead to its post-run actions, not straight to the end.
+    for (const sink of prototype.sinks) {
+      const state = states[keyOf(sink)] as { invoke?: { onDone: unknown }; onDone?: unknown };
+      const toPost = [{ target: `#${POST_STATE}` }];
+      if (state.invoke) state.invoke.onDone = toPost;
+      else state.onDone = toPost;
+    }
+  }
+  states[DONE_STATE] = { id: DONE_STATE, type: 'final', meta: meta('internal', 'done') };
+  states[FAILED_STATE] = {
+    id: FAILED_STATE,
+    meta: meta('internal', 'failed'),
+    // Stop the store first, then fail in a later step: XState stops the children of a state
+    // it leaves only once the step completes, and an error thrown during that step would skip it.
+    entry: [stopChild(({ context }: { context: RunContext }) => context.store), sendTo(({ self }) => self, { type: FAIL_EVENT })],
+    on: { [FAIL_EVENT]: { actions: 'throwFailure' } },
+  };
+
+  const machineId = source.name.replace(/[.#]/g, '_');
+  const machine = setup({
+    actors,
+    guards,
+    actions: {
+      countExecution: ({ context }: { context: RunContext }, { node }: { node: string }) => {
+        context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1;
+      },
+      recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
+        (context.subflows[subflow] ??= []).push(event.output);
+      },
+      recordFailure: assign({
+        failure: ({ event }: any, { path }: { path: string[] }) => {
+          const error = event.error;
+          // A subflow's failure already says where inside it; keep the original as the cause.
+          if (error instanceof WorkflowExecutionError) return { path: [...path, ...error.path], error: error.cause };
+          return { path, error };
+        },
+      }),
+      recordNoMatchingEdge: assign({
+        failure: (_: unknown, { node, conditions }: { node: string; conditions: string[] }) => ({
+          path: [node],
+          error: new NoMatchingEdgeError(node, conditions),
+        }),
+      }),
+      throwFailure: ({ context }: { context: RunContext }) => {
+        throw new WorkflowExecutionError({
+          workflow: source.name,
+          runId: context.runId,
+          state: context.store.getSnapshot().context,
+          path: context.failure?.path ?? [],
+          cause: context.failure?.error,
+        });
+      },
+    } as any,
+  } as any).createMachine({
+    id: machineId,
+    meta: { junjo: { kind: mode.kind, name: source.name, graph: graphToJSON(prototype) } },
+    context: ({ input, self, spawn }: any): RunContext => {
+      let runId: string;
+      let scope: RunScope;
+      if (mode.kind === 'workflow') {
+        const options = pendingRunOptions ?? {};
+        pendingRunOptions = undefined;
+        runId = options.runId ?? newRunId();
+        scope = createScope(runId, input, undefined);
+        if (options.validate !== false) scope.graph.validate(source.name);
+      } else {
+        const { subflow, iteration } = input as SubflowInput;
+        const parent = runScopeOf(self._parent);
+        if (iteration > parent.source.maxIterations) {
+          throw new MaxIterationsError(subflow, parent.source.maxIterations);
+        }
+        runId = `${parent.runId}/${subflow}#${iteration}`;
+        scope = createScope(runId, input, self._parent);
+      }
+      const store = spawn('store', { id: 'store', input: { state: initialStateOf(scope.store) } });
+      registerScope(store, scope);
+      return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
+    },
+    initial,
+    states,
+    output: ({ context }: { context: RunContext }) => ({
+      runId: context.runId,
+      state: context.store.getSnapshot().context,
+      executionCounts: { ...context.executionCounts },
+      subflows: context.subflows,
+    }),
+  } as any) as AnyStateMachine;
+  rebuilders.set(machine, rebuild);
+  return machine;
+}

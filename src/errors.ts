@@ -1,0 +1,110 @@
+/**
+ * One error class per failure kind. Every message names the node, edge, action or field
+ * involved and says what to do about it.
+ */
+
+/** A graph is malformed; raised before any node runs. `problems` lists every finding. */
+export class GraphValidationError extends Error {
+  override name = 'GraphValidationError';
+  constructor(
+    readonly graphName: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Graph '${graphName}' is invalid:\n` + problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}
+
+/** Where in a run something happened: the node's name, prefixed by the subflows around it. */
+export type NodePath = readonly string[];
+
+/**
+ * A run failed. Carries the run's id, the last committed store state and the original
+ * error as `cause`; `path` says where it happened (subflow names, then the node).
+ */
+export class WorkflowExecutionError<S = unknown> extends Error {
+  override name = 'WorkflowExecutionError';
+  readonly runId: string;
+  readonly workflow: string;
+  readonly state: S;
+  readonly path: NodePath;
+  constructor(opts: { workflow: string; runId: string; state: S; path: NodePath; cause: unknown }) {
+    const where = opts.path.length ? ` at ${opts.path.map((p) => `'${p}'`).join(' → ')}` : '';
+    super(`Workflow '${opts.workflow}' (run ${opts.runId}) failed${where}: ${messageOf(opts.cause)}`, {
+      cause: opts.cause,
+    });
+    this.workflow = opts.workflow;
+    this.runId = opts.runId;
+    this.state = opts.state;
+    this.path = opts.path;
+  }
+}
+
+/** A run was cancelled: its actor was stopped or its `signal` aborted. */
+export class WorkflowCancelledError<S = unknown> extends Error {
+  override name = 'WorkflowCancelledError';
+  readonly runId: string;
+  readonly workflow: string;
+  readonly state: S;
+  constructor(opts: { workflow: string; runId: string; state: S; reason?: unknown }) {
+    super(
+      `Workflow '${opts.workflow}' (run ${opts.runId}) was cancelled` +
+        (opts.reason === undefined ? '' : `: ${messageOf(opts.reason)}`),
+      { cause: opts.reason },
+    );
+    this.workflow = opts.workflow;
+    this.runId = opts.runId;
+    this.state = opts.state;
+  }
+}
+
+/** A store update was rejected; the state stayed exactly as it was. */
+export class StoreUpdateError extends Error {
+  override name = 'StoreUpdateError';
+  constructor(
+    readonly store: string,
+    readonly action: string,
+    readonly reasons: readonly string[],
+    readonly node?: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Store '${store}' rejected action '${action}'${node ? ` from node '${node}'` : ''}: ` +
+        reasons.join('; '),
+      { cause },
+    );
+  }
+}
+
+/** A node (or subflow) ran more often than its workflow's `maxIterations` allows. */
+export class MaxIterationsError extends Error {
+  override name = 'MaxIterationsError';
+  constructor(
+    readonly node: string,
+    readonly maxIterations: number,
+  ) {
+    super(
+      `'${node}' would run a ${maxIterations + 1}th time, past maxIterations (${maxIterations}); ` +
+        `check the conditions of the loop around it, or raise the workflow's maxIterations`,
+    );
+  }
+}
+
+/** No outgoing edge of a node had a condition that holds. */
+export class NoMatchingEdgeError extends Error {
+  override name = 'NoMatchingEdgeError';
+  constructor(
+    readonly node: string,
+    readonly conditions: readonly string[],
+  ) {
+    super(
+      `No outgoing edge of '${node}' could be taken: none of its conditions held ` +
+        `(${conditions.join(', ')}). Add an edge without a condition as the last one to give it a fallback`,
+    );
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

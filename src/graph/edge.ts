@@ -1,0 +1,46 @@
+/**
+ * Edge: a directed connection from `tail` to `head`, taken when its condition holds (an edge
+ * without a condition always holds). A node's edges are tried in declaration order.
+ */
+import type { Condition } from './condition.js';
+import { Executable } from './executable.js';
+
+export interface EdgeOptions<State = any> {
+  tail: Executable;
+  head: Executable;
+  condition?: Condition<State>;
+}
+
+export class Edge<State = any> {
+  readonly tail: Executable;
+  readonly head: Executable;
+  readonly condition: Condition<State> | undefined;
+
+  constructor({ tail, head, condition }: EdgeOptions<State>) {
+    for (const [field, value] of [['tail', tail], ['head', head]] as const) {
+      if (!(value instanceof Executable)) {
+        throw new TypeError(
+          `Edge ${field} must be a Node, RunConcurrent or Subflow, got ${describe(value)}`,
+        );
+      }
+    }
+    if (condition !== undefined && typeof condition?.evaluate !== 'function') {
+      throw new TypeError(
+        `Edge '${tail.name}' → '${head.name}': condition must be a Condition (use condition(name, fn)), got ${describe(condition)}`,
+      );
+    }
+    this.tail = tail;
+    this.head = head;
+    this.condition = condition;
+  }
+
+  toString(): string {
+    return `'${this.tail.name}' → '${this.head.name}'${this.condition ? ` [${this.condition.name}]` : ''}`;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}

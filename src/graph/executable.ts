@@ -1,0 +1,28 @@
+/**
+ * What a graph is made of. Every vertex of a graph is an Executable: a Node, a
+ * RunConcurrent or a Subflow. The compiler switches on `kind`.
+ */
+export type ExecutableKind = 'node' | 'runConcurrent' | 'subflow';
+
+export abstract class Executable {
+  abstract readonly kind: ExecutableKind;
+  /**
+   * The display name: the one given explicitly, else the class name. Give one when a
+   * bundler may mangle class names, or when two instances of a class share a graph.
+   */
+  readonly name: string;
+
+  constructor(name: string | undefined) {
+    const resolved = name ?? this.constructor.name;
+    if (typeof resolved !== 'string' || resolved.trim() === '') {
+      throw new TypeError(
+        `A ${this.constructor.name || 'node'} needs a non-empty name: pass { name: '...' } to its constructor`,
+      );
+    }
+    this.name = resolved;
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}

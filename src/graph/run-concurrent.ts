@@ -1,0 +1,30 @@
+/**
+ * RunConcurrent: runs its items side by side on the run's store and completes when all of
+ * them complete. The first failure cancels the items still running.
+ */
+import { Executable } from './executable.js';
+
+export interface RunConcurrentOptions {
+  name: string;
+  items: readonly Executable[];
+}
+
+export class RunConcurrent extends Executable {
+  readonly kind = 'runConcurrent' as const;
+  readonly items: readonly Executable[];
+
+  constructor({ name, items }: RunConcurrentOptions) {
+    super(name);
+    if (!Array.isArray(items)) {
+      throw new TypeError(`RunConcurrent '${name}': items must be an array of nodes or subflows`);
+    }
+    items.forEach((item, i) => {
+      if (!(item instanceof Executable)) {
+        throw new TypeError(
+          `RunConcurrent '${name}': item ${i} is not a Node, RunConcurrent or Subflow`,
+        );
+      }
+    });
+    this.items = [...items];
+  }
+}

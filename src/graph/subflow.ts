@@ -1,0 +1,63 @@
+/**
+ * Subflow: a workflow nested in a parent graph. It has its own graph and its own store,
+ * made fresh for every run, and touches the parent's store only in `preRunActions` (before
+ * its graph runs) and `postRunActions` (after it reached a sink). To its parent it is one node.
+ *
+ * ```ts
+ * class JokeAndFact extends Subflow<JokeStoreHandle, SampleStoreHandle> {
+ *   async preRunActions(parent: SampleStoreHandle, sub: JokeStoreHandle) {
+ *     await sub.setTopic(parent.getState().items.join(', '));
+ *   }
+ *   async postRunActions(parent: SampleStoreHandle, sub: JokeStoreHandle) {
+ *     await parent.setJoke(sub.getState().joke);
+ *   }
+ * }
+ * new JokeAndFact({ name: 'JokeAndFact', graph: () => jokeGraph(), store: () => JokeStore.create() });
+ * ```
+ */
+import { Executable } from './executable.js';
+import type { Graph } from './graph.js';
+
+export interface SubflowOptions<SubStore> {
+  name?: string;
+  /** Builds the subflow's graph; called once per subflow run, so nodes are fresh each time. */
+  graph: () => Graph;
+  /** Builds the subflow's store; called once per subflow run. */
+  store: () => SubStore;
+  /** How often the subflow's own nodes may run in one subflow run (default 100). */
+  maxIterations?: number;
+}
+
+export class Subflow<SubStore = any, ParentStore = any> extends Executable {
+  readonly kind = 'subflow' as const;
+  readonly graphFactory: () => Graph;
+  readonly storeFactory: () => SubStore;
+  readonly maxIterations: number;
+
+  constructor(options: SubflowOptions<SubStore>) {
+    super(options?.name);
+    if (typeof options?.graph !== 'function') {
+      throw new TypeError(`Subflow '${this.name}': graph must be a factory function () => Graph`);
+    }
+    if (typeof options.store !== 'function') {
+      throw new TypeError(`Subflow '${this.name}': store must be a factory function () => store`);
+    }
+    this.graphFactory = options.graph;
+    this.storeFactory = options.store;
+    this.maxIterations = checkMaxIterations(options.maxIterations, `Subflow '${this.name}'`);
+  }
+
+  /** Runs before the subflow's graph: typically copies what it needs from the parent. */
+  preRunActions(_parentStore: ParentStore, _subStore: SubStore): void | Promise<void> {}
+
+  /** Runs after the subflow reached a sink (never after a failure): writes results back. */
+  postRunActions(_parentStore: ParentStore, _subStore: SubStore): void | Promise<void> {}
+}
+
+export function checkMaxIterations(value: number | undefined, owner: string): number {
+  if (value === undefined) return 100;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`${owner}: maxIterations must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+/**
+ * A graph as plain JSON with stable structural ids: the same graph shape always yields the
+ * same ids (they are the entries' unique keys). The compiled machine carries this in its root
+ * state's `meta`, which is how an inspector draws a run's graph from the run itself.
+ */
+import type { Executable, ExecutableKind } from './executable.js';
+import type { Graph } from './graph.js';
+import { RunConcurrent } from './run-concurrent.js';
+import { Subflow } from './subflow.js';
+
+export interface GraphNodeJSON {
+  /** Structural id: the node's unique key in its graph. */
+  id: string;
+  name: string;
+  kind: ExecutableKind;
+  /** RunConcurrent only: its items' ids. */
+  items?: string[];
+  /** Subflow only: its own graph. */
+  graph?: GraphJSON;
+}
+
+export interface GraphEdgeJSON {
+  /** `e<index>` in declaration order. */
+  id: string;
+  tail: string;
+  head: string;
+  condition: string | null;
+}
+
+export interface GraphJSON {
+  source: string;
+  sinks: string[];
+  /** Every vertex and RunConcurrent item; an item's `parent` is its RunConcurrent's id. */
+  nodes: (GraphNodeJSON & { parent?: string })[];
+  edges: GraphEdgeJSON[];
+}
+
+export function graphToJSON(graph: Graph): GraphJSON {
+  const key = (e: Executable) => graph.keyOf(e);
+  return {
+    source: key(graph.source),
+    sinks: graph.sinks.map(key),
+    nodes: graph.entries.map(({ key: id, executable, parent }) => {
+      const json: GraphNodeJSON & { parent?: string } = { id, name: executable.name, kind: executable.kind };
+      if (parent !== undefined) json.parent = parent;
+      if (executable instanceof RunConcurrent) json.items = executable.items.map(key);
+      if (executable instanceof Subflow) json.graph = graphToJSON(executable.graphFactory());
+      return json;
+    }),
+    edges: graph.edges.map((edge, i) => ({
+      id: `e${i}`,
+      tail: key(edge.tail),
+      head: key(edge.head),
+      condition: edge.condition?.name ?? null,
+    })),
+  };
+}

@@ -1,0 +1,37 @@
+/** junjo-xstate: Junjo's graph workflows compiled to XState v5 statecharts. */
+export { Node, node, type NodeContext, type NodeResult } from './graph/node.js';
+export { Condition, condition } from './graph/condition.js';
+export { Edge, type EdgeOptions } from './graph/edge.js';
+export { Executable, type ExecutableKind } from './graph/executable.js';
+export { Graph, type GraphOptions, type GraphEntry } from './graph/graph.js';
+export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent.js';
+export { Subflow, type SubflowOptions } from './graph/subflow.js';
+export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
+export {
+  defineStore,
+  type StoreDefinition,
+  type StoreOptions,
+  type StoreAction,
+  type StoreActions,
+  type StoreOf,
+  type StateOf,
+} from './store/define-store.js';
+export type { StoreHandle, StoreHandleBase } from './store/handle.js';
+export type { Commit, StoreSnapshot, StoreEvent } from '../actors/store.js';
+export {
+  Workflow,
+  type WorkflowOptions,
+  type ExecuteOptions,
+  type ExecutionResult,
+  type WorkflowMachine,
+} from './workflow.js';
+export type { RunContext } from './compile/run-scope.js';
+export type { StateMeta, RunOptions } from './compile/compile-graph.js';
+export {
+  GraphValidationError,
+  WorkflowExecutionError,
+  WorkflowCancelledError,
+  StoreUpdateError,
+  MaxIterationsError,
+  NoMatchingEdgeError,
+} from './errors.js';
