@@ -328,9 +328,14 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     actors,
     guards,
     actions: {
-      countExecution: ({ context }: { context: RunContext }, { node }: { node: string }) => {
-        context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1;
-      },
+      // An assign, not a plain action: XState resolves assigns in order during the step (so
+      // the invoke's input sees the new count), while plain actions of an initial step run later.
+      countExecution: assign({
+        executionCounts: ({ context }: { context: RunContext }, { node }: { node: string }) => {
+          context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1;
+          return context.executionCounts;
+        },
+      }),
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
         (context.subflows[subflow] ??= []).push(event.output);
       },

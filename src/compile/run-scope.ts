@@ -38,7 +38,7 @@ export interface RunContext {
   input: unknown;
   store: StoreActorRef<any>;
   /**
-   * How often each node has started in this run. Mutated in place by the `countExecution`
+   * How often each node has started in this run. Updated in place by the `countExecution`
    * action: copying a record of n nodes on each of n steps would make long runs quadratic.
    */
   executionCounts: Record<string, number>;

@@ -36,7 +36,7 @@ export type StoreHandle<S, A extends StoreActions<S> = StoreActions<S>> = StoreH
   readonly [K in keyof A]: (...args: ActionArgs<A[K]>) => Promise<Immutable<S>>;
 };
 
-export type AnyStoreHandle = StoreHandle<any, any>;
+export type AnyStoreHandle = StoreHandleBase<any>;
 
 const INTERNALS = Symbol('junjo-xstate.store');
 
