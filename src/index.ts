@@ -26,6 +26,15 @@ export {
   type WorkflowMachine,
 } from './workflow.js';
 export type { RunContext } from './compile/run-scope.js';
+export type {
+  WorkflowHooks,
+  WorkflowEvent,
+  LifecycleEvent,
+  StateChangedEvent,
+  LifecycleStatus,
+  ExecutableLifecycleKind,
+  Redact,
+} from './hooks.js';
 export type { StateMeta, RunOptions } from './compile/compile-graph.js';
 export {
   GraphValidationError,

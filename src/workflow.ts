@@ -12,6 +12,7 @@ import { compileWorkflow, withRunOptions, type RunOptions, type WorkflowSource }
 import type { RunContext } from './compile/run-scope.js';
 import { WorkflowCancelledError } from './errors.js';
 import type { Graph } from './graph/graph.js';
+import type { Redact, WorkflowHooks } from './hooks.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
 
@@ -36,6 +37,10 @@ export interface WorkflowOptions<I, H extends AnyStoreHandle> {
   store: (input: I) => H;
   /** How often one node may run in one run (default 100). */
   maxIterations?: number;
+  /** Lifecycle hooks for every run; more can be added with `addHooks`. */
+  hooks?: WorkflowHooks;
+  /** Hides secrets from the states that hooks (and spans) see. */
+  redact?: Redact;
 }
 
 export interface ExecuteOptions extends RunOptions {
@@ -68,6 +73,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   readonly graph: () => Graph;
   readonly store: (input: I) => H;
   readonly maxIterations: number;
+  readonly redact: Redact | undefined;
+  readonly #hooks = new Set<WorkflowHooks>();
   #machine: WorkflowMachine<I, HandleState<H>> | undefined;
 
   constructor(options: WorkflowOptions<I, H>) {
@@ -83,6 +90,21 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     this.graph = graph;
     this.store = store;
     this.maxIterations = checkMaxIterations(options.maxIterations, `Workflow '${name}'`);
+    this.redact = options.redact;
+    if (options.hooks) this.#hooks.add(options.hooks);
+  }
+
+  /** The hooks every run reports to; a run sees those registered when it starts. */
+  get hooks(): Iterable<WorkflowHooks> {
+    return this.#hooks;
+  }
+
+  /** Registers hooks for every later run; returns the function that unregisters them. */
+  addHooks(hooks: WorkflowHooks): () => void {
+    this.#hooks.add(hooks);
+    return () => {
+      this.#hooks.delete(hooks);
+    };
   }
 
   /**

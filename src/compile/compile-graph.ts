@@ -19,10 +19,11 @@ import { MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from 
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
-import type { Node } from '../graph/node.js';
+import type { Node, NodeContext } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
 import { graphToJSON } from '../graph/to-json.js';
+import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
 import { definitionOf, initialStateOf, viewFor } from '../store/handle.js';
 import {
@@ -35,6 +36,7 @@ import {
   type RunScope,
   type RunSource,
 } from './run-scope.js';
+import { RunLifecycle } from './run-lifecycle.js';
 
 export const DONE_STATE = '$done';
 export const FAILED_STATE = '$failed';
@@ -46,13 +48,20 @@ const FAIL_EVENT = 'junjo.fail';
 export interface WorkflowSource extends RunSource {
   readonly graph: () => Graph;
   readonly store: (input: any) => unknown;
+  /** Hooks of every run, read when a run starts. */
+  readonly hooks: Iterable<WorkflowHooks>;
+  readonly redact: Redact | undefined;
 }
 
-/** Options of one run that are not its input (see `startOptions`). */
+/** Options of one run that are not its input (see `withRunOptions`). */
 export interface RunOptions {
   runId?: string;
   /** Validate the graph before any node runs (default true). */
   validate?: boolean;
+  /** Hooks for this run only, in addition to the workflow's. */
+  hooks?: WorkflowHooks;
+  /** Hides secrets from the states hooks see; replaces the workflow's `redact`. */
+  redact?: Redact;
 }
 
 /** What the machine of a subflow gets as input from its parent. */
@@ -118,19 +127,44 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     definition ??= definitionOf(handle);
   };
 
-  const createScope = (runId: string, input: unknown, parentActor: AnyActorRef | undefined): RunScope => {
+  const createScope = (
+    runId: string,
+    input: unknown,
+    parentActor: AnyActorRef | undefined,
+    options: RunOptions,
+  ): RunScope => {
     if (mode.kind === 'workflow') {
       const graph = instantiateGraph(owner, mode.source.graph, prototype);
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
-      return { runId, source, graph, executables: executablesOf(graph), store };
+      const hooks = [...mode.source.hooks];
+      if (options.hooks) hooks.push(options.hooks);
+      const lifecycle = hooks.length
+        ? new RunLifecycle(
+            new HookDispatcher(hooks, options.redact ?? mode.source.redact),
+            runId,
+            { kind: 'workflow', name: source.name, id: source.name, parentId: null, executionId: runId, parentExecutionId: null },
+            graph,
+            () => store.getState(),
+          )
+        : undefined;
+      return { runId, source, graph, executables: executablesOf(graph), store, lifecycle };
     }
     const parent = runScopeOf(parentActor!);
-    const { subflow: key } = input as SubflowInput;
+    const { subflow: key, iteration } = input as SubflowInput;
     const subflow = parent.executables.get(key) as Subflow;
     const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
+    const lifecycle = parent.lifecycle
+      ? new RunLifecycle(
+          parent.lifecycle.dispatcher,
+          parent.lifecycle.rootRunId,
+          parent.lifecycle.describe('subflow', key, subflow.name, iteration),
+          graph,
+          () => store.getState(),
+        )
+      : undefined;
     return {
       runId,
       source: subflow,
@@ -140,11 +174,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       subflow,
       parentStore: parent.store,
       parent,
+      lifecycle,
     };
   };
 
   const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
-    const scope = createScope(context.runId, context.input, actor._parent);
+    const scope = createScope(context.runId, context.input, actor._parent, {});
     registerScope(context.store, scope);
     return scope;
   };
@@ -196,10 +231,22 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const node = scope.executables.get(input.node) as Node<unknown>;
+    const lifecycle = scope.lifecycle;
     return {
       runId: scope.runId,
       store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
-      service: node.service.bind(node),
+      service: lifecycle
+        ? async (store: unknown, ctx: NodeContext) => {
+            const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
+            try {
+              await node.service(store, ctx);
+            } catch (err) {
+              reported.failed(err);
+              throw err;
+            }
+            reported.completed();
+          }
+        : node.service.bind(node),
     };
   };
 
@@ -234,8 +281,11 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     return transitions;
   };
 
-  /** The state of one executable; `onDone` is where it goes when it completes. */
-  const stateFor = (executable: Executable, path: string[], onDone: (extra: unknown[]) => unknown): object => {
+  /**
+   * The state of one executable. `onDone` builds its done transitions, given the actions that
+   * must run on every one of them.
+   */
+  const stateFor = (executable: Executable, path: string[], onDone: (actions: unknown[]) => unknown): object => {
     const key = keyOf(executable);
     const count = { type: 'countExecution', params: { node: key } };
     if (executable instanceof RunConcurrent) {
@@ -243,20 +293,20 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         id: key,
         type: 'parallel',
         meta: meta('runConcurrent', executable.name, key),
-        entry: count,
+        entry: [count, { type: 'reportGroupStarted', params: { key } }],
         states: Object.fromEntries(
           executable.items.map((item) => [
             keyOf(item),
             {
               initial: 'running',
               states: {
-                running: stateFor(item, [...path, keyOf(item)], () => 'done'),
+                running: stateFor(item, [...path, keyOf(item)], (actions) => ({ target: 'done', actions })),
                 done: { type: 'final' },
               },
             },
           ]),
         ),
-        onDone: onDone([]),
+        onDone: onDone([{ type: 'reportGroupCompleted', params: { key } }]),
       };
     }
     const isSubflow = executable instanceof Subflow;
@@ -313,7 +363,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       else state.onDone = toPost;
     }
   }
-  states[DONE_STATE] = { id: DONE_STATE, type: 'final', meta: meta('internal', 'done') };
+  states[DONE_STATE] = { id: DONE_STATE, type: 'final', meta: meta('internal', 'done'), entry: 'reportCompleted' };
   states[FAILED_STATE] = {
     id: FAILED_STATE,
     meta: meta('internal', 'failed'),
@@ -340,19 +390,33 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         (context.subflows[subflow] ??= []).push(event.output);
       },
       recordFailure: assign({
-        failure: ({ event }: any, { path }: { path: string[] }) => {
+        failure: ({ context, event }: any, { path }: { path: string[] }) => {
           const error = event.error;
           // A subflow's failure already says where inside it; keep the original as the cause.
-          if (error instanceof WorkflowExecutionError) return { path: [...path, ...error.path], error: error.cause };
-          return { path, error };
+          const failure =
+            error instanceof WorkflowExecutionError
+              ? { path: [...path, ...error.path], error: error.cause }
+              : { path, error };
+          scopeOfStore(context.store)?.lifecycle?.failing(failure.path, failure.error);
+          return failure;
         },
       }),
       recordNoMatchingEdge: assign({
-        failure: (_: unknown, { node, conditions }: { node: string; conditions: string[] }) => ({
-          path: [node],
-          error: new NoMatchingEdgeError(node, conditions),
-        }),
+        failure: ({ context }: any, { node, conditions }: { node: string; conditions: string[] }) => {
+          const failure = { path: [node], error: new NoMatchingEdgeError(node, conditions) };
+          scopeOfStore(context.store)?.lifecycle?.failing(failure.path, failure.error);
+          return failure;
+        },
       }),
+      reportGroupStarted: ({ context }: { context: RunContext }, { key }: { key: string }) => {
+        scopeOfStore(context.store)?.lifecycle?.groupStarted(key);
+      },
+      reportGroupCompleted: ({ context }: { context: RunContext }, { key }: { key: string }) => {
+        scopeOfStore(context.store)?.lifecycle?.groupCompleted(key);
+      },
+      reportCompleted: ({ context }: { context: RunContext }) => {
+        scopeOfStore(context.store)?.lifecycle?.runEnded('completed');
+      },
       throwFailure: ({ context }: { context: RunContext }) => {
         throw new WorkflowExecutionError({
           workflow: source.name,
@@ -373,7 +437,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         const options = pendingRunOptions ?? {};
         pendingRunOptions = undefined;
         runId = options.runId ?? newRunId();
-        scope = createScope(runId, input, undefined);
+        scope = createScope(runId, input, undefined, options);
         if (options.validate !== false) scope.graph.validate(source.name);
       } else {
         const { subflow, iteration } = input as SubflowInput;
@@ -382,10 +446,11 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           throw new MaxIterationsError(subflow, parent.source.maxIterations);
         }
         runId = `${parent.runId}/${subflow}#${iteration}`;
-        scope = createScope(runId, input, self._parent);
+        scope = createScope(runId, input, self._parent, {});
       }
       const store = spawn('store', { id: 'store', input: { state: initialStateOf(scope.store) } });
       registerScope(store, scope);
+      scope.lifecycle?.runStarted();
       return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
     },
     initial,

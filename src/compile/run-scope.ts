@@ -10,6 +10,7 @@ import type { Executable } from '../graph/executable.js';
 import { Graph } from '../graph/graph.js';
 import type { Subflow } from '../graph/subflow.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
+import type { RunLifecycle } from './run-lifecycle.js';
 import { bindStore, definitionOf, isStoreHandle, type AnyStoreHandle } from '../store/handle.js';
 
 /** What a compiled machine runs: a workflow, or a subflow inside a parent run. */
@@ -29,6 +30,8 @@ export interface RunScope {
   readonly parentStore?: AnyStoreHandle;
   /** The parent run's scope, for subflow runs. */
   readonly parent?: RunScope;
+  /** Reports lifecycle events to hooks; absent when the run has none. */
+  readonly lifecycle?: RunLifecycle;
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
@@ -56,6 +59,20 @@ export function scopeOfStore(store: AnyActorRef): RunScope | undefined {
 export function registerScope(store: StoreActorRef<any>, scope: RunScope): void {
   bindStore(scope.store, store);
   scopes.set(store, scope);
+  const { lifecycle } = scope;
+  if (lifecycle) {
+    // The store lives exactly as long as its run, so its end is the run's end.
+    let seen = 0;
+    store.subscribe({
+      next: (snapshot) => {
+        if (snapshot.commit && snapshot.commit.seq !== seen) {
+          seen = snapshot.commit.seq;
+          lifecycle.committed(snapshot.commit, snapshot.context);
+        }
+      },
+      complete: () => lifecycle.storeStopped(),
+    });
+  }
 }
 
 /** Calls a graph factory and checks the result has the shape the machine was compiled from. */

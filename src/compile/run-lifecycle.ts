@@ -1,0 +1,184 @@
+/**
+ * Turns what happens in one run (or subflow run) into lifecycle events for its hooks. Only
+ * created when the run has hooks, so a run without hooks pays nothing for them.
+ *
+ * Ending is idempotent: the first status reported for an execution wins, so a node aborted by
+ * a failing sibling stays `cancelled` even if its service settles later.
+ */
+import type { Commit } from '../../actors/store.js';
+import type { Graph } from '../graph/graph.js';
+import type {
+  ExecutableLifecycleKind,
+  HookDispatcher,
+  LifecycleEvent,
+  LifecycleStatus,
+} from '../hooks.js';
+
+interface Execution {
+  kind: ExecutableLifecycleKind;
+  name: string;
+  id: string;
+  parentId: string | null;
+  executionId: string;
+  parentExecutionId: string | null;
+  ended: boolean;
+}
+
+export interface NodeLifecycle {
+  completed(): void;
+  failed(error: unknown): void;
+}
+
+export class RunLifecycle {
+  readonly run: Execution;
+  /** Open RunConcurrent executions by key. */
+  readonly #groups = new Map<string, Execution>();
+  readonly #parentOf: Map<string, string>;
+  readonly #names: Map<string, string>;
+  readonly #groupIterations = new Map<string, number>();
+
+  constructor(
+    readonly dispatcher: HookDispatcher,
+    readonly rootRunId: string,
+    run: Omit<Execution, 'ended'>,
+    graph: Graph,
+    readonly readState: () => unknown,
+  ) {
+    this.run = { ...run, ended: false };
+    this.#parentOf = new Map(graph.entries.filter((e) => e.parent !== undefined).map((e) => [e.key, e.parent!]));
+    this.#names = new Map(graph.entries.map((e) => [e.key, e.executable.name]));
+  }
+
+  structuralId(key: string): string {
+    return `${this.run.id}/${key}`;
+  }
+
+  runStarted(): void {
+    this.#emit(this.run, 'started', { state: this.dispatcher.state(this.readState()) });
+  }
+
+  #failure: { error: unknown } | undefined;
+
+  /**
+   * The run is failing at `path` (keys, outermost first): the RunConcurrents it happened in
+   * fail now; the run itself fails when it has stopped what was still running.
+   */
+  failing(path: readonly string[], error: unknown): void {
+    this.#failure = { error };
+    for (const key of [...path].reverse()) {
+      const group = this.#groups.get(key);
+      if (!group) continue;
+      this.#groups.delete(key);
+      this.#end(group, 'failed', { error });
+    }
+  }
+
+  /** The run's store stopped: the run ended, as failed if it was failing, else cancelled. */
+  storeStopped(): void {
+    if (this.#failure) this.runEnded('failed', this.#failure.error);
+    else this.runEnded('cancelled');
+  }
+
+  /** Ends the run; whatever is still open (RunConcurrents) is cancelled. */
+  runEnded(status: Exclude<LifecycleStatus, 'started'>, error?: unknown): void {
+    if (this.run.ended) return;
+    for (const group of this.#groups.values()) this.#end(group, 'cancelled');
+    this.#groups.clear();
+    this.#end(this.run, status, { error, state: this.dispatcher.state(this.readState()) });
+  }
+
+  /**
+   * Idempotent while the group is open: XState runs a state's entry actions after its
+   * children's invocations on a machine's first step, so an item may open its group first.
+   */
+  groupStarted(key: string): Execution {
+    const open = this.#groups.get(key);
+    if (open) return open;
+    const iteration = (this.#groupIterations.get(key) ?? 0) + 1;
+    this.#groupIterations.set(key, iteration);
+    const group = this.describe('runConcurrent', key, this.#names.get(key) ?? key, iteration);
+    this.#groups.set(key, group);
+    this.#emit(group, 'started');
+    return group;
+  }
+
+  groupCompleted(key: string): void {
+    const group = this.#groups.get(key);
+    if (!group) return;
+    this.#groups.delete(key);
+    this.#end(group, 'completed');
+  }
+
+  nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal): NodeLifecycle {
+    const node = this.describe('node', key, name, iteration);
+    this.#emit(node, 'started');
+    const onAbort = () => this.#end(node, 'cancelled');
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      completed: () => {
+        signal.removeEventListener('abort', onAbort);
+        this.#end(node, 'completed');
+      },
+      failed: (error) => {
+        signal.removeEventListener('abort', onAbort);
+        this.#end(node, signal.aborted ? 'cancelled' : 'failed', { error });
+      },
+    };
+  }
+
+  committed(commit: Commit, state: unknown): void {
+    const redacted = this.dispatcher.state(state);
+    this.dispatcher.emit({
+      type: 'stateChanged',
+      runId: this.rootRunId,
+      id: this.run.id,
+      executionId: this.run.executionId,
+      action: commit.action,
+      node: commit.node,
+      nodeId: commit.node === null ? null : this.structuralId(commit.node),
+      seq: commit.seq,
+      patches: this.dispatcher.patches(commit.patches, redacted),
+      state: redacted,
+      timestamp: Date.now(),
+    });
+  }
+
+  /** Describes an execution of `key` in this run (used for nodes, groups and child subflows). */
+  describe(kind: ExecutableLifecycleKind, key: string, name: string, iteration: number): Execution {
+    const parentKey = this.#parentOf.get(key);
+    const parentGroup = parentKey === undefined ? undefined : this.groupStarted(parentKey);
+    return {
+      kind,
+      name,
+      id: this.structuralId(key),
+      parentId: parentKey === undefined ? this.run.id : this.structuralId(parentKey),
+      executionId: `${this.run.executionId}/${key}#${iteration}`,
+      parentExecutionId: parentGroup?.executionId ?? this.run.executionId,
+      ended: false,
+    };
+  }
+
+  #end(execution: Execution, status: Exclude<LifecycleStatus, 'started'>, extra: { error?: unknown; state?: unknown } = {}) {
+    if (execution.ended) return;
+    execution.ended = true;
+    this.#emit(execution, status, status === 'failed' ? extra : { state: extra.state });
+  }
+
+  #emit(execution: Execution, status: LifecycleStatus, extra: { error?: unknown; state?: unknown } = {}) {
+    const event: LifecycleEvent = {
+      type: `${execution.kind}${(status[0]!.toUpperCase() + status.slice(1)) as Capitalize<LifecycleStatus>}`,
+      kind: execution.kind,
+      status,
+      runId: this.rootRunId,
+      name: execution.name,
+      id: execution.id,
+      parentId: execution.parentId,
+      executionId: execution.executionId,
+      parentExecutionId: execution.parentExecutionId,
+      timestamp: Date.now(),
+    };
+    if (extra.error !== undefined) event.error = extra.error;
+    if (extra.state !== undefined) event.state = extra.state;
+    this.dispatcher.emit(event);
+  }
+}

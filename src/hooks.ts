@@ -1,0 +1,110 @@
+/**
+ * Lifecycle hooks: every workflow, subflow, node and RunConcurrent reports started /
+ * completed / failed / cancelled, and every store commit reports `stateChanged`. Hooks are
+ * plain callbacks; streaming and OpenTelemetry are built on them.
+ *
+ * Every event carries the run's id (different on every run) and a structural `id` (the same
+ * on every run of the same graph shape: the workflow's name, then keys, joined by '/'), and
+ * its parent's structural id.
+ */
+import type { Patch } from 'immer';
+
+export type ExecutableLifecycleKind = 'workflow' | 'subflow' | 'node' | 'runConcurrent';
+export type LifecycleStatus = 'started' | 'completed' | 'failed' | 'cancelled';
+
+export interface LifecycleEvent {
+  type: `${ExecutableLifecycleKind}${Capitalize<LifecycleStatus>}`;
+  kind: ExecutableLifecycleKind;
+  status: LifecycleStatus;
+  /** The top-level run's id. */
+  runId: string;
+  /** The executable's display name. */
+  name: string;
+  /** Structural id, stable across runs: e.g. `Sample/Initial Analysis/CountActivities`. */
+  id: string;
+  parentId: string | null;
+  /** Runtime id of this execution, unique across runs: e.g. `<runId>/CountActivities#1`. */
+  executionId: string;
+  parentExecutionId: string | null;
+  timestamp: number;
+  /** `failed` only. */
+  error?: unknown;
+  /** Workflow and subflow events: the store state at that point (after `redact`). */
+  state?: unknown;
+}
+
+export interface StateChangedEvent {
+  type: 'stateChanged';
+  runId: string;
+  /** Structural id of the workflow or subflow whose store committed. */
+  id: string;
+  executionId: string;
+  /** The commit's action (`setState` for shallow merges). */
+  action: string;
+  /** Key of the node that sent the update, and its structural id; null when sent from outside. */
+  node: string | null;
+  nodeId: string | null;
+  seq: number;
+  patches: Patch[];
+  /** The new state (after `redact`). */
+  state: unknown;
+  timestamp: number;
+}
+
+export type WorkflowEvent = LifecycleEvent | StateChangedEvent;
+
+type LifecycleHookName = LifecycleEvent['type'];
+
+/** Callbacks for lifecycle events; `onEvent` receives every event. */
+export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent) => void } & {
+  stateChanged?: (event: StateChangedEvent) => void;
+  onEvent?: (event: WorkflowEvent) => void;
+};
+
+/** Hides secrets from hooks and spans: receives each state before it is reported. */
+export type Redact = (state: unknown) => unknown;
+
+/** Calls every registered hook for an event; a hook that throws is reported, never rethrown. */
+export class HookDispatcher {
+  constructor(
+    private readonly hooks: readonly WorkflowHooks[],
+    readonly redact: Redact | undefined,
+  ) {}
+
+  emit(event: WorkflowEvent): void {
+    for (const hooks of this.hooks) {
+      call(hooks, event.type, hooks[event.type] as ((e: WorkflowEvent) => void) | undefined, event);
+      call(hooks, 'onEvent', hooks.onEvent, event);
+    }
+  }
+
+  state(state: unknown): unknown {
+    return this.redact ? this.redact(state) : state;
+  }
+
+  /** Patches whose values come from the redacted state, so redaction cannot be bypassed. */
+  patches(patches: Patch[], redactedState: unknown): Patch[] {
+    if (!this.redact) return patches;
+    return patches.map((patch) =>
+      patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) },
+    );
+  }
+}
+
+function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => void) | undefined, event: WorkflowEvent) {
+  if (!fn) return;
+  try {
+    fn.call(hooks, event);
+  } catch (err) {
+    console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on:`, err);
+  }
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
