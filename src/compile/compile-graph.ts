@@ -94,8 +94,14 @@ export function withRunOptions<T>(options: RunOptions, create: () => T): T {
 // Each compiled machine knows how to rebuild the scope of a restored run of itself.
 const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
 
+// Scopes by run actor, for lookups while that actor is still being constructed (a subflow
+// that is the source state is created before its parent has a snapshot to read).
+const scopeByActor = new WeakMap<AnyActorRef, RunScope>();
+
 /** The live scope of the run `actor` (a workflow or subflow actor) executes. */
 export function runScopeOf(actor: AnyActorRef): RunScope {
+  const known = scopeByActor.get(actor);
+  if (known) return known;
   const context = actor.getSnapshot().context as RunContext;
   const scope = scopeOfStore(context.store);
   if (scope) return scope;
@@ -181,6 +187,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
     const scope = createScope(context.runId, context.input, actor._parent, {});
     registerScope(context.store, scope);
+    scopeByActor.set(actor, scope);
     return scope;
   };
 
@@ -259,9 +266,11 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     actions: { type: 'recordFailure', params: { path } },
   });
 
+  // A subflow's sinks lead to its post-run actions, not straight to the end.
+  const sinkTarget = mode.kind === 'subflow' ? POST_STATE : DONE_STATE;
   const edgeTransitions = (executable: Executable, extraActions: unknown[]): unknown[] => {
     const key = keyOf(executable);
-    if (prototype.isSink(executable)) return [{ target: `#${DONE_STATE}`, actions: extraActions }];
+    if (prototype.isSink(executable)) return [{ target: `#${sinkTarget}`, actions: extraActions }];
     const out = prototype.outgoing(executable);
     const transitions: unknown[] = out.map((edge) => {
       const i = edgeIndex.get(edge)!;
@@ -338,8 +347,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   if (mode.kind === 'subflow') {
     initial = PRE_STATE;
     states[PRE_STATE] = {
+      id: PRE_STATE,
       meta: meta('internal', 'preRunActions'),
       invoke: {
+        id: 'preRunActions',
         src: 'subflowActions',
         input: { phase: 'pre' },
         onDone: `#${sourceKey}`,
@@ -347,21 +358,16 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       },
     };
     states[POST_STATE] = {
+      id: POST_STATE,
       meta: meta('internal', 'postRunActions'),
       invoke: {
+        id: 'postRunActions',
         src: 'subflowActions',
         input: { phase: 'post' },
         onDone: `#${DONE_STATE}`,
         onError: failTo(['postRunActions']),
       },
     };
-    // Sinks of a subflow lead to its post-run actions, not straight to the end.
-    for (const sink of prototype.sinks) {
-      const state = states[keyOf(sink)] as { invoke?: { onDone: unknown }; onDone?: unknown };
-      const toPost = [{ target: `#${POST_STATE}` }];
-      if (state.invoke) state.invoke.onDone = toPost;
-      else state.onDone = toPost;
-    }
   }
   states[DONE_STATE] = { id: DONE_STATE, type: 'final', meta: meta('internal', 'done'), entry: 'reportCompleted' };
   states[FAILED_STATE] = {
@@ -450,6 +456,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       }
       const store = spawn('store', { id: 'store', input: { state: initialStateOf(scope.store) } });
       registerScope(store, scope);
+      scopeByActor.set(self, scope);
       scope.lifecycle?.runStarted();
       return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
     },
