@@ -20,6 +20,8 @@ export interface NodeRunnerInput {
   node: string;
   /** 1 on the node's first execution in the run, then 2, 3 … */
   iteration: number;
+  /** The event a waiting node resumed on. */
+  event?: { type: string; [key: string]: unknown };
 }
 
 /** What a runner needs from its run to execute a node. */
@@ -36,11 +38,7 @@ export function nodeRunner(
 ): NodeRunnerLogic {
   return fromPromise<void, NodeRunnerInput>(async ({ input, signal, self }) => {
     const execution = resolve(self._parent!, input);
-    await execution.service(execution.store(signal), {
-      signal,
-      runId: execution.runId,
-      node: input.node,
-      iteration: input.iteration,
-    });
+    const ctx: NodeContext = { signal, runId: execution.runId, node: input.node, iteration: input.iteration };
+    await execution.service(execution.store(signal), input.event ? { ...ctx, event: input.event } : ctx);
   });
 }

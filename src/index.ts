@@ -6,6 +6,7 @@ export { Executable, type ExecutableKind } from './graph/executable.js';
 export { Graph, type GraphOptions, type GraphEntry } from './graph/graph.js';
 export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent.js';
 export { Subflow, type SubflowOptions } from './graph/subflow.js';
+export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
 export {
   defineStore,

@@ -21,6 +21,7 @@ import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
 import type { Node, NodeContext } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
+import { WaitForEvent } from '../graph/wait-for-event.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
 import { graphToJSON } from '../graph/to-json.js';
 import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
@@ -72,7 +73,7 @@ export interface SubflowInput {
 
 /** What each `meta.junjo` of a compiled state holds. */
 export interface StateMeta {
-  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'internal';
+  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'waitForEvent' | 'internal';
   name: string;
   key?: string;
 }
@@ -320,6 +321,31 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }
     const isSubflow = executable instanceof Subflow;
     const kind = isSubflow ? 'subflow' : prototype.isSink(executable) ? 'sink' : 'node';
+    if (executable instanceof WaitForEvent) {
+      // Waits with nothing in flight (so it can be persisted), then applies the event it got.
+      return {
+        id: key,
+        meta: { junjo: { kind: 'waitForEvent', name: executable.name, key, events: executable.events, sink: kind === 'sink' } },
+        entry: count,
+        initial: 'waiting',
+        states: {
+          waiting: { on: Object.fromEntries(executable.events.map((type) => [type, { target: 'applying' }])) },
+          applying: {
+            invoke: {
+              id: key,
+              src: 'node',
+              input: ({ context, event }: { context: RunContext; event: NodeRunnerInput['event'] }) => ({
+                node: key,
+                iteration: context.executionCounts[key],
+                event,
+              }),
+              onDone: onDone([]),
+              onError: failTo(path),
+            },
+          },
+        },
+      };
+    }
     return {
       id: key,
       meta: meta(kind, executable.name, key),

@@ -14,6 +14,8 @@ export interface NodeContext {
   readonly node: string;
   /** 1 on the node's first execution in this run, 2 on its second (in a loop) … */
   readonly iteration: number;
+  /** For a WaitForEvent node: the event that resumed the run. */
+  readonly event?: { type: string; [key: string]: unknown };
 }
 
 /** Anything a node's service may return. The value is ignored: results go through the store. */
