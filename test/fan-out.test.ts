@@ -1,7 +1,7 @@
 /** RunMap, the data-driven fan-out: results, concurrency limit, failure, collected failures, inspection. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import {
   defineStore,
   Edge,
@@ -16,6 +16,17 @@ import {
   type StoreOf,
 } from '../src/index.js';
 import { settle, sleep } from './helpers.js';
+
+/** The error a run failed with; fails the test if the run succeeded. */
+async function failureOf<S>(run: Promise<{ state: S }>): Promise<WorkflowExecutionError<S>> {
+  try {
+    await run;
+  } catch (err) {
+    assert.instance(err, WorkflowExecutionError);
+    return err as WorkflowExecutionError<S>;
+  }
+  return assert.unreachable('the run should have failed') as never;
+}
 
 const DocsStore = defineStore({
   name: 'DocsStore',
@@ -148,10 +159,7 @@ test('the first failure cancels the rest: signals abort, no late update applies,
           }),
       }),
   );
-  const error = await workflow.execute([0, 1, 2, 3, 4, 5]).then(
-    () => assert.unreachable('the run should fail'),
-    (err: unknown) => err,
-  );
+  const error = await failureOf(workflow.execute([0, 1, 2, 3, 4, 5]));
   assert.instance(error, WorkflowExecutionError);
   const failure = error as WorkflowExecutionError<DocsState>;
   assert.is(failure.cause, boom);
@@ -201,10 +209,7 @@ test('collectFailures runs every item, then fails with a RunMapError listing eac
           }),
       }),
   );
-  const error = await workflow.execute(Array.from({ length: 12 }, (_, i) => i)).then(
-    () => assert.unreachable('the run should fail'),
-    (err: unknown) => err as WorkflowExecutionError<DocsState>,
-  );
+  const error = await failureOf(workflow.execute(Array.from({ length: 12 }, (_, i) => i)));
   assert.instance(error.cause, RunMapError);
   const cause = error.cause as RunMapError;
   assert.equal(
@@ -235,8 +240,8 @@ test('the inspection observer sees one actor per item, each starting and finishi
   const finished = new Set<string>();
   await workflow.execute([10, 20, 30, 40, 50], {
     inspect: (event: InspectionEvent) => {
-      if (event.type === '@xstate.actor') actors.set(event.actorRef.id, event.actorRef._parent?.id ?? '');
-      if (event.type === '@xstate.snapshot' && event.snapshot.status === 'done') finished.add(event.actorRef.id);
+      if (event.type === '@xstate.actor') actors.set((event.actorRef as AnyActorRef).id, (event.actorRef as AnyActorRef)._parent?.id ?? '');
+      if (event.type === '@xstate.snapshot' && event.snapshot.status === 'done') finished.add((event.actorRef as AnyActorRef).id);
     },
   });
   const items = [...actors.keys()].filter((id) => id.startsWith('Seen['));
@@ -298,10 +303,7 @@ test('a RunMap is a vertex like any other: it loops under maxIterations and is n
     },
     store: () => DocsStore.create({ docs: [1, 2], results: {}, done: 0, log: [] }),
   });
-  const error = await workflow.execute().then(
-    () => assert.unreachable('the loop should be stopped'),
-    (err: unknown) => err as WorkflowExecutionError<DocsState>,
-  );
+  const error = await failureOf(workflow.execute());
   assert.match(String((error.cause as Error).message), "'Each' would run a 4th time");
   assert.is(error.state.log.length, 6);
 });
