@@ -45,6 +45,7 @@ export {
   StoreUpdateError,
   MaxIterationsError,
   NoMatchingEdgeError,
+  ConditionError,
   RunMapError,
   type FanOutFailure,
 } from './errors.js';
