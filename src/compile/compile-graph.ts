@@ -17,9 +17,9 @@
  */
 import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
-import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
-import { ConditionError, FanOutItemError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
+import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -141,6 +141,42 @@ function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): 
   return scope.executables.get(key) ?? itemsByFanOut.get(parentActor)?.get(key);
 }
 
+/**
+ * One execution of a node, as the node runner needs it. A class rather than an object of
+ * closures: one is made per node execution, and its methods then cost nothing to create.
+ */
+class Execution implements NodeExecution {
+  readonly runId: string;
+  constructor(
+    private readonly scope: RunScope,
+    private readonly node: Node<unknown>,
+    private readonly input: NodeRunnerInput,
+  ) {
+    this.runId = scope.runId;
+  }
+
+  store(signal: AbortSignal): unknown {
+    return viewFor(this.scope.store, this.input.node, signal);
+  }
+
+  service(store: unknown, ctx: NodeContext): unknown {
+    const { lifecycle } = this.scope;
+    return lifecycle ? this.#reported(lifecycle, store, ctx) : this.node.service(store, ctx);
+  }
+
+  async #reported(lifecycle: RunLifecycle, store: unknown, ctx: NodeContext): Promise<void> {
+    const { node, input } = this;
+    const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
+    try {
+      await node.service(store, ctx);
+    } catch (err) {
+      reported.failed(err);
+      throw err;
+    }
+    reported.completed();
+  }
+}
+
 let runCounter = 0;
 function newRunId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
@@ -223,6 +259,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   };
 
   const entries = prototype.entries;
+  let problems: string[] | undefined;
   const protoEdges = prototype.edges;
   const edgeIndex = new Map<Edge, number>(protoEdges.map((edge, i) => [edge, i]));
   const keyOf = (e: Executable) => prototype.keyOf(e);
@@ -286,23 +323,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const node = executableFor(scope, parent, input.node) as Node<unknown>;
-    const lifecycle = scope.lifecycle;
-    return {
-      runId: scope.runId,
-      store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
-      service: lifecycle
-        ? async (store: unknown, ctx: NodeContext) => {
-            const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
-            try {
-              await node.service(store, ctx);
-            } catch (err) {
-              reported.failed(err);
-              throw err;
-            }
-            reported.completed();
-          }
-        : node.service.bind(node),
-    };
+    return new Execution(scope, node, input);
   };
 
   // RunMap items that are subflows run this machine, compiled from the first such item.
@@ -629,7 +650,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         pendingRunOptions = undefined;
         runId = options.runId ?? newRunId();
         scope = createScope(runId, input, undefined, options);
-        if (options.validate !== false) scope.graph.validate(source.name);
+        if (options.validate !== false) {
+          // Every run's graph has the prototype's shape (instantiateGraph checks), so the
+          // prototype's findings are every run's; finding them once saves each run a graph walk.
+          problems ??= prototype.problems();
+          if (problems.length) throw new GraphValidationError(source.name, problems);
+        }
       } else {
         const { subflow, iteration } = input as SubflowInput;
         const parent = runScopeOf(self._parent);
