@@ -13,7 +13,7 @@
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
 import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
 import { MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
@@ -44,6 +44,13 @@ export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 const FAIL_EVENT = 'junjo.fail';
+/** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
+export const ATTEMPT_EVENT = 'junjo.attempt';
+
+/** How a node execution is named in a run's `attempts` and a store's `applied`. */
+export function executionKey(node: string, iteration: number): string {
+  return `${node}#${iteration}`;
+}
 
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
@@ -221,8 +228,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
       const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
-      const parentStore = viewFor(scope.parentStore!, parentKey, signal);
-      const store = viewFor(scope.store, input.phase === 'pre' ? 'preRunActions' : 'postRunActions', signal);
+      const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
+      const { iteration } = (self._parent!.getSnapshot().context as RunContext).input as SubflowInput;
+      const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
+      const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
       if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
       else await scope.subflow!.postRunActions(parentStore, store);
     }),
@@ -234,27 +243,29 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }
   }
 
-  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput) => {
+  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput): NodeExecution => {
     const scope = runScopeOf(parent);
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const node = scope.executables.get(input.node) as Node<unknown>;
     const lifecycle = scope.lifecycle;
+    const execution = executionKey(input.node, input.iteration);
+    const context = parent.getSnapshot()?.context as RunContext | undefined;
     return {
       runId: scope.runId,
-      store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
-      service: lifecycle
-        ? async (store: unknown, ctx: NodeContext) => {
-            const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
-            try {
-              await node.service(store, ctx);
-            } catch (err) {
-              reported.failed(err);
-              throw err;
-            }
-            reported.completed();
-          }
-        : node.service.bind(node),
+      retry: node.retry,
+      timeoutMs: node.timeoutMs,
+      firstAttempt: context?.attempts[execution] ?? 1,
+      store: (signal) => viewFor(scope.store, input.node, signal, execution),
+      service: (store, ctx) => node.service(store, ctx),
+      attemptStarted: (attempt, signal) => {
+        // Recorded in the run's context, so the inspector shows each retry and a checkpoint
+        // knows the attempt a resumed run is at.
+        if (attempt > 1) parent.send({ type: ATTEMPT_EVENT, execution, attempt });
+        return lifecycle?.nodeStarted(input.node, node.name, input.iteration, signal, attempt);
+      },
+      retrying: (attempt, error, delayMs) =>
+        lifecycle?.nodeRetrying(input.node, node.name, input.iteration, attempt, error, delayMs),
     };
   };
 
@@ -418,6 +429,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           return context.executionCounts;
         },
       }),
+      recordAttempt: ({ context, event }: any) => {
+        // In place, like executionCounts: the record is plain data persisted with the context.
+        context.attempts[event.execution] = event.attempt;
+      },
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
         (context.subflows[subflow] ??= []).push(event.output);
       },
@@ -484,8 +499,9 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       registerScope(store, scope);
       scopeByActor.set(self, scope);
       scope.lifecycle?.runStarted();
-      return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
+      return { runId, input, store, executionCounts: {}, attempts: {}, subflows: {}, failure: null };
     },
+    on: { [ATTEMPT_EVENT]: { actions: 'recordAttempt' } },
     initial,
     states,
     output: ({ context }: { context: RunContext }) => ({
