@@ -44,6 +44,8 @@ export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 const FAIL_EVENT = 'junjo.fail';
+/** The name under which compiled machines know the node runner. */
+export const NODE_ACTOR = 'node';
 /** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
 export const ATTEMPT_EVENT = 'junjo.attempt';
 
@@ -100,7 +102,7 @@ export function withRunOptions<T>(options: RunOptions, create: () => T): T {
 }
 
 // Each compiled machine knows how to rebuild the scope of a restored run of itself.
-const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
+const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef, options?: RunOptions) => RunScope>();
 
 // Scopes by run actor, for lookups while that actor is still being constructed (a subflow
 // that is the source state is created before its parent has a snapshot to read).
@@ -118,8 +120,18 @@ export function runScopeOf(actor: AnyActorRef): RunScope {
   return rebuild(context, actor);
 }
 
+/**
+ * Prepares a run restored from a persisted snapshot (before it starts), with the options of
+ * this resumption: its hooks see it start again.
+ */
+export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
+  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
+  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
+  rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
+}
+
 let runCounter = 0;
-function newRunId(): string {
+export function newRunId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
   return uuid ? uuid.call(globalThis.crypto) : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
 }
@@ -192,8 +204,8 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     };
   };
 
-  const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
-    const scope = createScope(context.runId, context.input, actor._parent, {});
+  const rebuild = (context: RunContext, actor: AnyActorRef, options: RunOptions = {}): RunScope => {
+    const scope = createScope(context.runId, context.input, actor._parent, options);
     registerScope(context.store, scope);
     scopeByActor.set(actor, scope);
     return scope;
@@ -224,7 +236,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       if (!definition) throw new Error(`${owner}: its store was used before any run created it`);
       return definition;
     }),
-    node: nodeRunner((parent, input) => nodeExecution(parent, input)),
+    [NODE_ACTOR]: nodeRunner((parent, input) => nodeExecution(parent, input)),
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
       const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
@@ -344,7 +356,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           applying: {
             invoke: {
               id: key,
-              src: 'node',
+              src: NODE_ACTOR,
               input: ({ context, event }: { context: RunContext; event: NodeRunnerInput['event'] }) => ({
                 node: key,
                 iteration: context.executionCounts[key],
@@ -363,7 +375,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       entry: count,
       invoke: {
         id: key,
-        src: isSubflow ? `subflow:${key}` : 'node',
+        src: isSubflow ? `subflow:${key}` : NODE_ACTOR,
         input: ({ context }: { context: RunContext }) =>
           isSubflow
             ? { subflow: key, iteration: context.executionCounts[key] }
