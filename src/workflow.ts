@@ -296,8 +296,9 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
           else settle('cancelled', () => reject(cancelled(signal?.reason)));
         },
       });
-      actor.start();
+      // Attached first, so its first write comes before anything the run's start queues.
       checkpointer?.attach(actor);
+      actor.start();
     });
   }
 }
