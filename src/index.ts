@@ -49,6 +49,7 @@ export {
   NodeTimeoutError,
   CheckpointError,
   type CheckpointProblem,
+  ConditionError,
 } from './errors.js';
 export {
   MemoryCheckpointStore,

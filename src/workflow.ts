@@ -82,6 +82,9 @@ export interface ResumeOptions extends Pick<ExecuteOptions, 'signal' | 'inspect'
   checkpoint: CheckpointStore;
 }
 
+/** Input first, then options; the input may be left out only when the store factory allows it. */
+export type RunArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [input: I, options?: O];
+
 /** The compiled machine of a workflow: input `I`, output an ExecutionResult of state `S`. */
 export type WorkflowMachine<I, S> = StateMachine<
   RunContext,
@@ -159,7 +162,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   }
 
   /** Creates (does not start) an actor for one run. */
-  createRun(input?: I, options: RunOptions & Pick<ExecuteOptions, 'inspect'> = {}) {
+  createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
     const { inspect, ...runOptions } = options;
     return withRunOptions(runOptions, () => createActor(this.machine, { input: input as I, inspect }));
   }
@@ -170,13 +173,14 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * committed state) or a WorkflowCancelledError. With `checkpoint`, the run is durable (see
    * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
-  execute(input?: I, options: ExecuteOptions = {}): Promise<ExecutionResult<HandleState<H>>> {
+  execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
-    if (!checkpoint) return this.#drive(this.createRun(input, { ...runOptions, inspect }), options);
+    const create = (o: RunOptions & Pick<ExecuteOptions, 'inspect'>) => this.createRun(...([input, o] as RunArgs<I, RunOptions>));
+    if (!checkpoint) return this.#drive(create({ ...runOptions, inspect }), options);
     const runId = runOptions.runId ?? newRunId();
     const start = () => {
       const checkpointer = this.#checkpointer(checkpoint, runId, Date.now());
-      const actor = this.createRun(input, { ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
+      const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
       return this.#drive(actor, options, checkpointer);
     };
     if (runOptions.runId === undefined) return start();
