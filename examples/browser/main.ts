@@ -1,10 +1,10 @@
 /**
  * The page script of examples/browser: runs the record-workout-activity workflow in the
  * browser as an XState actor and renders, as they change, each node's status (read off the
- * run's snapshot), the store's state (the store actor's snapshot) and a timeline of both.
+ * run's snapshot), the store's state (the store actor's snapshot) and a timeline (from the
+ * run's lifecycle hooks, which report starts, ends and commits in the order they happen).
  */
-import { createActor } from 'xstate';
-import { graphToJSON, type Commit } from '../../src/index.js';
+import { graphToJSON, type WorkflowEvent } from '../../src/index.js';
 import { recordWorkoutActivity } from '../record-workout-activity/workflow.js';
 import { progressOf, type NodeProgress } from '../shared/progress.js';
 
@@ -40,19 +40,16 @@ function run(message: string) {
     $('timeline').append(li);
   };
 
-  const actor = createActor(recordWorkoutActivity.machine, { input: { message } });
-  let statuses = new Map<string, string>();
+  const onEvent = (event: WorkflowEvent) =>
+    log(event.type === 'stateChanged' ? `store: ${event.action}${event.node ? ` from ${event.node}` : ''}` : `${event.kind} ${event.name}: ${event.status}`);
+  const actor = recordWorkoutActivity.createRun({ message }, { hooks: { onEvent } });
   actor.subscribe({
     next: (snapshot) => {
-      const nodes = progressOf(graph, snapshot);
-      for (const n of nodes) if (statuses.get(n.key) !== n.status && n.status !== 'pending') log(`${n.name}: ${n.status}`);
-      statuses = new Map(nodes.map((n) => [n.key, n.status]));
-      renderNodes(nodes);
+      renderNodes(progressOf(graph, snapshot));
       $('run-status').textContent = snapshot.status === 'active' ? 'running' : snapshot.status;
       document.body.dataset.runStatus = snapshot.status;
       if (snapshot.status === 'done') {
         $('summary').textContent = snapshot.output.state.summary ?? '';
-        log('run done');
       }
     },
     error: (error) => {
@@ -65,19 +62,11 @@ function run(message: string) {
   });
   actor.start();
 
-  // The store is a child actor; its snapshot is the committed state, `commit` the last update.
+  // The store is a child actor; its snapshot is the committed state.
   const store = actor.getSnapshot().context.store;
   const showState = (state: unknown) => ($('state').textContent = JSON.stringify(state, null, 2));
   showState(store.getSnapshot().context);
-  let seen = 0;
-  store.subscribe((snapshot: { context: unknown; commit?: Commit | null }) => {
-    showState(snapshot.context);
-    const commit = snapshot.commit;
-    if (commit && commit.seq !== seen) {
-      seen = commit.seq;
-      log(`store: ${commit.action}${commit.node ? ` from ${commit.node}` : ''}`);
-    }
-  });
+  store.subscribe((snapshot: { context: unknown }) => showState(snapshot.context));
   current = actor;
 }
 
