@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { assign, createActor, sendTo, setup, spawnChild, waitFor as until, type AnyActorRef } from 'xstate';
-import { Graph, Workflow, WorkflowExecutionError, defineStore, node, type StoreOf } from '../src/index.js';
+import { Edge, Graph, Subflow, Workflow, WorkflowExecutionError, defineStore, node, waitFor, type StoreOf } from '../src/index.js';
 import { orderApp, runOf } from '../examples/app-actors/app.js';
 import { PRICES, orderWorkflow, type OrderInput, type OrderState } from '../examples/app-actors/workflow.js';
 import { activeTimers, settle } from './helpers.js';
@@ -223,6 +223,63 @@ test('a node in flight when the run is persisted runs again from its start when 
   // The store kept what the first call committed; the second call started over on top of it.
   assert.equal(output!.state.log, ['started (call 1)', 'started (call 2)', 'finished']);
   assert.equal(output!.executionCounts, { Step: 1 }, 'entering the node is not repeated, only its service');
+});
+
+test('a run waiting inside a subflow: the event sent to the run reaches it, also after a restore', async () => {
+  const ReviewStore = defineStore({
+    name: 'ReviewStore',
+    initial: { by: null as string | null, log: [] as string[] },
+    actions: {
+      by: (d, by: string) => void (d.by = by),
+      log: (d, line: string) => void d.log.push(line),
+    },
+  });
+  type Review = StoreOf<typeof ReviewStore>;
+  class ReviewStep extends Subflow<Review, Review> {
+    override async postRunActions(parent: Review, sub: Review) {
+      await parent.by(sub.getState().by!);
+    }
+  }
+  const reviewed = new Workflow({
+    name: 'Reviewed',
+    graph: () => {
+      const draft = node<Review>('Draft', (s) => s.log('drafted'));
+      const review = new ReviewStep({
+        name: 'Review',
+        store: () => ReviewStore.create(),
+        graph: () => {
+          const sign = waitFor<Review, { type: 'sign'; by: string }>('SignOff', 'sign', (s, e) => s.by(e.by));
+          return new Graph({ source: sign, sinks: [sign], edges: [] });
+        },
+      });
+      const publish = node<Review>('Publish', (s) => s.log(`published, signed by ${s.getState().by}`));
+      return new Graph({
+        source: draft,
+        sinks: [publish],
+        edges: [new Edge({ tail: draft, head: review }), new Edge({ tail: review, head: publish })],
+      });
+    },
+    store: () => ReviewStore.create(),
+  });
+  const signOff = async (run: AnyActorRef) => {
+    const { children } = await until(run, (s) => 'Review' in s.children);
+    await until(children.Review, (s) => s.matches({ SignOff: 'waiting' }));
+  };
+  const expected = { by: 'ari', log: ['drafted', 'published, signed by ari'] };
+
+  const direct = createActor(reviewed.machine).start();
+  await signOff(direct);
+  direct.send({ type: 'sign', by: 'ari' });
+  assert.equal((await until(direct, (s) => s.status === 'done')).output!.state, expected);
+
+  const first = createActor(reviewed.machine).start();
+  await signOff(first);
+  const json = JSON.stringify(first.getPersistedSnapshot());
+  first.stop();
+  const restored = createActor(reviewed.machine, { snapshot: JSON.parse(json) }).start();
+  assert.ok(restored.getSnapshot().children.Review!.getSnapshot().matches({ SignOff: 'waiting' }));
+  restored.send({ type: 'sign', by: 'ari' });
+  assert.equal((await until(restored, (s) => s.status === 'done')).output!.state, expected);
 });
 
 test('examples/app-actors: npm run example:app-actors prints each order’s outcome', async () => {
