@@ -44,4 +44,5 @@ export {
   StoreUpdateError,
   MaxIterationsError,
   NoMatchingEdgeError,
+  ConditionError,
 } from './errors.js';
