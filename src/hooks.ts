@@ -38,6 +38,8 @@ export interface LifecycleEvent {
 /** An attempt of a node failed (or timed out) and the node will be tried again. */
 export interface NodeRetryingEvent {
   type: 'nodeRetrying';
+  kind: 'node';
+  status: 'retrying';
   runId: string;
   name: string;
   id: string;

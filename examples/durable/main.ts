@@ -2,8 +2,8 @@
  * A durable run you can interrupt: it checkpoints to a SQLite file after every step, so
  * Ctrl-C (or a crash) loses nothing that was committed.
  *
- *   npm run durable            starts a run; press Ctrl-C whenever you like
- *   npm run durable:resume     resumes every unfinished run where it stopped
+ *   npm run example:durable            starts a run; press Ctrl-C whenever you like
+ *   npm run example:durable:resume     resumes every unfinished run where it stopped
  *
  * The file is examples/durable/runs.sqlite (or $DURABLE_DB).
  */
@@ -34,7 +34,7 @@ if (process.argv.includes('--resume')) {
 } else {
   const runId = `report-${Date.now().toString(36)}`;
   console.log(`Run ${runId} checkpoints to ${file}.`);
-  console.log('Press Ctrl-C at any time, then resume it with: npm run durable:resume');
+  console.log('Press Ctrl-C at any time, then resume it with: npm run example:durable:resume');
   show(await report.execute({ topic: process.argv[2] ?? 'durable runs' }, { checkpoint, runId, hooks }));
 }
 checkpoint.close();

@@ -129,8 +129,8 @@ export class RunLifecycle {
   }
 
   nodeRetrying(key: string, name: string, iteration: number, attempt: number, error: unknown, delayMs: number): void {
-    const { kind: _, ended: __, ...node } = this.describe('node', key, name, iteration);
-    this.dispatcher.emit({ type: 'nodeRetrying', ...node, runId: this.rootRunId, attempt, error, delayMs, timestamp: Date.now() });
+    const { kind: _kind, ended: _ended, ...node } = this.describe('node', key, name, iteration);
+    this.dispatcher.emit({ type: 'nodeRetrying', kind: 'node', status: 'retrying', ...node, runId: this.rootRunId, attempt, error, delayMs, timestamp: Date.now() });
   }
 
   committed(commit: Commit, state: unknown): void {
