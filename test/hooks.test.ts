@@ -15,13 +15,14 @@ import {
   type WorkflowEvent,
   type WorkflowHooks,
 } from '../src/index.js';
+import type { AnyStoreHandle } from '../src/store/handle.js';
 import { LogStore, lifecycleWorkflow, untilAborted, type LogHandle } from './fixtures/lifecycle-workflow.js';
 import { settle } from './helpers.js';
 
 const test = suite('hooks');
 
 /** Runs `workflow` with a hook recording every event; resolves with the events and the outcome. */
-async function record(workflow: Workflow<any, any>, options: { signal?: AbortSignal; hooks?: WorkflowHooks } = {}) {
+async function record<H extends AnyStoreHandle>(workflow: Workflow<void, H>, options: { signal?: AbortSignal; hooks?: WorkflowHooks } = {}) {
   const events: WorkflowEvent[] = [];
   const hooks = [{ onEvent: (e: WorkflowEvent) => events.push(e) }, ...(options.hooks ? [options.hooks] : [])];
   const outcome = await workflow.execute(undefined, { ...options, hooks }).then(
