@@ -91,6 +91,18 @@ export class MaxIterationsError extends Error {
   }
 }
 
+/** An edge's condition threw while it was evaluated; the original error is the `cause`. */
+export class ConditionError extends Error {
+  override name = 'ConditionError';
+  constructor(
+    readonly edge: string,
+    readonly condition: string,
+    cause: unknown,
+  ) {
+    super(`Condition '${condition}' of edge ${edge} threw: ${messageOf(cause)}; conditions must not throw`, { cause });
+  }
+}
+
 /** No outgoing edge of a node had a condition that holds. */
 export class NoMatchingEdgeError extends Error {
   override name = 'NoMatchingEdgeError';

@@ -45,4 +45,5 @@ export {
   StoreUpdateError,
   MaxIterationsError,
   NoMatchingEdgeError,
+  ConditionError,
 } from './errors.js';

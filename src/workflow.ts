@@ -51,6 +51,9 @@ export interface ExecuteOptions extends RunOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
+/** Input first, then options; the input may be left out only when the store factory allows it. */
+export type RunArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [input: I, options?: O];
+
 /** The compiled machine of a workflow: input `I`, output an ExecutionResult of state `S`. */
 export type WorkflowMachine<I, S> = StateMachine<
   RunContext,
@@ -118,7 +121,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   }
 
   /** Creates (does not start) an actor for one run. */
-  createRun(input?: I, options: RunOptions & Pick<ExecuteOptions, 'inspect'> = {}) {
+  createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
     const { inspect, ...runOptions } = options;
     return withRunOptions(runOptions, () => createActor(this.machine, { input: input as I, inspect }));
   }
@@ -141,9 +144,9 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * GraphValidationError (before any node ran), a WorkflowExecutionError (with the last
    * committed state) or a WorkflowCancelledError.
    */
-  execute(input?: I, options: ExecuteOptions = {}): Promise<ExecutionResult<HandleState<H>>> {
+  execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
     const { signal, ...rest } = options;
-    const actor = this.createRun(input, rest);
+    const actor = this.createRun(...([input, rest] as RunArgs<I, RunOptions>));
     const snapshotOf = () => actor.getSnapshot() as unknown as { status: string; context?: RunContext; output?: unknown };
     const cancelled = (reason: unknown) => {
       const context = snapshotOf().context;

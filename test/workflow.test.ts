@@ -5,6 +5,7 @@ import { createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import {
   Condition,
+  ConditionError,
   Edge,
   Graph,
   MaxIterationsError,
@@ -138,6 +139,39 @@ test('edges: when no condition holds the run fails naming the node', async () =>
     assert.match(e.message, /at 'Start': No outgoing edge of 'Start' could be taken: none of its conditions held \(Never\)/);
     assert.equal(e.state.path, ['Start']);
   }
+});
+
+test('edges: a condition that throws fails the run naming the node and the condition', async () => {
+  const original = new RangeError('bad state');
+  let lateNodeRan = false;
+  const workflow = workflowOf(() => {
+    const start = visit('Start');
+    const end = visit('End');
+    const other = node<Store>('Other', () => {
+      lateNodeRan = true;
+    });
+    return new Graph({
+      source: start,
+      sinks: [end, other],
+      edges: [
+        new Edge({ tail: start, head: end, condition: condition<State>('Explodes', () => { throw original; }) }),
+        new Edge({ tail: start, head: other }),
+      ],
+    });
+  });
+  try {
+    await workflow.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, WorkflowExecutionError);
+    const e = err as WorkflowExecutionError<State>;
+    assert.instance(e.cause, ConditionError);
+    assert.is((e.cause as ConditionError).cause, original);
+    assert.equal(e.path, ['Start']);
+    assert.match(e.message, /Condition 'Explodes' of edge 'Start' → 'End' \[Explodes\] threw: bad state/);
+    assert.equal(e.state.path, ['Start']);
+  }
+  assert.is(lateNodeRan, false, 'no later edge is taken');
 });
 
 test('sinks: reaching any sink ends the run with the final state and counts', async () => {

@@ -15,7 +15,7 @@
 import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
-import { MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
+import { ConditionError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -44,6 +44,7 @@ export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 const FAIL_EVENT = 'junjo.fail';
+const CONDITION_THREW = 'conditionThrew';
 
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
@@ -189,17 +190,28 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const edgeIndex = new Map<Edge, number>(protoEdges.map((edge, i) => [edge, i]));
   const keyOf = (e: Executable) => prototype.keyOf(e);
 
-  // Guards: one per conditional edge, named after its condition.
-  const guards: Record<string, (args: { context: RunContext }) => boolean> = {};
+  // Guards: one per conditional edge, named after its condition. A condition that throws
+  // must not throw inside XState's transition (the actor would error without stopping its
+  // children), so its guard records the error and `conditionThrew`, right after it, fails the run.
+  const guards: Record<string, (args: { context: RunContext; event: object }) => boolean> = {
+    [CONDITION_THREW]: ({ context, event }) => scopeOfStore(context.store)?.conditionFailure?.event === event,
+  };
   const guardNames = new Map<number, string>();
   protoEdges.forEach((edge, i) => {
     if (!edge.condition) return;
     let name = edge.condition.name;
     for (let n = 2; name in guards; n++) name = `${edge.condition.name}#${n}`;
     guardNames.set(i, name);
-    guards[name] = ({ context }) => {
-      const condition = (scopeOfStore(context.store)?.graph.edges[i] ?? edge).condition!;
-      return condition.evaluate(context.store.getSnapshot().context) === true;
+    guards[name] = ({ context, event }) => {
+      const scope = scopeOfStore(context.store);
+      const runEdge = scope?.graph.edges[i] ?? edge;
+      try {
+        return runEdge.condition!.evaluate(context.store.getSnapshot().context) === true;
+      } catch (error) {
+        if (!scope) throw error;
+        scope.conditionFailure = { event, error: new ConditionError(runEdge.toString(), runEdge.condition!.name, error) };
+        return false;
+      }
     };
   });
 
@@ -265,11 +277,18 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const key = keyOf(executable);
     if (prototype.isSink(executable)) return [{ target: `#${sinkTarget}`, actions: extraActions }];
     const out = prototype.outgoing(executable);
-    const transitions: unknown[] = out.map((edge) => {
+    const transitions: unknown[] = out.flatMap((edge): object[] => {
       const i = edgeIndex.get(edge)!;
-      const t: Record<string, unknown> = { target: `#${keyOf(edge.head)}`, reenter: true, actions: extraActions };
-      if (edge.condition) t.guard = guardNames.get(i);
-      return t;
+      const take = { target: `#${keyOf(edge.head)}`, reenter: true, actions: extraActions };
+      if (!edge.condition) return [take];
+      return [
+        { ...take, guard: guardNames.get(i) },
+        {
+          guard: CONDITION_THREW,
+          target: `#${FAILED_STATE}`,
+          actions: [...extraActions, { type: 'recordConditionFailure', params: { node: key } }],
+        },
+      ];
     });
     if (out.length === 0 || out[out.length - 1]!.condition) {
       transitions.push({
@@ -423,6 +442,15 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
               : { path, error };
           // Only this run's part of the path: a subflow's keys may repeat this graph's keys.
           scopeOfStore(context.store)?.lifecycle?.failing(path, failure.error);
+          return failure;
+        },
+      }),
+      recordConditionFailure: assign({
+        failure: ({ context }: any, { node }: { node: string }) => {
+          const scope = scopeOfStore(context.store)!;
+          const failure = { path: [node], error: scope.conditionFailure!.error };
+          scope.conditionFailure = undefined;
+          scope.lifecycle?.failing(failure.path, failure.error);
           return failure;
         },
       }),

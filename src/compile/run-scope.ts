@@ -32,6 +32,8 @@ export interface RunScope {
   readonly parent?: RunScope;
   /** Reports lifecycle events to hooks; absent when the run has none. */
   readonly lifecycle?: RunLifecycle;
+  /** A condition that threw while the guards of `event` were evaluated. */
+  conditionFailure?: { event: object; error: Error };
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
