@@ -131,12 +131,12 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * `{ type: 'result', result }` or throwing the run's error; leaving the loop early cancels
    * the run. See src/stream.ts.
    */
-  stream(input?: I, options: ExecuteOptions = {}): WorkflowStream<ExecutionResult<HandleState<H>>> {
+  stream(...[input, options = {}]: RunArgs<I, ExecuteOptions>): WorkflowStream<ExecutionResult<HandleState<H>>> {
     const { signal, hooks, ...rest } = options;
-    return new WorkflowStream(
-      (own, stop) => this.execute(input, { ...rest, signal: stop, hooks: [...[hooks ?? []].flat(), own] }),
-      signal,
-    );
+    return new WorkflowStream((own, stop) => {
+      const runOptions: ExecuteOptions = { ...rest, signal: stop, hooks: [...[hooks ?? []].flat(), own] };
+      return this.execute(...([input, runOptions] as RunArgs<I, ExecuteOptions>));
+    }, signal);
   }
 
   /**
