@@ -82,13 +82,17 @@ export class HookDispatcher {
     return this.redact ? this.redact(state) : state;
   }
 
-  /** Patches whose values come from the redacted state, so redaction cannot be bypassed. */
   patches(patches: Patch[], redactedState: unknown): Patch[] {
-    if (!this.redact) return patches;
-    return patches.map((patch) =>
-      patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) },
-    );
+    return this.redact ? redactPatches(patches, redactedState) : patches;
   }
+}
+
+/**
+ * Patches whose values are read from the redacted state they led to, so a secret cannot
+ * leak through a patch that the redacted state hides.
+ */
+export function redactPatches(patches: readonly Patch[], redactedState: unknown): Patch[] {
+  return patches.map((patch) => (patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) }));
 }
 
 function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => void) | undefined, event: WorkflowEvent) {
