@@ -182,6 +182,19 @@ test('with a registered SDK and no tracer given: the global tracer, the active s
   }
 });
 
+test('one otelHooks() serves concurrent runs: one separate tree each', async () => {
+  const { exporter, tracer } = inMemory();
+  const workflow = lifecycleWorkflow();
+  const hooks = otelHooks({ tracer });
+  const results = await Promise.all([1, 2, 3].map(() => workflow.execute(undefined, { hooks })));
+  const spans = exporter.getFinishedSpans();
+  assert.is(new Set(spans.map((s) => s.spanContext().traceId)).size, 3);
+  for (const { runId } of results) {
+    const own = spans.filter((s) => s.attributes['junjo.run_id'] === runId);
+    assert.equal(tree(own), tree((await traced('nowhere')).spans));
+  }
+});
+
 test('without an SDK the hooks are a no-op and the run is unchanged', async () => {
   const result = await lifecycleWorkflow().execute(undefined, { hooks: otelHooks() });
   assert.equal(result.state.log, ['start', 'sub said pre+inner', 'left', 'right', 'end']);
