@@ -522,6 +522,58 @@ test('a node that throws fails the run with the original error and its node', as
   }
 });
 
+test('a condition must return a boolean', async () => {
+  const workflow = workflowOf(() => {
+    const a = visit('A');
+    const b = visit('B');
+    return new Graph({
+      source: a,
+      sinks: [b],
+      edges: [new Edge({ tail: a, head: b, condition: condition<State>('Sloppy', (s) => s.counter as unknown as boolean) })],
+    });
+  });
+  try {
+    await workflow.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Condition 'Sloppy' of edge 'A' → 'B' \[Sloppy\] threw: it returned number, not a boolean/);
+  }
+});
+
+test('a store factory must make a new store each run; a graph factory must keep its shape', async () => {
+  const shared = CounterStore.create();
+  const sharing = new Workflow({
+    name: 'Sharing',
+    graph: () => {
+      const a = visit('A');
+      return new Graph({ source: a, sinks: [a], edges: [] });
+    },
+    store: () => shared,
+  });
+  await sharing.execute();
+  try {
+    await sharing.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Store 'CounterStore' is already in use by another run: a store factory must return a new store every time/);
+  }
+  let calls = 0;
+  const shifting = new Workflow({
+    name: 'Shifting',
+    graph: () => {
+      const a = visit(calls++ === 0 ? 'A' : 'B');
+      return new Graph({ source: a, sinks: [a], edges: [] });
+    },
+    store: () => CounterStore.create(),
+  });
+  try {
+    await shifting.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Workflow 'Shifting': the graph factory returned a graph of another shape than before/);
+  }
+});
+
 test('runId can be given; factories are checked', async () => {
   const workflow = workflowOf(() => {
     const a = visit('A');

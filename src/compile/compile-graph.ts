@@ -206,7 +206,11 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       const scope = scopeOfStore(context.store);
       const runEdge = scope?.graph.edges[i] ?? edge;
       try {
-        return runEdge.condition!.evaluate(context.store.getSnapshot().context) === true;
+        const holds: unknown = runEdge.condition!.evaluate(context.store.getSnapshot().context);
+        if (typeof holds !== 'boolean') {
+          throw new TypeError(`it returned ${typeof holds === 'object' ? String(holds) : typeof holds}, not a boolean`);
+        }
+        return holds;
       } catch (error) {
         if (!scope) throw error;
         scope.conditionFailure = { event, error: new ConditionError(runEdge.toString(), runEdge.condition!.name, error) };
