@@ -5,7 +5,9 @@
  *
  * Every event carries the run's id (different on every run) and a structural `id` (the same
  * on every run of the same graph shape: the workflow's name, then keys, joined by '/'), and
- * its parent's structural id.
+ * its parent's structural id. Ends are well nested: an execution ends after everything that
+ * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
+ * full list of fields and guarantees.
  */
 import type { Patch } from 'immer';
 
