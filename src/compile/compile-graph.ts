@@ -3,7 +3,8 @@
  *
  *   graph vertex        → a state (id = the vertex's unique key) that invokes its actor
  *   Node                → invokes the node runner (actors/node-runner.ts)
- *   Subflow             → invokes the subflow's own compiled machine
+ *   Subflow             → invokes the subflow's own compiled machine, and forwards to it the
+ *                         events its waiting nodes accept
  *   RunConcurrent       → a parallel state, one region per item
  *   edges of a vertex   → guarded transitions on its done event, in declaration order
  *   sink                → its done event goes to the final state `$done`
@@ -12,7 +13,7 @@
  * The store is a child actor spawned into context, so guards read the committed state, the
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
-import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { assign, forwardTo, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
 import { ConditionError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
@@ -92,6 +93,10 @@ export function withRunOptions<T>(options: RunOptions, create: () => T): T {
     pendingRunOptions = undefined;
   }
 }
+
+// The event types a compiled machine's waiting nodes accept, its subflows' included: a
+// subflow state forwards these to its child, so events sent to a run reach a wait inside it.
+const awaitedEvents = new WeakMap<object, readonly string[]>();
 
 // Each compiled machine knows how to rebuild the scope of a restored run of itself.
 const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
@@ -235,10 +240,16 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       else await scope.subflow!.postRunActions(parentStore, store);
     }),
   };
+  const awaited = new Set<string>();
+  const forwarded = new Map<string, readonly string[]>();
   for (const { key, executable } of entries) {
+    if (executable instanceof WaitForEvent) executable.events.forEach((type) => awaited.add(type));
     if (executable instanceof Subflow) {
       const inner = instantiateGraph(`Subflow '${executable.name}'`, executable.graphFactory);
-      actors[`subflow:${key}`] = compile(inner, { kind: 'subflow', source: executable });
+      const machine = compile(inner, { kind: 'subflow', source: executable });
+      actors[`subflow:${key}`] = machine;
+      forwarded.set(key, awaitedEvents.get(machine)!);
+      awaitedEvents.get(machine)!.forEach((type) => awaited.add(type));
     }
   }
 
@@ -361,10 +372,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         },
       };
     }
+    const forwards = isSubflow ? forwarded.get(key)!.map((type) => [type, { actions: forwardTo(key) }]) : [];
     return {
       id: key,
       meta: meta(kind, executable.name, key),
       entry: count,
+      ...(forwards.length ? { on: Object.fromEntries(forwards) } : {}),
       invoke: {
         id: key,
         src: isSubflow ? `subflow:${key}` : 'node',
@@ -521,5 +534,6 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }),
   } as any) as AnyStateMachine;
   rebuilders.set(machine, rebuild);
+  awaitedEvents.set(machine, [...awaited]);
   return machine;
 }
