@@ -5,7 +5,9 @@
  *
  * Every event carries the run's id (different on every run) and a structural `id` (the same
  * on every run of the same graph shape: the workflow's name, then keys, joined by '/'), and
- * its parent's structural id.
+ * its parent's structural id. Ends are well nested: an execution ends after everything that
+ * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
+ * full list of fields and guarantees.
  */
 import type { Patch } from 'immer';
 
@@ -103,13 +105,17 @@ export class HookDispatcher {
     return this.redact ? this.redact(state) : state;
   }
 
-  /** Patches whose values come from the redacted state, so redaction cannot be bypassed. */
   patches(patches: Patch[], redactedState: unknown): Patch[] {
-    if (!this.redact) return patches;
-    return patches.map((patch) =>
-      patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) },
-    );
+    return this.redact ? redactPatches(patches, redactedState) : patches;
   }
+}
+
+/**
+ * Patches whose values are read from the redacted state they led to, so a secret cannot
+ * leak through a patch that the redacted state hides.
+ */
+export function redactPatches(patches: readonly Patch[], redactedState: unknown): Patch[] {
+  return patches.map((patch) => (patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) }));
 }
 
 function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => void) | undefined, event: WorkflowEvent) {

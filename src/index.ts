@@ -27,6 +27,7 @@ export {
   type ExecutionResult,
   type WorkflowMachine,
 } from './workflow.js';
+export { WorkflowStream, type WorkflowStreamItem, type StreamResult } from './stream.js';
 export type { RunContext } from './compile/run-scope.js';
 export type {
   WorkflowHooks,

@@ -27,6 +27,7 @@ import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
+import { WorkflowStream } from './stream.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
 
@@ -165,6 +166,19 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
     const { inspect, ...runOptions } = options;
     return withRunOptions(runOptions, () => createActor(this.machine, { input: input as I, inspect }));
+  }
+
+  /**
+   * Runs the workflow once as an async iterable of its events, ending with
+   * `{ type: 'result', result }` or throwing the run's error; leaving the loop early cancels
+   * the run. See src/stream.ts.
+   */
+  stream(...[input, options = {}]: RunArgs<I, ExecuteOptions>): WorkflowStream<ExecutionResult<HandleState<H>>> {
+    const { signal, hooks, ...rest } = options;
+    return new WorkflowStream((own, stop) => {
+      const runOptions: ExecuteOptions = { ...rest, signal: stop, hooks: [...[hooks ?? []].flat(), own] };
+      return this.execute(...([input, runOptions] as RunArgs<I, ExecuteOptions>));
+    }, signal);
   }
 
   /**

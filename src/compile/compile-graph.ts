@@ -71,7 +71,7 @@ export interface RunOptions {
   /** Validate the graph before any node runs (default true). */
   validate?: boolean;
   /** Hooks for this run only, in addition to the workflow's. */
-  hooks?: WorkflowHooks;
+  hooks?: WorkflowHooks | readonly WorkflowHooks[];
   /** Hides secrets from the states hooks see; replaces the workflow's `redact`. */
   redact?: Redact;
 }
@@ -170,7 +170,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
       const hooks = [...mode.source.hooks];
-      if (options.hooks) hooks.push(options.hooks);
+      if (options.hooks) hooks.push(...[options.hooks].flat());
       const lifecycle = hooks.length
         ? new RunLifecycle(
             new HookDispatcher(hooks, options.redact ?? mode.source.redact),
@@ -188,15 +188,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
-    const lifecycle = parent.lifecycle
-      ? new RunLifecycle(
-          parent.lifecycle.dispatcher,
-          parent.lifecycle.rootRunId,
-          parent.lifecycle.describe('subflow', key, subflow.name, iteration),
-          graph,
-          () => store.getState(),
-        )
-      : undefined;
+    const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, graph, () => store.getState());
     return {
       runId,
       source: subflow,
@@ -492,7 +484,8 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
             error instanceof WorkflowExecutionError
               ? { path: [...path, ...error.path], error: error.cause }
               : { path, error };
-          scopeOfStore(context.store)?.lifecycle?.failing(failure.path, failure.error);
+          // Only this run's part of the path: a subflow's keys may repeat this graph's keys.
+          scopeOfStore(context.store)?.lifecycle?.failing(path, failure.error);
           return failure;
         },
       }),
