@@ -33,6 +33,26 @@ export interface LifecycleEvent {
   error?: unknown;
   /** Workflow and subflow events: the store state at that point (after `redact`). */
   state?: unknown;
+  /** Node events: which attempt of this execution (1 unless it was retried or resumed). */
+  attempt?: number;
+}
+
+/** An attempt of a node failed (or timed out) and the node will be tried again. */
+export interface NodeRetryingEvent {
+  type: 'nodeRetrying';
+  kind: 'node';
+  status: 'retrying';
+  runId: string;
+  name: string;
+  id: string;
+  parentId: string | null;
+  executionId: string;
+  parentExecutionId: string | null;
+  /** The attempt that failed; attempt `attempt + 1` starts after `delayMs`. */
+  attempt: number;
+  error: unknown;
+  delayMs: number;
+  timestamp: number;
 }
 
 export interface StateChangedEvent {
@@ -53,13 +73,14 @@ export interface StateChangedEvent {
   timestamp: number;
 }
 
-export type WorkflowEvent = LifecycleEvent | StateChangedEvent;
+export type WorkflowEvent = LifecycleEvent | StateChangedEvent | NodeRetryingEvent;
 
 type LifecycleHookName = LifecycleEvent['type'];
 
 /** Callbacks for lifecycle events; `onEvent` receives every event. */
 export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent) => void } & {
   stateChanged?: (event: StateChangedEvent) => void;
+  nodeRetrying?: (event: NodeRetryingEvent) => void;
   onEvent?: (event: WorkflowEvent) => void;
 };
 

@@ -97,6 +97,8 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
   return {
     onEvent(event) {
       if (event.type === 'stateChanged') stateChanged(event);
+      // Each attempt of a retried node already has its own span, ended as failed.
+      else if (event.type === 'nodeRetrying') return;
       else if (event.status === 'started') started(event);
       else ended(event);
     },

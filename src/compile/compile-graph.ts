@@ -14,7 +14,7 @@
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
 import { assign, forwardTo, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
 import { ConditionError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
@@ -45,6 +45,15 @@ export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 const FAIL_EVENT = 'junjo.fail';
+/** The name under which compiled machines know the node runner. */
+export const NODE_ACTOR = 'node';
+/** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
+export const ATTEMPT_EVENT = 'junjo.attempt';
+
+/** How a node execution is named in a run's `attempts` and a store's `applied`. */
+export function executionKey(node: string, iteration: number): string {
+  return `${node}#${iteration}`;
+}
 const CONDITION_THREW = 'conditionThrew';
 
 /** A workflow as the compiler sees it. */
@@ -99,7 +108,7 @@ export function withRunOptions<T>(options: RunOptions, create: () => T): T {
 const awaitedEvents = new WeakMap<object, readonly string[]>();
 
 // Each compiled machine knows how to rebuild the scope of a restored run of itself.
-const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
+const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef, options?: RunOptions) => RunScope>();
 
 // Scopes by run actor, for lookups while that actor is still being constructed (a subflow
 // that is the source state is created before its parent has a snapshot to read).
@@ -117,8 +126,18 @@ export function runScopeOf(actor: AnyActorRef): RunScope {
   return rebuild(context, actor);
 }
 
+/**
+ * Prepares a run restored from a persisted snapshot (before it starts), with the options of
+ * this resumption: its hooks see it start again.
+ */
+export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
+  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
+  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
+  rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
+}
+
 let runCounter = 0;
-function newRunId(): string {
+export function newRunId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
   return uuid ? uuid.call(globalThis.crypto) : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
 }
@@ -183,8 +202,8 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     };
   };
 
-  const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
-    const scope = createScope(context.runId, context.input, actor._parent, {});
+  const rebuild = (context: RunContext, actor: AnyActorRef, options: RunOptions = {}): RunScope => {
+    const scope = createScope(context.runId, context.input, actor._parent, options);
     registerScope(context.store, scope);
     scopeByActor.set(actor, scope);
     return scope;
@@ -230,12 +249,14 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       if (!definition) throw new Error(`${owner}: its store was used before any run created it`);
       return definition;
     }),
-    node: nodeRunner((parent, input) => nodeExecution(parent, input)),
+    [NODE_ACTOR]: nodeRunner((parent, input) => nodeExecution(parent, input)),
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
       const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
-      const parentStore = viewFor(scope.parentStore!, parentKey, signal);
-      const store = viewFor(scope.store, input.phase === 'pre' ? 'preRunActions' : 'postRunActions', signal);
+      const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
+      const { iteration } = (self._parent!.getSnapshot().context as RunContext).input as SubflowInput;
+      const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
+      const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
       if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
       else await scope.subflow!.postRunActions(parentStore, store);
     }),
@@ -253,27 +274,29 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }
   }
 
-  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput) => {
+  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput): NodeExecution => {
     const scope = runScopeOf(parent);
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const node = scope.executables.get(input.node) as Node<unknown>;
     const lifecycle = scope.lifecycle;
+    const execution = executionKey(input.node, input.iteration);
+    const context = parent.getSnapshot()?.context as RunContext | undefined;
     return {
       runId: scope.runId,
-      store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
-      service: lifecycle
-        ? async (store: unknown, ctx: NodeContext) => {
-            const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
-            try {
-              await node.service(store, ctx);
-            } catch (err) {
-              reported.failed(err);
-              throw err;
-            }
-            reported.completed();
-          }
-        : node.service.bind(node),
+      retry: node.retry,
+      timeoutMs: node.timeoutMs,
+      firstAttempt: context?.attempts[execution] ?? 1,
+      store: (signal) => viewFor(scope.store, input.node, signal, execution),
+      service: (store, ctx) => node.service(store, ctx),
+      attemptStarted: (attempt, signal) => {
+        // Recorded in the run's context, so the inspector shows each retry and a checkpoint
+        // knows the attempt a resumed run is at.
+        if (attempt > 1) parent.send({ type: ATTEMPT_EVENT, execution, attempt });
+        return lifecycle?.nodeStarted(input.node, node.name, input.iteration, signal, attempt);
+      },
+      retrying: (attempt, error, delayMs) =>
+        lifecycle?.nodeRetrying(input.node, node.name, input.iteration, attempt, error, delayMs),
     };
   };
 
@@ -359,7 +382,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           applying: {
             invoke: {
               id: key,
-              src: 'node',
+              src: NODE_ACTOR,
               input: ({ context, event }: { context: RunContext; event: NodeRunnerInput['event'] }) => ({
                 node: key,
                 iteration: context.executionCounts[key],
@@ -380,7 +403,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       ...(forwards.length ? { on: Object.fromEntries(forwards) } : {}),
       invoke: {
         id: key,
-        src: isSubflow ? `subflow:${key}` : 'node',
+        src: isSubflow ? `subflow:${key}` : NODE_ACTOR,
         input: ({ context }: { context: RunContext }) =>
           isSubflow
             ? { subflow: key, iteration: context.executionCounts[key] }
@@ -446,6 +469,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           return context.executionCounts;
         },
       }),
+      recordAttempt: ({ context, event }: any) => {
+        // In place, like executionCounts: the record is plain data persisted with the context.
+        context.attempts[event.execution] = event.attempt;
+      },
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
         (context.subflows[subflow] ??= []).push(event.output);
       },
@@ -522,8 +549,9 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       registerScope(store, scope);
       scopeByActor.set(self, scope);
       scope.lifecycle?.runStarted();
-      return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
+      return { runId, input, store, executionCounts: {}, attempts: {}, subflows: {}, failure: null };
     },
+    on: { [ATTEMPT_EVENT]: { actions: 'recordAttempt' } },
     initial,
     states,
     output: ({ context }: { context: RunContext }) => ({

@@ -22,6 +22,8 @@ interface Execution {
   executionId: string;
   parentExecutionId: string | null;
   ended: boolean;
+  /** Nodes only. */
+  attempt?: number;
 }
 
 type EndStatus = Exclude<LifecycleStatus, 'started'>;
@@ -145,8 +147,8 @@ export class RunLifecycle {
     this.#end(group, 'completed');
   }
 
-  nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal): NodeLifecycle {
-    const node = this.describe('node', key, name, iteration);
+  nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal, attempt = 1): NodeLifecycle {
+    const node = { ...this.describe('node', key, name, iteration), attempt };
     this.#open.add(node);
     this.#emit(node, 'started');
     const onAbort = () => this.#end(node, 'cancelled');
@@ -161,6 +163,11 @@ export class RunLifecycle {
         this.#end(node, signal.aborted ? 'cancelled' : 'failed', { error });
       },
     };
+  }
+
+  nodeRetrying(key: string, name: string, iteration: number, attempt: number, error: unknown, delayMs: number): void {
+    const { kind: _kind, ended: _ended, ...node } = this.describe('node', key, name, iteration);
+    this.dispatcher.emit({ type: 'nodeRetrying', kind: 'node', status: 'retrying', ...node, runId: this.rootRunId, attempt, error, delayMs, timestamp: Date.now() });
   }
 
   committed(commit: Commit, state: unknown): void {
@@ -218,6 +225,7 @@ export class RunLifecycle {
     };
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.state !== undefined) event.state = extra.state;
+    if (execution.attempt !== undefined) event.attempt = execution.attempt;
     this.dispatcher.emit(event);
   }
 }
