@@ -309,7 +309,7 @@ export function workloads(): Workload[] {
   const fanOut = (n: number, limit?: number, langgraph = true): Workload => ({
     name: `3. fan-out of ${n.toLocaleString('en')} no-op items${limit ? `, limit ${limit}` : ''}`,
     unit: 'ms',
-    reps: n >= 10_000 ? 5 : 9,
+    reps: n >= 10_000 ? 3 : 9,
     langgraphReps: n >= 1000 ? 2 : 3,
     langgraphWarmup: n < 1000,
     impls: {
@@ -375,7 +375,7 @@ export function workloads(): Workload[] {
     {
       name: '5. 100 concurrent nodes × 1,000 store updates',
       unit: 'updates/s',
-      reps: 5,
+      reps: 3,
       report: (ms) => 100_000 / (ms / 1000),
       impls: {
         junjo: () =>

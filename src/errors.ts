@@ -168,3 +168,38 @@ export class FanOutItemError extends Error {
     super(`${node}: item ${index} ('${item}') failed: ${messageOf(error)}`, { cause: error });
   }
 }
+
+/** An attempt of a node took longer than its `timeoutMs`; its `ctx.signal` was aborted. */
+export class NodeTimeoutError extends Error {
+  override name = 'NodeTimeoutError';
+  constructor(
+    readonly node: string,
+    readonly timeoutMs: number,
+    readonly attempt: number,
+  ) {
+    super(
+      `Node '${node}' timed out after ${timeoutMs} ms (attempt ${attempt}); ` +
+        `raise its timeoutMs, or make its service finish sooner (it should stop when ctx.signal aborts)`,
+    );
+  }
+}
+
+/** Why a checkpoint could not be used (or written). */
+export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write';
+
+/**
+ * A checkpoint was refused: missing, corrupt, written by another workflow or by another
+ * version of this workflow's graph, of a run that already ended, or it could not be written.
+ * A refused checkpoint is never changed.
+ */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+  constructor(
+    readonly problem: CheckpointProblem,
+    readonly runId: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
