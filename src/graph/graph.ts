@@ -7,6 +7,8 @@
  */
 import { GraphValidationError } from '../errors.js';
 import type { Edge } from './edge.js';
+import { toDot, toMermaid } from './render.js';
+import { graphToJSON, type GraphJSON } from './to-json.js';
 import { Executable } from './executable.js';
 import { RunConcurrent } from './run-concurrent.js';
 import { Subflow } from './subflow.js';
@@ -165,6 +167,21 @@ export class Graph {
     const problems = this.problems();
     if (problems.length) throw new GraphValidationError(name, problems);
     return this;
+  }
+
+  /** The graph as JSON with stable structural ids (what a compiled machine carries in `meta`). */
+  toJSON(): GraphJSON {
+    return graphToJSON(this);
+  }
+
+  /** A Mermaid flowchart of the graph, titled with its name when it has one. */
+  toMermaid(): string {
+    return toMermaid(graphToJSON(this), this.name === undefined ? {} : { title: this.name });
+  }
+
+  /** A Graphviz DOT digraph of the graph, titled with its name when it has one. */
+  toDot(): string {
+    return toDot(graphToJSON(this), this.name === undefined ? {} : { title: this.name });
   }
 
   #index(): void {
