@@ -1,0 +1,3 @@
+/** Types of inspector/build.mjs, for the server that builds the UI on first start. */
+export function buildInspectorUi(): Promise<void>;
+export function buildInspector(): Promise<void>;
