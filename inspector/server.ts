@@ -101,12 +101,15 @@ class History {
   }
 }
 
-/** Finds the built UI: beside the compiled CLI in dist, or in dist when running from source. */
+/**
+ * Finds the built UI: beside the compiled CLI in dist, or in dist when running from source.
+ * It looks for the bundle, not the page: inspector/ui/ holds the page's source too.
+ */
 function findUiDir(): string | undefined {
   const candidates = [new URL('./ui/', import.meta.url), new URL('../dist/inspector/ui/', import.meta.url)];
   for (const url of candidates) {
     const dir = fileURLToPath(url);
-    if (existsSync(join(dir, 'index.html'))) return dir;
+    if (existsSync(join(dir, 'app.js'))) return dir;
   }
   return undefined;
 }

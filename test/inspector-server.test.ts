@@ -19,6 +19,7 @@ const test = suite('inspector server');
 
 const uiDir = mkdtempSync(join(tmpdir(), 'junjo-inspector-ui-'));
 writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>junjo inspector</title>');
+writeFileSync(join(uiDir, 'app.js'), '');
 
 interface Client {
   ws: WebSocket;
