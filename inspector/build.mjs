@@ -32,6 +32,21 @@ export async function buildInspectorUi() {
   copyFileSync(at('inspector/ui/style.css'), join(out, 'style.css'));
 }
 
+/** The browser-app example: a classic script, not a module, so the page also works from disk. */
+export async function buildBrowserInspectExample() {
+  await build({
+    ...quiet,
+    entryPoints: [at('examples/browser-inspect/main.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    // The client's Node transport, unreachable in a page.
+    external: ['ws'],
+    outfile: at('examples/browser-inspect/dist/app.js'),
+  });
+}
+
 export async function buildInspector() {
   // Runtime dependencies stay external, as in the library build: the app installs them.
   const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec'];
@@ -58,17 +73,7 @@ export async function buildInspector() {
       external,
       outfile: at('dist/inspector/client.js'),
     }),
-    // A classic script, not a module, so the page also works when opened from disk.
-    build({
-      ...quiet,
-      entryPoints: [at('examples/browser-inspect/main.ts')],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      external: ['ws'],
-      outfile: at('examples/browser-inspect/dist/app.js'),
-    }),
+    buildBrowserInspectExample(),
   ]);
   chmodSync(at('dist/inspector/cli.js'), 0o755);
   // Types for `junjo-xstate/inspector`.

@@ -260,7 +260,9 @@ function stateTree(config: StateConfig, value: unknown): HTMLElement {
   collect(value, '');
   const list = (states: Record<string, StateConfig>, prefix: string): HTMLElement => {
     const ul = h('ul', 'tree');
-    for (const [key, child] of Object.entries(states)) {
+    // Serialized configs arrive with sorted keys; the run's own states read better before `$done` and `$failed`.
+    const entries = Object.entries(states).sort(([a], [b]) => Number(a.startsWith('$')) - Number(b.startsWith('$')));
+    for (const [key, child] of entries) {
       const path = prefix + key;
       const li = h('li', active.has(path) ? 'active' : '');
       const label = h('span', 'state-name', key);
