@@ -1,14 +1,21 @@
-// Builds the package with esbuild: ESM and CommonJS builds of the library, a minified browser
-// bundle of the core, and the inspector's UI; then `tsc` emits the .d.ts files.
+// Builds the package with esbuild: ESM and CommonJS builds of the library and of its
+// OpenTelemetry entry (`junjo-xstate/otel`), a minified browser bundle of the core, the
+// `junjo-xstate` command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files.
 // xstate and immer stay external everywhere: an app and this library must share one XState,
 // or the app's machines could not invoke ours.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
-const external = ['xstate', 'immer', '@standard-schema/spec'];
+const external = ['xstate', 'immer', '@standard-schema/spec', '@opentelemetry/api'];
+const coreByName = {
+  name: 'core-by-name',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'junjo-xstate', external: true }));
+  },
+};
 const common = { entryPoints: ['src/index.ts'], bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
@@ -18,7 +25,32 @@ await Promise.all([
   build({ ...common, format: 'cjs', platform: 'node', outfile: 'dist/cjs/index.cjs' }),
   // The browser bundle: what an app's bundler would ship, minified, to report its size.
   build({ ...common, format: 'esm', platform: 'browser', minify: true, outfile: 'dist/browser/junjo-xstate.min.js' }),
+  // `junjo-xstate/sqlite`: Node only. It imports the core by the package's own name, so an app
+  // gets one CheckpointError class whichever entry threw it.
+  ...['esm', 'cjs'].map((format) =>
+    build({
+      ...common,
+      entryPoints: ['src/durable/sqlite.ts'],
+      external: [...external, 'better-sqlite3'],
+      plugins: [coreByName],
+      format,
+      platform: 'node',
+      outfile: format === 'esm' ? 'dist/esm/sqlite.js' : 'dist/cjs/sqlite.cjs',
+    }),
+  ),
+  // Its own entry, so the core never imports @opentelemetry/api; it imports only types from the core.
+  build({ ...common, entryPoints: ['src/otel.ts'], format: 'esm', platform: 'neutral', outfile: 'dist/esm/otel.js' }),
+  build({ ...common, entryPoints: ['src/otel.ts'], format: 'cjs', platform: 'node', outfile: 'dist/cjs/otel.cjs' }),
+  build({
+    ...common,
+    entryPoints: ['bin/junjo-xstate.ts'],
+    format: 'esm',
+    platform: 'node',
+    banner: { js: '#!/usr/bin/env node' },
+    outfile: 'dist/cli/junjo-xstate.js',
+  }),
 ]);
+chmodSync('dist/cli/junjo-xstate.js', 0o755);
 
 if (existsSync('inspector/build.mjs')) {
   const { buildInspector } = await import('./inspector/build.mjs');

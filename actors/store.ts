@@ -8,6 +8,11 @@
  * against the store's Standard Schema if it has one, and recorded with its action, the node
  * it came from and its immer patches in `snapshot.commit`.
  *
+ * Updates sent by a node execution carry their position in it (1st, 2nd … update), and the
+ * snapshot records the last committed position per execution: when an execution runs again
+ * (a retry, or after its run was restored from a checkpoint), its updates up to that position
+ * are acknowledged without being applied twice.
+ *
  * @example
  * ```ts
  * const ref = createActor(storeLogic(() => CounterStore), { input: { state: CounterStore.initial } }).start();
@@ -39,6 +44,8 @@ export type StoreSnapshot<S = unknown> = Snapshot<undefined> & {
   context: S;
   /** The latest commit, or null before the first one. */
   commit: Commit | null;
+  /** Per node execution (`node#iteration`): the position of its last committed update. */
+  applied: Record<string, number>;
 };
 
 /** An update request: `type` is the action's name, `args` its arguments after the draft. */
@@ -46,6 +53,9 @@ export interface StoreEvent extends EventObject {
   type: string;
   args?: readonly unknown[];
   node?: string;
+  /** The node execution that sent it (`node#iteration`), and which of its updates it is. */
+  execution?: string;
+  position?: number;
   /** Set by `requestUpdate`; links the event to the promise waiting for its outcome. */
   requestId?: number;
 }
@@ -111,6 +121,7 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       error: undefined,
       context: input.state,
       commit: null,
+      applied: {},
     }),
     transition(snapshot, event, scope) {
       if (event.type === 'xstate.stop') {
@@ -121,7 +132,7 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       return applyUpdate(resolveDefinition(), snapshot, event, scope);
     },
     getPersistedSnapshot: (snapshot) => snapshot,
-    restoreSnapshot: (persisted) => persisted as StoreSnapshot<S>,
+    restoreSnapshot: (persisted) => ({ ...(persisted as StoreSnapshot<S>), applied: (persisted as StoreSnapshot<S>).applied ?? {} }),
   };
 }
 
@@ -139,6 +150,13 @@ function applyUpdate<S>(
     else scope.defer(() => reportUnawaited(error));
     return snapshot;
   };
+
+  const { execution, position } = event;
+  if (execution !== undefined && position !== undefined && (snapshot.applied[execution] ?? 0) >= position) {
+    // Committed by an earlier attempt of the same execution.
+    if (reply) scope.defer(() => reply.resolve(snapshot.context));
+    return snapshot;
+  }
 
   const args = event.args ?? [];
   let next: S;
@@ -189,6 +207,9 @@ function applyUpdate<S>(
   }
 
   const commit: Commit = { seq: (snapshot.commit?.seq ?? 0) + 1, action: event.type, node, patches };
+  // In place, not copied: copying a record of every execution on every commit would make long
+  // runs quadratic. Each snapshot is persisted (serialised) before the next update is applied.
+  if (execution !== undefined && position !== undefined) snapshot.applied[execution] = position;
   if (reply) scope.defer(() => reply.resolve(next));
   return { ...snapshot, context: next, commit };
 }

@@ -91,6 +91,18 @@ export class MaxIterationsError extends Error {
   }
 }
 
+/** An edge's condition threw while it was evaluated; the original error is the `cause`. */
+export class ConditionError extends Error {
+  override name = 'ConditionError';
+  constructor(
+    readonly edge: string,
+    readonly condition: string,
+    cause: unknown,
+  ) {
+    super(`Condition '${condition}' of edge ${edge} threw: ${messageOf(cause)}; conditions must not throw`, { cause });
+  }
+}
+
 /** No outgoing edge of a node had a condition that holds. */
 export class NoMatchingEdgeError extends Error {
   override name = 'NoMatchingEdgeError';
@@ -107,4 +119,39 @@ export class NoMatchingEdgeError extends Error {
 
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** An attempt of a node took longer than its `timeoutMs`; its `ctx.signal` was aborted. */
+export class NodeTimeoutError extends Error {
+  override name = 'NodeTimeoutError';
+  constructor(
+    readonly node: string,
+    readonly timeoutMs: number,
+    readonly attempt: number,
+  ) {
+    super(
+      `Node '${node}' timed out after ${timeoutMs} ms (attempt ${attempt}); ` +
+        `raise its timeoutMs, or make its service finish sooner (it should stop when ctx.signal aborts)`,
+    );
+  }
+}
+
+/** Why a checkpoint could not be used (or written). */
+export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write';
+
+/**
+ * A checkpoint was refused: missing, corrupt, written by another workflow or by another
+ * version of this workflow's graph, of a run that already ended, or it could not be written.
+ * A refused checkpoint is never changed.
+ */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+  constructor(
+    readonly problem: CheckpointProblem,
+    readonly runId: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
 }

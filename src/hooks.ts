@@ -5,7 +5,9 @@
  *
  * Every event carries the run's id (different on every run) and a structural `id` (the same
  * on every run of the same graph shape: the workflow's name, then keys, joined by '/'), and
- * its parent's structural id.
+ * its parent's structural id. Ends are well nested: an execution ends after everything that
+ * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
+ * full list of fields and guarantees.
  */
 import type { Patch } from 'immer';
 
@@ -31,6 +33,26 @@ export interface LifecycleEvent {
   error?: unknown;
   /** Workflow and subflow events: the store state at that point (after `redact`). */
   state?: unknown;
+  /** Node events: which attempt of this execution (1 unless it was retried or resumed). */
+  attempt?: number;
+}
+
+/** An attempt of a node failed (or timed out) and the node will be tried again. */
+export interface NodeRetryingEvent {
+  type: 'nodeRetrying';
+  kind: 'node';
+  status: 'retrying';
+  runId: string;
+  name: string;
+  id: string;
+  parentId: string | null;
+  executionId: string;
+  parentExecutionId: string | null;
+  /** The attempt that failed; attempt `attempt + 1` starts after `delayMs`. */
+  attempt: number;
+  error: unknown;
+  delayMs: number;
+  timestamp: number;
 }
 
 export interface StateChangedEvent {
@@ -51,13 +73,14 @@ export interface StateChangedEvent {
   timestamp: number;
 }
 
-export type WorkflowEvent = LifecycleEvent | StateChangedEvent;
+export type WorkflowEvent = LifecycleEvent | StateChangedEvent | NodeRetryingEvent;
 
 type LifecycleHookName = LifecycleEvent['type'];
 
 /** Callbacks for lifecycle events; `onEvent` receives every event. */
 export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent) => void } & {
   stateChanged?: (event: StateChangedEvent) => void;
+  nodeRetrying?: (event: NodeRetryingEvent) => void;
   onEvent?: (event: WorkflowEvent) => void;
 };
 
@@ -82,13 +105,17 @@ export class HookDispatcher {
     return this.redact ? this.redact(state) : state;
   }
 
-  /** Patches whose values come from the redacted state, so redaction cannot be bypassed. */
   patches(patches: Patch[], redactedState: unknown): Patch[] {
-    if (!this.redact) return patches;
-    return patches.map((patch) =>
-      patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) },
-    );
+    return this.redact ? redactPatches(patches, redactedState) : patches;
   }
+}
+
+/**
+ * Patches whose values are read from the redacted state they led to, so a secret cannot
+ * leak through a patch that the redacted state hides.
+ */
+export function redactPatches(patches: readonly Patch[], redactedState: unknown): Patch[] {
+  return patches.map((patch) => (patch.op === 'remove' ? patch : { ...patch, value: valueAt(redactedState, patch.path) }));
 }
 
 function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => void) | undefined, event: WorkflowEvent) {

@@ -1,5 +1,5 @@
 /** junjo-xstate: Junjo's graph workflows compiled to XState v5 statecharts. */
-export { Node, node, type NodeContext, type NodeResult } from './graph/node.js';
+export { Node, node, type NodeContext, type NodeResult, type NodeOptions, type RetryPolicy } from './graph/node.js';
 export { Condition, condition } from './graph/condition.js';
 export { Edge, type EdgeOptions } from './graph/edge.js';
 export { Executable, type ExecutableKind } from './graph/executable.js';
@@ -23,15 +23,18 @@ export {
   Workflow,
   type WorkflowOptions,
   type ExecuteOptions,
+  type ResumeOptions,
   type ExecutionResult,
   type WorkflowMachine,
 } from './workflow.js';
+export { WorkflowStream, type WorkflowStreamItem, type StreamResult } from './stream.js';
 export type { RunContext } from './compile/run-scope.js';
 export type {
   WorkflowHooks,
   WorkflowEvent,
   LifecycleEvent,
   StateChangedEvent,
+  NodeRetryingEvent,
   LifecycleStatus,
   ExecutableLifecycleKind,
   Redact,
@@ -44,4 +47,18 @@ export {
   StoreUpdateError,
   MaxIterationsError,
   NoMatchingEdgeError,
+  NodeTimeoutError,
+  CheckpointError,
+  type CheckpointProblem,
+  ConditionError,
 } from './errors.js';
+export {
+  MemoryCheckpointStore,
+  matchesFilter,
+  type CheckpointStore,
+  type CheckpointRecord,
+  type CheckpointSummary,
+  type CheckpointFilter,
+  type RunStatus,
+} from './durable/checkpoint-store.js';
+export { decodeCheckpoint, type Checkpoint, type PersistedRun } from './durable/checkpoint.js';

@@ -8,11 +8,26 @@
  * ```
  */
 import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEvent, type Observer, type StateMachine } from 'xstate';
-import { compileWorkflow, withRunOptions, type RunOptions, type WorkflowSource } from './compile/compile-graph.js';
+import {
+  compileWorkflow,
+  executionKey,
+  FAILED_STATE,
+  newRunId,
+  NODE_ACTOR,
+  restoreRunScope,
+  withRunOptions,
+  type RunOptions,
+  type WorkflowSource,
+} from './compile/compile-graph.js';
 import type { RunContext } from './compile/run-scope.js';
-import { WorkflowCancelledError } from './errors.js';
+import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
+import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
+import { RunCheckpointer } from './durable/checkpointer.js';
+import { CheckpointError, WorkflowCancelledError } from './errors.js';
+import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
+import { WorkflowStream } from './stream.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
 
@@ -43,12 +58,33 @@ export interface WorkflowOptions<I, H extends AnyStoreHandle> {
   redact?: Redact;
 }
 
+type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
 export interface ExecuteOptions extends RunOptions {
   /** Aborting it cancels the run: every node in flight is aborted. */
   signal?: AbortSignal;
   /** An XState inspection observer, e.g. from `@statelyai/inspect` or this package's `inspect()`. */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  inspect?: Inspect;
+  /**
+   * Makes the run durable: it is checkpointed to this store after every transition and every
+   * commit, and `workflow.resume(runId, { checkpoint })` continues it after a crash.
+   */
+  checkpoint?: CheckpointStore;
+  /**
+   * With `checkpoint`: keep the checkpoint of a completed run (status `completed`, with its
+   * result) — the default — or delete it. Failed and cancelled runs always keep theirs.
+   */
+  keepCompleted?: boolean;
 }
+
+/** Options of `workflow.resume()`. */
+export interface ResumeOptions extends Pick<ExecuteOptions, 'signal' | 'inspect' | 'hooks' | 'redact' | 'keepCompleted'> {
+  /** The store the run was checkpointed to. */
+  checkpoint: CheckpointStore;
+}
+
+/** Input first, then options; the input may be left out only when the store factory allows it. */
+export type RunArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [input: I, options?: O];
 
 /** The compiled machine of a workflow: input `I`, output an ExecutionResult of state `S`. */
 export type WorkflowMachine<I, S> = StateMachine<
@@ -76,6 +112,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   readonly redact: Redact | undefined;
   readonly #hooks = new Set<WorkflowHooks>();
   #machine: WorkflowMachine<I, HandleState<H>> | undefined;
+  #fingerprint: string | undefined;
 
   constructor(options: WorkflowOptions<I, H>) {
     const { name, graph, store } = options ?? ({} as WorkflowOptions<I, H>);
@@ -116,20 +153,129 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     return (this.#machine ??= compileWorkflow(this) as unknown as WorkflowMachine<I, HandleState<H>>);
   }
 
+  /**
+   * A hash of this workflow's name and graph shape (nodes, edges, subflows): checkpoints carry
+   * it, and a checkpoint written under another fingerprint is not resumed.
+   */
+  get fingerprint(): string {
+    const graph = (this.machine.config.meta as { junjo: { graph: GraphJSON } }).junjo.graph;
+    return (this.#fingerprint ??= fingerprintOf(this.name, graph));
+  }
+
   /** Creates (does not start) an actor for one run. */
-  createRun(input?: I, options: RunOptions & Pick<ExecuteOptions, 'inspect'> = {}) {
+  createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
     const { inspect, ...runOptions } = options;
     return withRunOptions(runOptions, () => createActor(this.machine, { input: input as I, inspect }));
   }
 
   /**
+   * Runs the workflow once as an async iterable of its events, ending with
+   * `{ type: 'result', result }` or throwing the run's error; leaving the loop early cancels
+   * the run. See src/stream.ts.
+   */
+  stream(...[input, options = {}]: RunArgs<I, ExecuteOptions>): WorkflowStream<ExecutionResult<HandleState<H>>> {
+    const { signal, hooks, ...rest } = options;
+    return new WorkflowStream((own, stop) => {
+      const runOptions: ExecuteOptions = { ...rest, signal: stop, hooks: [...[hooks ?? []].flat(), own] };
+      return this.execute(...([input, runOptions] as RunArgs<I, ExecuteOptions>));
+    }, signal);
+  }
+
+  /**
    * Runs the workflow once. Resolves with `{ runId, state, executionCounts }`; rejects with a
    * GraphValidationError (before any node ran), a WorkflowExecutionError (with the last
-   * committed state) or a WorkflowCancelledError.
+   * committed state) or a WorkflowCancelledError. With `checkpoint`, the run is durable (see
+   * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
-  execute(input?: I, options: ExecuteOptions = {}): Promise<ExecutionResult<HandleState<H>>> {
-    const { signal, ...rest } = options;
-    const actor = this.createRun(input, rest);
+  execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+    const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
+    const create = (o: RunOptions & Pick<ExecuteOptions, 'inspect'>) => this.createRun(...([input, o] as RunArgs<I, RunOptions>));
+    if (!checkpoint) return this.#drive(create({ ...runOptions, inspect }), options);
+    const runId = runOptions.runId ?? newRunId();
+    const start = () => {
+      const checkpointer = this.#checkpointer(checkpoint, runId, Date.now());
+      const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
+      return this.#drive(actor, options, checkpointer);
+    };
+    if (runOptions.runId === undefined) return start();
+    // A run id given by the caller may already be taken: never overwrite another run.
+    return Promise.resolve(checkpoint.get(runId)).then((existing) => {
+      if (existing) {
+        throw new CheckpointError(
+          'finished',
+          runId,
+          `Run '${runId}' already has a checkpoint (workflow '${existing.workflow}', ${existing.status}): ` +
+            `resume it with workflow.resume('${runId}', { checkpoint }), delete it, or start the run under another runId.`,
+        );
+      }
+      return start();
+    });
+  }
+
+  /**
+   * Continues a checkpointed run that was interrupted (its process died, or it was cancelled):
+   * nodes that completed do not run again; nodes that were in flight run again, with
+   * `ctx.attempt` one higher. Resolves like `execute()`; a completed run resolves with its
+   * result at once. Rejects with a CheckpointError when there is no checkpoint of `runId`, it
+   * is corrupt, of another workflow or of another version of this graph, or its run failed;
+   * the checkpoint is then left as it is.
+   */
+  async resume(runId: string, options: ResumeOptions): Promise<ExecutionResult<HandleState<H>>> {
+    const { checkpoint: store, signal, inspect, hooks, redact, keepCompleted } = options ?? ({} as ResumeOptions);
+    if (!store) throw new TypeError(`Workflow '${this.name}': resume(runId, { checkpoint }) needs the store the run was checkpointed to`);
+    const record = await store.get(runId);
+    if (!record) {
+      throw new CheckpointError(
+        'missing',
+        runId,
+        `There is no checkpoint of run '${runId}' in this store: list the runs that can be resumed with workflow.unfinishedRuns(store).`,
+      );
+    }
+    const checkpoint = decodeCheckpoint<HandleState<H>>(record, this.name, this.fingerprint);
+    if (record.status === 'failed') {
+      throw new CheckpointError(
+        'finished',
+        runId,
+        `Run '${runId}' of workflow '${this.name}' failed (${record.error ?? 'no message'}), and a failed run is not resumed: ` +
+          `start a new run, and delete this checkpoint (checkpoint.delete('${runId}')) once you no longer need it. It was left as it is.`,
+      );
+    }
+    if (record.status === 'completed') return checkpoint.snapshot.output as ExecutionResult<HandleState<H>>;
+
+    const { snapshot } = checkpoint;
+    countResumedAttempts(snapshot, NODE_ACTOR, executionKey);
+    const checkpointer = this.#checkpointer(store, runId, record.createdAt);
+    const actor = createActor(this.machine, {
+      snapshot,
+      inspect: both(inspect, checkpointer.inspect),
+    } as unknown as { input: I });
+    restoreRunScope(actor, { hooks, redact });
+    return this.#drive(actor, { signal, keepCompleted, runId }, checkpointer);
+  }
+
+  /** Summaries of this workflow's runs in `store` that `resume` can continue, oldest first. */
+  async unfinishedRuns(store: CheckpointStore): Promise<CheckpointSummary[]> {
+    return store.list({ workflow: this.name, status: UNFINISHED });
+  }
+
+  #checkpointer(store: CheckpointStore, runId: string, createdAt: number): RunCheckpointer {
+    return new RunCheckpointer({
+      store,
+      runId,
+      workflow: this.name,
+      fingerprint: this.fingerprint,
+      createdAt,
+      skip: (snapshot) => snapshot.value === FAILED_STATE,
+    });
+  }
+
+  /** Starts `actor` and settles with its outcome, once its checkpoint (if any) says so too. */
+  #drive(
+    actor: AnyActorRef,
+    options: Pick<ExecuteOptions, 'signal' | 'runId' | 'keepCompleted'>,
+    checkpointer?: RunCheckpointer,
+  ): Promise<ExecutionResult<HandleState<H>>> {
+    const { signal } = options;
     const snapshotOf = () => actor.getSnapshot() as unknown as { status: string; context?: RunContext; output?: unknown };
     const cancelled = (reason: unknown) => {
       const context = snapshotOf().context;
@@ -143,23 +289,44 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     if (signal?.aborted) return Promise.reject(cancelled(signal.reason));
 
     return new Promise((resolve, reject) => {
+      let writeError: CheckpointError | undefined;
       const onAbort = () => actor.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => signal?.removeEventListener('abort', onAbort);
+      const settle = (status: 'completed' | 'failed' | 'cancelled', outcome: () => void, error?: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!checkpointer) return outcome();
+        checkpointer
+          .finish(status, { error, keep: options.keepCompleted !== false })
+          .then(() => (writeError ? reject(writeError) : outcome()), reject);
+      };
+      if (checkpointer) {
+        checkpointer.onWriteError = (error) => {
+          writeError = error;
+          actor.stop();
+        };
+      }
       actor.subscribe({
-        error: (error) => {
-          cleanup();
-          reject(error);
-        },
+        error: (error) => settle('failed', () => reject(error), error),
         // `complete` follows both reaching the end and being stopped; the status tells which.
         complete: () => {
-          cleanup();
           const snapshot = snapshotOf();
-          if (snapshot.status === 'done') resolve(snapshot.output as ExecutionResult<HandleState<H>>);
-          else reject(cancelled(signal?.reason));
+          if (snapshot.status === 'done') settle('completed', () => resolve(snapshot.output as ExecutionResult<HandleState<H>>));
+          else settle('cancelled', () => reject(cancelled(signal?.reason)));
         },
       });
+      // Attached first, so its first write comes before anything the run's start queues.
+      checkpointer?.attach(actor);
       actor.start();
     });
   }
+}
+
+/** One inspection observer that feeds both. */
+function both(a: Inspect | undefined, b: (event: InspectionEvent) => void): (event: InspectionEvent) => void {
+  if (!a) return b;
+  return (event) => {
+    b(event);
+    if (typeof a === 'function') a(event);
+    else a.next?.(event);
+  };
 }

@@ -5,6 +5,7 @@ import { createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import {
   Condition,
+  ConditionError,
   Edge,
   Graph,
   MaxIterationsError,
@@ -138,6 +139,39 @@ test('edges: when no condition holds the run fails naming the node', async () =>
     assert.match(e.message, /at 'Start': No outgoing edge of 'Start' could be taken: none of its conditions held \(Never\)/);
     assert.equal(e.state.path, ['Start']);
   }
+});
+
+test('edges: a condition that throws fails the run naming the node and the condition', async () => {
+  const original = new RangeError('bad state');
+  let lateNodeRan = false;
+  const workflow = workflowOf(() => {
+    const start = visit('Start');
+    const end = visit('End');
+    const other = node<Store>('Other', () => {
+      lateNodeRan = true;
+    });
+    return new Graph({
+      source: start,
+      sinks: [end, other],
+      edges: [
+        new Edge({ tail: start, head: end, condition: condition<State>('Explodes', () => { throw original; }) }),
+        new Edge({ tail: start, head: other }),
+      ],
+    });
+  });
+  try {
+    await workflow.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, WorkflowExecutionError);
+    const e = err as WorkflowExecutionError<State>;
+    assert.instance(e.cause, ConditionError);
+    assert.is((e.cause as ConditionError).cause, original);
+    assert.equal(e.path, ['Start']);
+    assert.match(e.message, /Condition 'Explodes' of edge 'Start' → 'End' \[Explodes\] threw: bad state/);
+    assert.equal(e.state.path, ['Start']);
+  }
+  assert.is(lateNodeRan, false, 'no later edge is taken');
 });
 
 test('sinks: reaching any sink ends the run with the final state and counts', async () => {
@@ -485,6 +519,58 @@ test('a node that throws fails the run with the original error and its node', as
     assert.equal(e.state.path, ['A']);
     assert.is(e.workflow, 'Test');
     assert.type(e.runId, 'string');
+  }
+});
+
+test('a condition must return a boolean', async () => {
+  const workflow = workflowOf(() => {
+    const a = visit('A');
+    const b = visit('B');
+    return new Graph({
+      source: a,
+      sinks: [b],
+      edges: [new Edge({ tail: a, head: b, condition: condition<State>('Sloppy', (s) => s.counter as unknown as boolean) })],
+    });
+  });
+  try {
+    await workflow.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Condition 'Sloppy' of edge 'A' → 'B' \[Sloppy\] threw: it returned number, not a boolean/);
+  }
+});
+
+test('a store factory must make a new store each run; a graph factory must keep its shape', async () => {
+  const shared = CounterStore.create();
+  const sharing = new Workflow({
+    name: 'Sharing',
+    graph: () => {
+      const a = visit('A');
+      return new Graph({ source: a, sinks: [a], edges: [] });
+    },
+    store: () => shared,
+  });
+  await sharing.execute();
+  try {
+    await sharing.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Store 'CounterStore' is already in use by another run: a store factory must return a new store every time/);
+  }
+  let calls = 0;
+  const shifting = new Workflow({
+    name: 'Shifting',
+    graph: () => {
+      const a = visit(calls++ === 0 ? 'A' : 'B');
+      return new Graph({ source: a, sinks: [a], edges: [] });
+    },
+    store: () => CounterStore.create(),
+  });
+  try {
+    await shifting.execute();
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /Workflow 'Shifting': the graph factory returned a graph of another shape than before/);
   }
 });
 

@@ -3,7 +3,7 @@
  * store, many times over, and no update is lost, because the store actor applies updates one
  * at a time and every reducer sees the latest committed state.
  */
-import { Edge, Graph, Node, RunConcurrent, Workflow, defineStore, type NodeContext, type StoreOf } from '../../src/index.js';
+import { Edge, Graph, Node, RunConcurrent, Workflow, defineStore, node, type NodeContext, type StoreOf } from '../../src/index.js';
 
 export const SampleStore = defineStore({
   name: 'SampleStore',
@@ -44,35 +44,21 @@ class SetDataNode extends Node<SampleStoreHandle> {
   }
 }
 
-/** Increments `times` times, yielding between updates so the nodes interleave. */
-class IncrementNode extends Node<SampleStoreHandle> {
-  constructor(readonly times: number, name: string) {
+/** Sends one store action `times` times, pausing between updates so the nodes interleave. */
+class RepeatNode extends Node<SampleStoreHandle> {
+  constructor(
+    readonly action: 'increment' | 'decrement',
+    readonly times: number,
+    name: string,
+  ) {
     super({ name });
   }
   async service(store: SampleStoreHandle, ctx: NodeContext) {
     for (let i = 0; i < this.times; i++) {
       await jitter(ctx.signal);
-      await store.increment();
+      await store[this.action]();
     }
   }
-}
-
-class DecrementNode extends Node<SampleStoreHandle> {
-  constructor(readonly times: number, name: string) {
-    super({ name });
-  }
-  async service(store: SampleStoreHandle, ctx: NodeContext) {
-    for (let i = 0; i < this.times; i++) {
-      await jitter(ctx.signal);
-      await store.decrement();
-    }
-  }
-}
-
-export interface CounterInput {
-  incrementers: number;
-  decrementers: number;
-  times: number;
 }
 
 export const counterWorkflow = new Workflow({
@@ -81,13 +67,11 @@ export const counterWorkflow = new Workflow({
     // The graph's shape cannot depend on input; the node counts are fixed here.
     const items = [
       new SetDataNode({ name: 'SetData' }),
-      ...Array.from({ length: 8 }, (_, i) => new IncrementNode(25, `Increment${i + 1}`)),
-      ...Array.from({ length: 3 }, (_, i) => new DecrementNode(25, `Decrement${i + 1}`)),
+      ...Array.from({ length: 8 }, (_, i) => new RepeatNode('increment', 25, `Increment${i + 1}`)),
+      ...Array.from({ length: 3 }, (_, i) => new RepeatNode('decrement', 25, `Decrement${i + 1}`)),
     ];
     const together = new RunConcurrent({ name: 'AllAtOnce', items });
-    const report = new (class extends Node<SampleStoreHandle> {
-      service() {}
-    })({ name: 'Report' });
+    const report = node<SampleStoreHandle>('Report', () => {});
     return new Graph({ source: together, sinks: [report], edges: [new Edge({ tail: together, head: report })] });
   },
   store: (input?: { count: number }) => SampleStore.create(input),

@@ -17,6 +17,7 @@ import {
   type StateOf,
   type StoreOf,
 } from '../../src/index.js';
+import { modelLatency } from '../shared/model-latency.js';
 
 export const WorkoutStore = defineStore({
   name: 'WorkoutStore',
@@ -45,17 +46,6 @@ export const WorkoutStore = defineStore({
 export type WorkoutStoreHandle = StoreOf<typeof WorkoutStore>;
 export type WorkoutState = StateOf<typeof WorkoutStore>;
 
-/** Pretends to wait for a model; aborts with the node. */
-function llmLatency(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
-
 /** The activities a message mentions: "ran 5k and did 20 pushups, then yoga" → 3 parts. */
 export function activitiesIn(message: string): string[] {
   return message
@@ -66,14 +56,14 @@ export function activitiesIn(message: string): string[] {
 
 class CountActivitiesNode extends Node<WorkoutStoreHandle> {
   async service(store: WorkoutStoreHandle, ctx: NodeContext) {
-    await llmLatency(30, ctx.signal);
+    await modelLatency(30, ctx.signal);
     await store.setActivityCount(activitiesIn(store.getState().message).length);
   }
 }
 
 class DetermineWhenNode extends Node<WorkoutStoreHandle> {
   async service(store: WorkoutStoreHandle, ctx: NodeContext) {
-    await llmLatency(20, ctx.signal);
+    await modelLatency(20, ctx.signal);
     const match = store.getState().message.match(/\b(yesterday|today|this morning|last night|tonight)\b/i);
     await store.setWhen(match ? match[1]!.toLowerCase() : 'today');
   }
@@ -81,7 +71,7 @@ class DetermineWhenNode extends Node<WorkoutStoreHandle> {
 
 class ActivityQuerySplitterNode extends Node<WorkoutStoreHandle> {
   async service(store: WorkoutStoreHandle, ctx: NodeContext) {
-    await llmLatency(15, ctx.signal);
+    await modelLatency(15, ctx.signal);
     for (const activity of activitiesIn(store.getState().message)) {
       await store.addQuery(`log activity: ${activity}`);
     }

@@ -18,6 +18,7 @@ import {
   type StateOf,
   type StoreOf,
 } from '../../src/index.js';
+import { modelLatency } from '../shared/model-latency.js';
 
 export const SampleStore = defineStore({
   name: 'SampleStore',
@@ -74,17 +75,6 @@ export const JokeStore = defineStore({
 });
 export type JokeStoreHandle = StoreOf<typeof JokeStore>;
 
-/** Stands in for a model call: a short delay that aborts with the node. */
-function thinking(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
-
 class CountItemsNode extends Node<SampleStoreHandle> {
   async service(store: SampleStoreHandle) {
     await store.visited('CountItems');
@@ -94,14 +84,14 @@ class CountItemsNode extends Node<SampleStoreHandle> {
 
 class MakeJokeNode extends Node<JokeStoreHandle> {
   async service(store: JokeStoreHandle, ctx: NodeContext) {
-    await thinking(15, ctx.signal);
+    await modelLatency(15, ctx.signal);
     await store.setJoke(`Why did the ${store.getState().topic} cross the road? To get to the other list.`);
   }
 }
 
 class MakeFactNode extends Node<JokeStoreHandle> {
   async service(store: JokeStoreHandle, ctx: NodeContext) {
-    await thinking(10, ctx.signal);
+    await modelLatency(10, ctx.signal);
     const topic = store.getState().topic;
     await store.setFact(`The words "${topic}" have ${topic.replace(/[^a-z]/gi, '').length} letters.`);
   }

@@ -3,7 +3,8 @@
  *
  *   graph vertex        → a state (id = the vertex's unique key) that invokes its actor
  *   Node                → invokes the node runner (actors/node-runner.ts)
- *   Subflow             → invokes the subflow's own compiled machine
+ *   Subflow             → invokes the subflow's own compiled machine, and forwards to it the
+ *                         events its waiting nodes accept
  *   RunConcurrent       → a parallel state, one region per item
  *   edges of a vertex   → guarded transitions on its done event, in declaration order
  *   sink                → its done event goes to the final state `$done`
@@ -12,10 +13,10 @@
  * The store is a child actor spawned into context, so guards read the committed state, the
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
-import { assign, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import { nodeRunner, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { assign, forwardTo, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
-import { MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
+import { ConditionError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -44,6 +45,16 @@ export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 const FAIL_EVENT = 'junjo.fail';
+/** The name under which compiled machines know the node runner. */
+export const NODE_ACTOR = 'node';
+/** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
+export const ATTEMPT_EVENT = 'junjo.attempt';
+
+/** How a node execution is named in a run's `attempts` and a store's `applied`. */
+export function executionKey(node: string, iteration: number): string {
+  return `${node}#${iteration}`;
+}
+const CONDITION_THREW = 'conditionThrew';
 
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
@@ -60,7 +71,7 @@ export interface RunOptions {
   /** Validate the graph before any node runs (default true). */
   validate?: boolean;
   /** Hooks for this run only, in addition to the workflow's. */
-  hooks?: WorkflowHooks;
+  hooks?: WorkflowHooks | readonly WorkflowHooks[];
   /** Hides secrets from the states hooks see; replaces the workflow's `redact`. */
   redact?: Redact;
 }
@@ -92,8 +103,12 @@ export function withRunOptions<T>(options: RunOptions, create: () => T): T {
   }
 }
 
+// The event types a compiled machine's waiting nodes accept, its subflows' included: a
+// subflow state forwards these to its child, so events sent to a run reach a wait inside it.
+const awaitedEvents = new WeakMap<object, readonly string[]>();
+
 // Each compiled machine knows how to rebuild the scope of a restored run of itself.
-const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef) => RunScope>();
+const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef, options?: RunOptions) => RunScope>();
 
 // Scopes by run actor, for lookups while that actor is still being constructed (a subflow
 // that is the source state is created before its parent has a snapshot to read).
@@ -111,8 +126,18 @@ export function runScopeOf(actor: AnyActorRef): RunScope {
   return rebuild(context, actor);
 }
 
+/**
+ * Prepares a run restored from a persisted snapshot (before it starts), with the options of
+ * this resumption: its hooks see it start again.
+ */
+export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
+  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
+  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
+  rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
+}
+
 let runCounter = 0;
-function newRunId(): string {
+export function newRunId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
   return uuid ? uuid.call(globalThis.crypto) : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
 }
@@ -145,7 +170,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
       const hooks = [...mode.source.hooks];
-      if (options.hooks) hooks.push(options.hooks);
+      if (options.hooks) hooks.push(...[options.hooks].flat());
       const lifecycle = hooks.length
         ? new RunLifecycle(
             new HookDispatcher(hooks, options.redact ?? mode.source.redact),
@@ -163,15 +188,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
-    const lifecycle = parent.lifecycle
-      ? new RunLifecycle(
-          parent.lifecycle.dispatcher,
-          parent.lifecycle.rootRunId,
-          parent.lifecycle.describe('subflow', key, subflow.name, iteration),
-          graph,
-          () => store.getState(),
-        )
-      : undefined;
+    const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, graph, () => store.getState());
     return {
       runId,
       source: subflow,
@@ -185,8 +202,8 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     };
   };
 
-  const rebuild = (context: RunContext, actor: AnyActorRef): RunScope => {
-    const scope = createScope(context.runId, context.input, actor._parent, {});
+  const rebuild = (context: RunContext, actor: AnyActorRef, options: RunOptions = {}): RunScope => {
+    const scope = createScope(context.runId, context.input, actor._parent, options);
     registerScope(context.store, scope);
     scopeByActor.set(actor, scope);
     return scope;
@@ -197,17 +214,32 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const edgeIndex = new Map<Edge, number>(protoEdges.map((edge, i) => [edge, i]));
   const keyOf = (e: Executable) => prototype.keyOf(e);
 
-  // Guards: one per conditional edge, named after its condition.
-  const guards: Record<string, (args: { context: RunContext }) => boolean> = {};
+  // Guards: one per conditional edge, named after its condition. A condition that throws
+  // must not throw inside XState's transition (the actor would error without stopping its
+  // children), so its guard records the error and `conditionThrew`, right after it, fails the run.
+  const guards: Record<string, (args: { context: RunContext; event: object }) => boolean> = {
+    [CONDITION_THREW]: ({ context, event }) => scopeOfStore(context.store)?.conditionFailure?.event === event,
+  };
   const guardNames = new Map<number, string>();
   protoEdges.forEach((edge, i) => {
     if (!edge.condition) return;
     let name = edge.condition.name;
     for (let n = 2; name in guards; n++) name = `${edge.condition.name}#${n}`;
     guardNames.set(i, name);
-    guards[name] = ({ context }) => {
-      const condition = (scopeOfStore(context.store)?.graph.edges[i] ?? edge).condition!;
-      return condition.evaluate(context.store.getSnapshot().context) === true;
+    guards[name] = ({ context, event }) => {
+      const scope = scopeOfStore(context.store);
+      const runEdge = scope?.graph.edges[i] ?? edge;
+      try {
+        const holds: unknown = runEdge.condition!.evaluate(context.store.getSnapshot().context);
+        if (typeof holds !== 'boolean') {
+          throw new TypeError(`it returned ${typeof holds === 'object' ? String(holds) : typeof holds}, not a boolean`);
+        }
+        return holds;
+      } catch (error) {
+        if (!scope) throw error;
+        scope.conditionFailure = { event, error: new ConditionError(runEdge.toString(), runEdge.condition!.name, error) };
+        return false;
+      }
     };
   });
 
@@ -217,44 +249,54 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       if (!definition) throw new Error(`${owner}: its store was used before any run created it`);
       return definition;
     }),
-    node: nodeRunner((parent, input) => nodeExecution(parent, input)),
+    [NODE_ACTOR]: nodeRunner((parent, input) => nodeExecution(parent, input)),
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
       const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
-      const parentStore = viewFor(scope.parentStore!, parentKey, signal);
-      const store = viewFor(scope.store, input.phase === 'pre' ? 'preRunActions' : 'postRunActions', signal);
+      const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
+      const { iteration } = (self._parent!.getSnapshot().context as RunContext).input as SubflowInput;
+      const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
+      const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
       if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
       else await scope.subflow!.postRunActions(parentStore, store);
     }),
   };
+  const awaited = new Set<string>();
+  const forwarded = new Map<string, readonly string[]>();
   for (const { key, executable } of entries) {
+    if (executable instanceof WaitForEvent) executable.events.forEach((type) => awaited.add(type));
     if (executable instanceof Subflow) {
       const inner = instantiateGraph(`Subflow '${executable.name}'`, executable.graphFactory);
-      actors[`subflow:${key}`] = compile(inner, { kind: 'subflow', source: executable });
+      const machine = compile(inner, { kind: 'subflow', source: executable });
+      actors[`subflow:${key}`] = machine;
+      forwarded.set(key, awaitedEvents.get(machine)!);
+      awaitedEvents.get(machine)!.forEach((type) => awaited.add(type));
     }
   }
 
-  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput) => {
+  const nodeExecution = (parent: AnyActorRef, input: NodeRunnerInput): NodeExecution => {
     const scope = runScopeOf(parent);
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const node = scope.executables.get(input.node) as Node<unknown>;
     const lifecycle = scope.lifecycle;
+    const execution = executionKey(input.node, input.iteration);
+    const context = parent.getSnapshot()?.context as RunContext | undefined;
     return {
       runId: scope.runId,
-      store: (signal: AbortSignal) => viewFor(scope.store, input.node, signal),
-      service: lifecycle
-        ? async (store: unknown, ctx: NodeContext) => {
-            const reported = lifecycle.nodeStarted(input.node, node.name, input.iteration, ctx.signal);
-            try {
-              await node.service(store, ctx);
-            } catch (err) {
-              reported.failed(err);
-              throw err;
-            }
-            reported.completed();
-          }
-        : node.service.bind(node),
+      retry: node.retry,
+      timeoutMs: node.timeoutMs,
+      firstAttempt: context?.attempts[execution] ?? 1,
+      store: (signal) => viewFor(scope.store, input.node, signal, execution),
+      service: (store, ctx) => node.service(store, ctx),
+      attemptStarted: (attempt, signal) => {
+        // Recorded in the run's context, so the inspector shows each retry and a checkpoint
+        // knows the attempt a resumed run is at.
+        if (attempt > 1) parent.send({ type: ATTEMPT_EVENT, execution, attempt });
+        return lifecycle?.nodeStarted(input.node, node.name, input.iteration, signal, attempt);
+      },
+      retrying: (attempt, error, delayMs) =>
+        lifecycle?.nodeRetrying(input.node, node.name, input.iteration, attempt, error, delayMs),
     };
   };
 
@@ -273,11 +315,18 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const key = keyOf(executable);
     if (prototype.isSink(executable)) return [{ target: `#${sinkTarget}`, actions: extraActions }];
     const out = prototype.outgoing(executable);
-    const transitions: unknown[] = out.map((edge) => {
+    const transitions: unknown[] = out.flatMap((edge): object[] => {
       const i = edgeIndex.get(edge)!;
-      const t: Record<string, unknown> = { target: `#${keyOf(edge.head)}`, reenter: true, actions: extraActions };
-      if (edge.condition) t.guard = guardNames.get(i);
-      return t;
+      const take = { target: `#${keyOf(edge.head)}`, reenter: true, actions: extraActions };
+      if (!edge.condition) return [take];
+      return [
+        { ...take, guard: guardNames.get(i) },
+        {
+          guard: CONDITION_THREW,
+          target: `#${FAILED_STATE}`,
+          actions: [...extraActions, { type: 'recordConditionFailure', params: { node: key } }],
+        },
+      ];
     });
     if (out.length === 0 || out[out.length - 1]!.condition) {
       transitions.push({
@@ -333,7 +382,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           applying: {
             invoke: {
               id: key,
-              src: 'node',
+              src: NODE_ACTOR,
               input: ({ context, event }: { context: RunContext; event: NodeRunnerInput['event'] }) => ({
                 node: key,
                 iteration: context.executionCounts[key],
@@ -346,13 +395,15 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         },
       };
     }
+    const forwards = isSubflow ? forwarded.get(key)!.map((type) => [type, { actions: forwardTo(key) }]) : [];
     return {
       id: key,
       meta: meta(kind, executable.name, key),
       entry: count,
+      ...(forwards.length ? { on: Object.fromEntries(forwards) } : {}),
       invoke: {
         id: key,
-        src: isSubflow ? `subflow:${key}` : 'node',
+        src: isSubflow ? `subflow:${key}` : NODE_ACTOR,
         input: ({ context }: { context: RunContext }) =>
           isSubflow
             ? { subflow: key, iteration: context.executionCounts[key] }
@@ -418,6 +469,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           return context.executionCounts;
         },
       }),
+      recordAttempt: ({ context, event }: any) => {
+        // In place, like executionCounts: the record is plain data persisted with the context.
+        context.attempts[event.execution] = event.attempt;
+      },
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
         (context.subflows[subflow] ??= []).push(event.output);
       },
@@ -429,7 +484,17 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
             error instanceof WorkflowExecutionError
               ? { path: [...path, ...error.path], error: error.cause }
               : { path, error };
-          scopeOfStore(context.store)?.lifecycle?.failing(failure.path, failure.error);
+          // Only this run's part of the path: a subflow's keys may repeat this graph's keys.
+          scopeOfStore(context.store)?.lifecycle?.failing(path, failure.error);
+          return failure;
+        },
+      }),
+      recordConditionFailure: assign({
+        failure: ({ context }: any, { node }: { node: string }) => {
+          const scope = scopeOfStore(context.store)!;
+          const failure = { path: [node], error: scope.conditionFailure!.error };
+          scope.conditionFailure = undefined;
+          scope.lifecycle?.failing(failure.path, failure.error);
           return failure;
         },
       }),
@@ -484,8 +549,9 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       registerScope(store, scope);
       scopeByActor.set(self, scope);
       scope.lifecycle?.runStarted();
-      return { runId, input, store, executionCounts: {}, subflows: {}, failure: null };
+      return { runId, input, store, executionCounts: {}, attempts: {}, subflows: {}, failure: null };
     },
+    on: { [ATTEMPT_EVENT]: { actions: 'recordAttempt' } },
     initial,
     states,
     output: ({ context }: { context: RunContext }) => ({
@@ -496,5 +562,6 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }),
   } as any) as AnyStateMachine;
   rebuilders.set(machine, rebuild);
+  awaitedEvents.set(machine, [...awaited]);
   return machine;
 }

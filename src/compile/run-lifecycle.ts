@@ -22,27 +22,42 @@ interface Execution {
   executionId: string;
   parentExecutionId: string | null;
   ended: boolean;
+  /** Nodes only. */
+  attempt?: number;
 }
+
+type EndStatus = Exclude<LifecycleStatus, 'started'>;
 
 export interface NodeLifecycle {
   completed(): void;
   failed(error: unknown): void;
 }
 
+/**
+ * Ends are well nested: an execution ends only after everything inside it has ended, so a
+ * consumer (a stream, a span tree) can close what it opened in order. When a run fails or is
+ * stopped, what is still running inside it is reported cancelled at once, before the actors
+ * are stopped in the same step.
+ */
 export class RunLifecycle {
   readonly run: Execution;
-  /** Open RunConcurrent executions by key. */
+  /** Open RunConcurrent executions by key, outer groups before the groups inside them. */
   readonly #groups = new Map<string, Execution>();
+  /** Open nodes and child subflow runs, in start order. */
+  readonly #open = new Set<Execution | RunLifecycle>();
   readonly #parentOf: Map<string, string>;
   readonly #names: Map<string, string>;
   readonly #groupIterations = new Map<string, number>();
+  #failure: { error: unknown } | undefined;
 
   constructor(
     readonly dispatcher: HookDispatcher,
     readonly rootRunId: string,
     run: Omit<Execution, 'ended'>,
-    graph: Graph,
+    readonly graph: Graph,
     readonly readState: () => unknown,
+    /** The run this one is a subflow of. */
+    readonly parent?: RunLifecycle,
   ) {
     this.run = { ...run, ended: false };
     this.#parentOf = new Map(graph.entries.filter((e) => e.parent !== undefined).map((e) => [e.key, e.parent!]));
@@ -57,20 +72,33 @@ export class RunLifecycle {
     this.#emit(this.run, 'started', { state: this.dispatcher.state(this.readState()) });
   }
 
-  #failure: { error: unknown } | undefined;
+  /** The lifecycle of one run of the subflow `key` inside this run. */
+  subflow(key: string, name: string, iteration: number, graph: Graph, readState: () => unknown): RunLifecycle {
+    const child = new RunLifecycle(
+      this.dispatcher,
+      this.rootRunId,
+      this.describe('subflow', key, name, iteration),
+      graph,
+      readState,
+      this,
+    );
+    this.#open.add(child);
+    return child;
+  }
 
   /**
-   * The run is failing at `path` (keys, outermost first): the RunConcurrents it happened in
-   * fail now; the run itself fails when it has stopped what was still running.
+   * The run is failing at `path` (this run's keys, outermost first): what still runs is
+   * cancelled, then the RunConcurrents the failure happened in fail, innermost first. The run
+   * itself fails when its store has stopped.
    */
   failing(path: readonly string[], error: unknown): void {
     this.#failure = { error };
-    for (const key of [...path].reverse()) {
-      const group = this.#groups.get(key);
-      if (!group) continue;
-      this.#groups.delete(key);
-      this.#end(group, 'failed', { error });
+    this.#cancelOpen();
+    const failed = new Set(path);
+    for (const [key, group] of [...this.#groups].reverse()) {
+      this.#end(group, failed.has(key) ? 'failed' : 'cancelled', { error });
     }
+    this.#groups.clear();
   }
 
   /** The run's store stopped: the run ended, as failed if it was failing, else cancelled. */
@@ -79,12 +107,22 @@ export class RunLifecycle {
     else this.runEnded('cancelled');
   }
 
-  /** Ends the run; whatever is still open (RunConcurrents) is cancelled. */
-  runEnded(status: Exclude<LifecycleStatus, 'started'>, error?: unknown): void {
+  /** Ends the run; whatever is still open inside it is cancelled first. */
+  runEnded(status: EndStatus, error?: unknown): void {
     if (this.run.ended) return;
-    for (const group of this.#groups.values()) this.#end(group, 'cancelled');
+    this.#cancelOpen();
+    for (const group of [...this.#groups.values()].reverse()) this.#end(group, 'cancelled');
     this.#groups.clear();
     this.#end(this.run, status, { error, state: this.dispatcher.state(this.readState()) });
+    if (this.parent) this.parent.#open.delete(this);
+  }
+
+  #cancelOpen(): void {
+    for (const open of this.#open) {
+      if (open instanceof RunLifecycle) open.runEnded('cancelled');
+      else this.#end(open, 'cancelled');
+    }
+    this.#open.clear();
   }
 
   /**
@@ -109,8 +147,9 @@ export class RunLifecycle {
     this.#end(group, 'completed');
   }
 
-  nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal): NodeLifecycle {
-    const node = this.describe('node', key, name, iteration);
+  nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal, attempt = 1): NodeLifecycle {
+    const node = { ...this.describe('node', key, name, iteration), attempt };
+    this.#open.add(node);
     this.#emit(node, 'started');
     const onAbort = () => this.#end(node, 'cancelled');
     signal.addEventListener('abort', onAbort, { once: true });
@@ -126,6 +165,11 @@ export class RunLifecycle {
     };
   }
 
+  nodeRetrying(key: string, name: string, iteration: number, attempt: number, error: unknown, delayMs: number): void {
+    const { kind: _kind, ended: _ended, ...node } = this.describe('node', key, name, iteration);
+    this.dispatcher.emit({ type: 'nodeRetrying', kind: 'node', status: 'retrying', ...node, runId: this.rootRunId, attempt, error, delayMs, timestamp: Date.now() });
+  }
+
   committed(commit: Commit, state: unknown): void {
     const redacted = this.dispatcher.state(state);
     this.dispatcher.emit({
@@ -135,7 +179,8 @@ export class RunLifecycle {
       executionId: this.run.executionId,
       action: commit.action,
       node: commit.node,
-      nodeId: commit.node === null ? null : this.structuralId(commit.node),
+      // A subflow's pre/post-run actions are not vertices of its graph: no structural id.
+      nodeId: commit.node !== null && this.#names.has(commit.node) ? this.structuralId(commit.node) : null,
       seq: commit.seq,
       patches: this.dispatcher.patches(commit.patches, redacted),
       state: redacted,
@@ -158,9 +203,10 @@ export class RunLifecycle {
     };
   }
 
-  #end(execution: Execution, status: Exclude<LifecycleStatus, 'started'>, extra: { error?: unknown; state?: unknown } = {}) {
+  #end(execution: Execution, status: EndStatus, extra: { error?: unknown; state?: unknown } = {}) {
     if (execution.ended) return;
     execution.ended = true;
+    this.#open.delete(execution);
     this.#emit(execution, status, status === 'failed' ? extra : { state: extra.state });
   }
 
@@ -179,6 +225,7 @@ export class RunLifecycle {
     };
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.state !== undefined) event.state = extra.state;
+    if (execution.attempt !== undefined) event.attempt = execution.attempt;
     this.dispatcher.emit(event);
   }
 }

@@ -32,6 +32,8 @@ export interface RunScope {
   readonly parent?: RunScope;
   /** Reports lifecycle events to hooks; absent when the run has none. */
   readonly lifecycle?: RunLifecycle;
+  /** A condition that threw while the guards of `event` were evaluated. */
+  conditionFailure?: { event: object; error: Error };
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
@@ -45,6 +47,8 @@ export interface RunContext {
    * action: copying a record of n nodes on each of n steps would make long runs quadratic.
    */
   executionCounts: Record<string, number>;
+  /** Node executions (`node#iteration`) past their first attempt: the attempt they are at. */
+  attempts: Record<string, number>;
   /** Results of each subflow's runs, by subflow key. */
   subflows: Record<string, unknown[]>;
   failure: { path: string[]; error: unknown } | null;

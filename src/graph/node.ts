@@ -1,6 +1,7 @@
 /**
  * Node: the unit of work. Its `service(store, ctx)` reads the store, does its work (an LLM
- * call, a query …) and commits results through the store's actions.
+ * call, a query …) and commits results through the store's actions. A node may carry a
+ * retry policy and a timeout per attempt.
  */
 import { Executable } from './executable.js';
 
@@ -14,6 +15,11 @@ export interface NodeContext {
   readonly node: string;
   /** 1 on the node's first execution in this run, 2 on its second (in a loop) … */
   readonly iteration: number;
+  /**
+   * 1 on the first attempt of this execution; higher when it is retried after a failure or a
+   * timeout, or run again after its run was resumed from a checkpoint.
+   */
+  readonly attempt: number;
   /** For a WaitForEvent node: the event that resumed the run. */
   readonly event?: { type: string; [key: string]: unknown };
 }
@@ -30,11 +36,34 @@ export type NodeResult = void | Promise<void> | unknown;
  * }
  * ```
  */
+/** How a failed attempt is retried. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (so 3 = up to 2 retries). */
+  attempts: number;
+  /**
+   * Milliseconds to wait before the next attempt, after attempt `failedAttempt` failed: a
+   * fixed number, or a function (e.g. `(n) => 100 * 2 ** (n - 1)` for exponential). Default 0.
+   */
+  backoff?: number | ((failedAttempt: number, error: unknown) => number);
+}
+
+export interface NodeOptions {
+  name?: string;
+  /** Retries a failed (or timed out) attempt; the last attempt's error fails the run. */
+  retry?: RetryPolicy;
+  /** Each attempt may take at most this long; then its `ctx.signal` aborts and it fails. */
+  timeoutMs?: number;
+}
+
 export abstract class Node<S = unknown> extends Executable {
   readonly kind = 'node' as const;
+  readonly retry: RetryPolicy | undefined;
+  readonly timeoutMs: number | undefined;
 
-  constructor(options?: { name?: string }) {
+  constructor(options?: NodeOptions) {
     super(options?.name);
+    this.retry = checkRetry(options?.retry, this.name);
+    this.timeoutMs = checkTimeout(options?.timeoutMs, this.name);
   }
 
   abstract service(store: S, ctx: NodeContext): NodeResult;
@@ -44,8 +73,9 @@ class FunctionNode<S> extends Node<S> {
   constructor(
     name: string,
     private readonly fn: (store: S, ctx: NodeContext) => NodeResult,
+    options: Omit<NodeOptions, 'name'> = {},
   ) {
-    super({ name });
+    super({ ...options, name });
   }
   service(store: S, ctx: NodeContext): NodeResult {
     return this.fn(store, ctx);
@@ -59,14 +89,36 @@ class FunctionNode<S> extends Node<S> {
  * const addTen = node<CounterStoreHandle>('AddTen', async (store) => {
  *   await store.setCounter(store.getState().counter + 10);
  * });
+ * const fetchIt = node<H>('Fetch', (store, ctx) => get(url, ctx.signal), { retry: { attempts: 3, backoff: 100 }, timeoutMs: 5000 });
  * ```
  */
 export function node<S = unknown>(
   name: string,
   service: (store: S, ctx: NodeContext) => NodeResult,
+  options?: Omit<NodeOptions, 'name'>,
 ): Node<S> {
   if (typeof service !== 'function') {
     throw new TypeError(`node('${name}', service): service must be a function (store, ctx) => Promise<void>`);
   }
-  return new FunctionNode(name, service);
+  return new FunctionNode(name, service, options);
+}
+
+function checkRetry(retry: RetryPolicy | undefined, name: string): RetryPolicy | undefined {
+  if (retry === undefined) return undefined;
+  if (!Number.isInteger(retry?.attempts) || retry.attempts < 1) {
+    throw new TypeError(`Node '${name}': retry.attempts must be a positive integer (attempts in all), got ${String(retry?.attempts)}`);
+  }
+  const { backoff } = retry;
+  if (backoff !== undefined && typeof backoff !== 'function' && !(Number.isFinite(backoff) && backoff >= 0)) {
+    throw new TypeError(`Node '${name}': retry.backoff must be milliseconds (>= 0) or a function (failedAttempt, error) => milliseconds, got ${String(backoff)}`);
+  }
+  return retry;
+}
+
+function checkTimeout(timeoutMs: number | undefined, name: string): number | undefined {
+  if (timeoutMs === undefined) return undefined;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`Node '${name}': timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
 }

@@ -14,6 +14,7 @@ import {
   storeLogic,
   type Commit,
   type StoreActorRef,
+  type StoreEvent,
   type StoreLogic,
 } from '../../actors/store.js';
 import { StoreUpdateError } from '../errors.js';
@@ -47,6 +48,8 @@ interface Internals {
   binding: { ref: StoreActorRef<any> | undefined };
   node?: string;
   signal?: AbortSignal;
+  /** A node execution's view: its id and how many updates it has sent. */
+  execution?: { id: string; sent: number };
 }
 
 type HandleClass<S, A extends StoreActions<S>> = new (initial: Immutable<S>) => StoreHandle<S, A>;
@@ -133,10 +136,17 @@ export function bindStore(handle: AnyStoreHandle, ref: StoreActorRef<any>): void
   binding.ref = ref;
 }
 
-/** A view of `handle` whose updates are attributed to `node` and refused once `signal` aborts. */
-export function viewFor<H extends AnyStoreHandle>(handle: H, node: string, signal: AbortSignal): H {
+/**
+ * A view of `handle` whose updates are attributed to `node` and refused once `signal` aborts.
+ * With `execution` (`node#iteration`), each update carries its position in that execution,
+ * so the store applies it only once however often the execution runs (see actors/store.ts):
+ * make one view per attempt.
+ */
+export function viewFor<H extends AnyStoreHandle>(handle: H, node: string, signal: AbortSignal, execution?: string): H {
   const view = Object.create(Object.getPrototypeOf(handle)) as H;
-  (view as any)[INTERNALS] = { ...internalsOf(handle), node, signal };
+  const internals: Internals = { ...internalsOf(handle), node, signal };
+  if (execution !== undefined) internals.execution = { id: execution, sent: 0 };
+  (view as any)[INTERNALS] = internals;
   return view;
 }
 
@@ -152,7 +162,7 @@ function refOf(handle: object): StoreActorRef<any> {
 }
 
 function dispatch(handle: object, action: string, args: unknown[]): Promise<any> {
-  const { node, signal, definition } = internalsOf(handle);
+  const { node, signal, definition, execution } = internalsOf(handle);
   if (signal?.aborted) {
     return Promise.reject(
       new StoreUpdateError(definition.name, action, [
@@ -160,5 +170,10 @@ function dispatch(handle: object, action: string, args: unknown[]): Promise<any>
       ], node),
     );
   }
-  return requestUpdate(refOf(handle), node === undefined ? { type: action, args } : { type: action, args, node }, definition.name);
+  const event: StoreEvent = node === undefined ? { type: action, args } : { type: action, args, node };
+  if (execution) {
+    event.execution = execution.id;
+    event.position = ++execution.sent;
+  }
+  return requestUpdate(refOf(handle), event, definition.name);
 }

@@ -1,0 +1,82 @@
+/**
+ * Where checkpoints of durable runs are kept: the `CheckpointStore` interface, and the
+ * in-memory store (for tests, and for runs that only need to survive within one process).
+ * The SQLite store is a separate, Node-only entry: `junjo-xstate/sqlite`.
+ *
+ * A store keeps records, one per run, and never looks inside `data`: the runtime encodes and
+ * checks it (src/durable/checkpoint.ts). So a store for Postgres or Redis is a table or a hash
+ * with these fields, and `put` replaces the run's record as a whole.
+ */
+
+/** Where a run is: `running` until it ends (or it was interrupted, e.g. its process died). */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** The statuses of runs that `resume` continues. */
+export const UNFINISHED: readonly RunStatus[] = ['running', 'cancelled'];
+
+export interface CheckpointSummary {
+  runId: string;
+  /** The workflow's name. */
+  workflow: string;
+  status: RunStatus;
+  /** When the run started and when its checkpoint was last written, in ms since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /** Failed runs: the error's message. */
+  error?: string;
+}
+
+export interface CheckpointRecord extends CheckpointSummary {
+  /** The checkpoint, as JSON: the run's persisted XState snapshot, versioned (see checkpoint.ts). */
+  data: string;
+}
+
+export interface CheckpointFilter {
+  workflow?: string;
+  status?: RunStatus | readonly RunStatus[];
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Persists checkpoints. Methods may answer synchronously or with a promise. */
+export interface CheckpointStore {
+  /** Writes the run's record, replacing the previous one; done once it is durable. */
+  put(record: CheckpointRecord): MaybePromise<void>;
+  get(runId: string): MaybePromise<CheckpointRecord | undefined>;
+  /** Summaries (no data) of the runs that match, oldest first. */
+  list(filter?: CheckpointFilter): MaybePromise<CheckpointSummary[]>;
+  /** Removes the run's record; true if there was one. */
+  delete(runId: string): MaybePromise<boolean>;
+}
+
+/** Whether `summary` matches `filter`: for stores that filter in memory. */
+export function matchesFilter(summary: CheckpointSummary, filter: CheckpointFilter = {}): boolean {
+  if (filter.workflow !== undefined && summary.workflow !== filter.workflow) return false;
+  if (filter.status === undefined) return true;
+  return typeof filter.status === 'string' ? summary.status === filter.status : filter.status.includes(summary.status);
+}
+
+/** Keeps checkpoints in this process's memory: they survive a run, not the process. */
+export class MemoryCheckpointStore implements CheckpointStore {
+  readonly #records = new Map<string, CheckpointRecord>();
+
+  put(record: CheckpointRecord): void {
+    this.#records.set(record.runId, { ...record });
+  }
+
+  get(runId: string): CheckpointRecord | undefined {
+    const record = this.#records.get(runId);
+    return record && { ...record };
+  }
+
+  list(filter?: CheckpointFilter): CheckpointSummary[] {
+    return [...this.#records.values()]
+      .filter((record) => matchesFilter(record, filter))
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(({ data: _, ...summary }) => summary);
+  }
+
+  delete(runId: string): boolean {
+    return this.#records.delete(runId);
+  }
+}

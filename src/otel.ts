@@ -1,0 +1,106 @@
+/**
+ * OpenTelemetry for runs: `otelHooks()` is a set of hooks that turns each run into a span
+ * tree, workflow → subflow / RunConcurrent → node, through `@opentelemetry/api`. Without an
+ * SDK installed by the app every span is a no-op, so the hooks cost next to nothing.
+ *
+ * ```ts
+ * import { otelHooks } from 'junjo-xstate/otel';
+ * workflow.addHooks(otelHooks());                        // or execute(input, { hooks: otelHooks() })
+ * ```
+ *
+ * A span is named after its executable and carries:
+ *   junjo.span_type          workflow | subflow | runConcurrent | node
+ *   junjo.id, junjo.parent_id                       structural ids (equal on every run)
+ *   junjo.run_id, junjo.execution_id, junjo.parent_execution_id    runtime ids
+ *   junjo.status             completed | failed | cancelled (set when it ends)
+ *   junjo.workflow.state.start / .end   workflow and subflow spans: the state as JSON
+ * A failed span has status ERROR and the error recorded as an exception event; a cancelled
+ * span keeps status UNSET and says `junjo.status = cancelled`. Each commit is a `set_state`
+ * event (attributes junjo.store.action, junjo.state_json_patch, junjo.store.id, junjo.store.seq,
+ * junjo.node, junjo.node_id) on the span of the node that sent it if that span is open, else on
+ * the span of the workflow or subflow whose store committed.
+ *
+ * The workflow span is a child of whatever span is active when the run starts. States and
+ * patches pass the run's `redact` first, then this module's own `redact`.
+ *
+ * Its own entry point (`junjo-xstate/otel`), so the core never imports `@opentelemetry/api`.
+ */
+import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type WorkflowHooks } from './hooks.js';
+
+export interface OtelHooksOptions {
+  /** Default: `trace.getTracer('junjo-xstate')` of the globally registered provider. */
+  tracer?: Tracer;
+  /** Applied to every state and patch value before it becomes an attribute. */
+  redact?: Redact;
+}
+
+export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
+  const redact = options.redact;
+  // Spans by execution id, to parent children; by run and structural id, to find the open
+  // span a commit belongs to (one structural id has at most one open execution per run).
+  const byExecution = new Map<string, Span>();
+  const byStructure = new Map<string, Span>();
+  const structureKey = (runId: string, id: string) => `${runId}\n${id}`;
+  const json = (state: unknown) => JSON.stringify(redact ? redact(state) : state) ?? 'undefined';
+
+  const started = (event: LifecycleEvent) => {
+    const parent = event.parentExecutionId === null ? undefined : byExecution.get(event.parentExecutionId);
+    const parentContext = parent ? trace.setSpan(context.active(), parent) : context.active();
+    const attributes: Attributes = {
+      'junjo.span_type': event.kind,
+      'junjo.id': event.id,
+      'junjo.run_id': event.runId,
+      'junjo.execution_id': event.executionId,
+    };
+    if (event.parentId !== null) attributes['junjo.parent_id'] = event.parentId;
+    if (event.parentExecutionId !== null) attributes['junjo.parent_execution_id'] = event.parentExecutionId;
+    if (event.state !== undefined) attributes['junjo.workflow.state.start'] = json(event.state);
+    const tracer = options.tracer ?? trace.getTracer('junjo-xstate');
+    const span = tracer.startSpan(event.name, { attributes }, parentContext);
+    byExecution.set(event.executionId, span);
+    byStructure.set(structureKey(event.runId, event.id), span);
+  };
+
+  const ended = (event: LifecycleEvent) => {
+    const span = byExecution.get(event.executionId);
+    if (!span) return;
+    byExecution.delete(event.executionId);
+    byStructure.delete(structureKey(event.runId, event.id));
+    span.setAttribute('junjo.status', event.status);
+    if (event.state !== undefined) span.setAttribute('junjo.workflow.state.end', json(event.state));
+    if (event.status === 'failed') {
+      const error = event.error;
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    span.end();
+  };
+
+  const stateChanged = (event: StateChangedEvent) => {
+    const span =
+      (event.nodeId === null ? undefined : byStructure.get(structureKey(event.runId, event.nodeId))) ??
+      byStructure.get(structureKey(event.runId, event.id));
+    if (!span) return;
+    const patches = redact ? redactPatches(event.patches, redact(event.state)) : event.patches;
+    const attributes: Attributes = {
+      'junjo.store.action': event.action,
+      'junjo.store.id': event.id,
+      'junjo.store.seq': event.seq,
+      'junjo.state_json_patch': JSON.stringify(patches),
+    };
+    if (event.node !== null) attributes['junjo.node'] = event.node;
+    if (event.nodeId !== null) attributes['junjo.node_id'] = event.nodeId;
+    span.addEvent('set_state', attributes);
+  };
+
+  return {
+    onEvent(event) {
+      if (event.type === 'stateChanged') stateChanged(event);
+      // Each attempt of a retried node already has its own span, ended as failed.
+      else if (event.type === 'nodeRetrying') return;
+      else if (event.status === 'started') started(event);
+      else ended(event);
+    },
+  };
+}
