@@ -8,6 +8,7 @@ export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent
 export { Subflow, type SubflowOptions } from './graph/subflow.js';
 export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
+export { toMermaid, toDot, type RenderOptions } from './graph/render.js';
 export {
   defineStore,
   type StoreDefinition,
@@ -51,6 +52,8 @@ export {
   CheckpointError,
   type CheckpointProblem,
   ConditionError,
+  JunjoError,
+  errorToJSON,
 } from './errors.js';
 export {
   MemoryCheckpointStore,
