@@ -3,8 +3,33 @@
  * involved and says what to do about it.
  */
 
+/**
+ * The base of every error this library throws. `toJSON` keeps the message, the fields and the
+ * cause, which `JSON.stringify` of a plain Error drops — so inspectors, logs and persisted
+ * snapshots show what went wrong.
+ */
+export abstract class JunjoError extends Error {
+  toJSON(): Record<string, unknown> {
+    const json: Record<string, unknown> = { name: this.name, message: this.message };
+    for (const [key, value] of Object.entries(this)) if (key !== 'name') json[key] = value;
+    if (this.cause !== undefined) json.cause = errorToJSON(this.cause);
+    return json;
+  }
+}
+
+/** An error as plain JSON: its own `toJSON` if it has one, else name and message. */
+export function errorToJSON(error: unknown): unknown {
+  if (error instanceof JunjoError) return error.toJSON();
+  if (error instanceof Error) {
+    const json: Record<string, unknown> = { name: error.name, message: error.message };
+    if (error.cause !== undefined) json.cause = errorToJSON(error.cause);
+    return json;
+  }
+  return error;
+}
+
 /** A graph is malformed; raised before any node runs. `problems` lists every finding. */
-export class GraphValidationError extends Error {
+export class GraphValidationError extends JunjoError {
   override name = 'GraphValidationError';
   constructor(
     readonly graphName: string,
@@ -23,7 +48,7 @@ export type NodePath = readonly string[];
  * A run failed. Carries the run's id, the last committed store state and the original
  * error as `cause`; `path` says where it happened (subflow names, then the node).
  */
-export class WorkflowExecutionError<S = unknown> extends Error {
+export class WorkflowExecutionError<S = unknown> extends JunjoError {
   override name = 'WorkflowExecutionError';
   readonly runId: string;
   readonly workflow: string;
@@ -42,7 +67,7 @@ export class WorkflowExecutionError<S = unknown> extends Error {
 }
 
 /** A run was cancelled: its actor was stopped or its `signal` aborted. */
-export class WorkflowCancelledError<S = unknown> extends Error {
+export class WorkflowCancelledError<S = unknown> extends JunjoError {
   override name = 'WorkflowCancelledError';
   readonly runId: string;
   readonly workflow: string;
@@ -60,7 +85,7 @@ export class WorkflowCancelledError<S = unknown> extends Error {
 }
 
 /** A store update was rejected; the state stayed exactly as it was. */
-export class StoreUpdateError extends Error {
+export class StoreUpdateError extends JunjoError {
   override name = 'StoreUpdateError';
   constructor(
     readonly store: string,
@@ -78,7 +103,7 @@ export class StoreUpdateError extends Error {
 }
 
 /** A node (or subflow) ran more often than its workflow's `maxIterations` allows. */
-export class MaxIterationsError extends Error {
+export class MaxIterationsError extends JunjoError {
   override name = 'MaxIterationsError';
   constructor(
     readonly node: string,
@@ -92,7 +117,7 @@ export class MaxIterationsError extends Error {
 }
 
 /** An edge's condition threw while it was evaluated; the original error is the `cause`. */
-export class ConditionError extends Error {
+export class ConditionError extends JunjoError {
   override name = 'ConditionError';
   constructor(
     readonly edge: string,
@@ -104,7 +129,7 @@ export class ConditionError extends Error {
 }
 
 /** No outgoing edge of a node had a condition that holds. */
-export class NoMatchingEdgeError extends Error {
+export class NoMatchingEdgeError extends JunjoError {
   override name = 'NoMatchingEdgeError';
   constructor(
     readonly node: string,
@@ -170,7 +195,7 @@ export class FanOutItemError extends Error {
 }
 
 /** An attempt of a node took longer than its `timeoutMs`; its `ctx.signal` was aborted. */
-export class NodeTimeoutError extends Error {
+export class NodeTimeoutError extends JunjoError {
   override name = 'NodeTimeoutError';
   constructor(
     readonly node: string,
@@ -192,7 +217,7 @@ export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | '
  * version of this workflow's graph, of a run that already ended, or it could not be written.
  * A refused checkpoint is never changed.
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends JunjoError {
   override name = 'CheckpointError';
   constructor(
     readonly problem: CheckpointProblem,

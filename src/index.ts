@@ -9,6 +9,7 @@ export { RunMap, type RunMapOptions } from './graph/run-map.js';
 export { Subflow, type SubflowOptions } from './graph/subflow.js';
 export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
+export { toMermaid, toDot, type RenderOptions } from './graph/render.js';
 export {
   defineStore,
   type StoreDefinition,
@@ -52,6 +53,8 @@ export {
   CheckpointError,
   type CheckpointProblem,
   ConditionError,
+  JunjoError,
+  errorToJSON,
   RunMapError,
   type FanOutFailure,
 } from './errors.js';

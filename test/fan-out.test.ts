@@ -260,7 +260,7 @@ test('items may be subflows, each with its own store, writing back through postR
   });
   type Square = StoreOf<typeof SquareStore>;
   class SquareOne extends Subflow<Square, Docs> {
-    constructor(private readonly n: number, private readonly index: number) {
+    constructor(n: number, private readonly index: number) {
       super({
         name: 'SquareOne',
         graph: () => {

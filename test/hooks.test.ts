@@ -2,7 +2,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { InspectionEvent } from 'xstate';
 import {
-  Edge,
   Graph,
   RunConcurrent,
   Subflow,
@@ -17,7 +16,6 @@ import {
 } from '../src/index.js';
 import type { AnyStoreHandle } from '../src/store/handle.js';
 import { LogStore, lifecycleWorkflow, untilAborted, type LogHandle } from './fixtures/lifecycle-workflow.js';
-import { settle } from './helpers.js';
 
 const test = suite('hooks');
 

@@ -27,7 +27,6 @@ const CountStore = defineStore({
   },
 });
 type Count = StoreOf<typeof CountStore>;
-type CountState = ReturnType<Count['getState']>;
 
 function wide(items: (i: number) => ReturnType<typeof node<Count>> | Subflow, size: number) {
   return new Workflow({

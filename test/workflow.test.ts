@@ -519,6 +519,12 @@ test('a node that throws fails the run with the original error and its node', as
     assert.equal(e.state.path, ['A']);
     assert.is(e.workflow, 'Test');
     assert.type(e.runId, 'string');
+    // Plain JSON keeps what an inspector or a log needs.
+    const json = JSON.parse(JSON.stringify(e));
+    assert.is(json.name, 'WorkflowExecutionError');
+    assert.match(json.message, /failed at 'Thrower': bad thing/);
+    assert.equal(json.path, ['Thrower']);
+    assert.equal(json.cause, { name: 'TypeError', message: 'bad thing' });
   }
 });
 

@@ -4,12 +4,16 @@
  *
  *   npm start                                   # the default message
  *   npm start -- "swam 1k and rode 20k yesterday"
+ *   npm start -- --inspect                      # also send the run to `npm run inspector`
  */
 import type { LifecycleEvent, StateChangedEvent } from '../../src/index.js';
+import { inspect } from '../../inspector/client.js';
 import { recordWorkoutActivity } from './workflow.js';
 
 const message = process.argv.slice(2).find((arg) => !arg.startsWith('--'))
   ?? 'Ran 5k this morning, then did 20 pushups and yoga';
+
+const inspector = process.argv.includes('--inspect') ? inspect() : undefined;
 
 const started = Date.now();
 const elapsed = () => `${String(Date.now() - started).padStart(4)} ms`;
@@ -18,6 +22,7 @@ const show = (value: unknown) => JSON.stringify(value);
 const result = await recordWorkoutActivity.execute(
   { message },
   {
+    inspect: inspector,
     hooks: {
       onEvent(event) {
         if (event.type === 'stateChanged') {
@@ -37,3 +42,8 @@ const result = await recordWorkoutActivity.execute(
 console.log('\nFinal state:');
 console.log(JSON.stringify(result.state, null, 2));
 console.log(`Execution counts: ${show(result.executionCounts)}`);
+
+if (inspector) {
+  await inspector.stop();
+  console.log('Sent to the inspector: see it at http://127.0.0.1:4480/ (started with `npm run inspector`)');
+}

@@ -16,7 +16,7 @@
  * The store is a child actor spawned into context, so guards read the committed state, the
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
-import { assign, forwardTo, fromPromise, sendTo, setup, stopChild, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { assign, forwardTo, fromPromise, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
 import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
@@ -24,7 +24,7 @@ import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsErr
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
-import type { Node, NodeContext } from '../graph/node.js';
+import type { Node } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
 import { WaitForEvent } from '../graph/wait-for-event.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
@@ -49,7 +49,6 @@ export const DONE_STATE = '$done';
 export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
-const FAIL_EVENT = 'junjo.fail';
 /** The name under which compiled machines know the node runner. */
 export const NODE_ACTOR = 'node';
 /** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
@@ -281,6 +280,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }),
     [NODE_ACTOR]: nodeRunner((parent, input) => nodeExecution(parent, input)),
     fanOut: fanOut((runActor, self, input) => fanOutPlan(runActor, self, input)),
+    raiseFailure: fromPromise<never, { error: WorkflowExecutionError }>(({ input }) => Promise.reject(input.error)),
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
       // The subflow's key in its parent: a graph entry, or a RunMap item's id.
@@ -562,10 +562,22 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   states[FAILED_STATE] = {
     id: FAILED_STATE,
     meta: meta('internal', 'failed'),
-    // Stop the store first, then fail in a later step: XState stops the children of a state
-    // it leaves only once the step completes, and an error thrown during that step would skip it.
-    entry: [stopChild(({ context }: { context: RunContext }) => context.store), sendTo(({ self }) => self, { type: FAIL_EVENT })],
-    on: { [FAIL_EVENT]: { actions: 'throwFailure' } },
+    // The failure is raised by an invoked actor that errors and that nothing handles: XState
+    // then stops every child (the store too) and the run's snapshot reports status 'error',
+    // as it does for any unhandled actor error, so every inspector shows it.
+    invoke: {
+      id: 'failure',
+      src: 'raiseFailure',
+      input: ({ context }: { context: RunContext }) => ({
+        error: new WorkflowExecutionError({
+          workflow: source.name,
+          runId: context.runId,
+          state: context.store.getSnapshot().context,
+          path: context.failure?.path ?? [],
+          cause: context.failure?.error,
+        }),
+      }),
+    },
   };
 
   const machineId = source.name.replace(/[.#]/g, '_');
@@ -640,15 +652,6 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       },
       reportCompleted: ({ context }: { context: RunContext }) => {
         scopeOfStore(context.store)?.lifecycle?.runEnded('completed');
-      },
-      throwFailure: ({ context }: { context: RunContext }) => {
-        throw new WorkflowExecutionError({
-          workflow: source.name,
-          runId: context.runId,
-          state: context.store.getSnapshot().context,
-          path: context.failure?.path ?? [],
-          cause: context.failure?.error,
-        });
       },
     } as any,
   } as any).createMachine({

@@ -1,0 +1,81 @@
+// Builds the inspector with esbuild into dist/inspector/: the browser UI (ui/), the CLI behind
+// `npx junjo-inspector` (cli.js), the client helper apps import (client.js), and the
+// browser-app example page that sends a run to the UI (examples/browser-inspect/dist/), and
+// the client's type declarations.
+// The root build.mjs calls `buildInspector()`; the server calls `buildInspectorUi()` when it
+// starts from a source checkout that was never built.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const at = (path) => join(root, path);
+const quiet = { logLevel: 'warning', absWorkingDir: root };
+
+export async function buildInspectorUi() {
+  const out = at('dist/inspector/ui');
+  mkdirSync(out, { recursive: true });
+  await build({
+    ...quiet,
+    entryPoints: [at('inspector/ui/main.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    outfile: join(out, 'app.js'),
+  });
+  copyFileSync(at('inspector/ui/index.html'), join(out, 'index.html'));
+  copyFileSync(at('inspector/ui/style.css'), join(out, 'style.css'));
+}
+
+/** The browser-app example: a classic script, not a module, so the page also works from disk. */
+export async function buildBrowserInspectExample() {
+  await build({
+    ...quiet,
+    entryPoints: [at('examples/browser-inspect/main.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    // The client's Node transport, unreachable in a page.
+    external: ['ws'],
+    outfile: at('examples/browser-inspect/dist/app.js'),
+  });
+}
+
+export async function buildInspector() {
+  // Runtime dependencies stay external, as in the library build: the app installs them.
+  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec'];
+  await Promise.all([
+    buildInspectorUi(),
+    build({
+      ...quiet,
+      entryPoints: [at('inspector/cli.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external,
+      banner: { js: '#!/usr/bin/env node' },
+      outfile: at('dist/inspector/cli.js'),
+    }),
+    build({
+      ...quiet,
+      entryPoints: [at('inspector/client.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      external,
+      outfile: at('dist/inspector/client.js'),
+    }),
+    buildBrowserInspectExample(),
+  ]);
+  chmodSync(at('dist/inspector/cli.js'), 0o755);
+  // Types for `junjo-xstate/inspector`.
+  execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('inspector/tsconfig.build.json')], { stdio: 'inherit' });
+}

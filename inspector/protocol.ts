@@ -1,0 +1,63 @@
+/**
+ * What travels between apps, the inspector server and its UI tabs. Shared by the server, the
+ * client helper and the UI, so it imports nothing from Node.js or the DOM.
+ *
+ * Apps send `@statelyai/inspect` events as they are (one JSON object per WebSocket message).
+ * The server wraps each in an envelope naming the connection it came from before sending it
+ * to UI tabs: XState numbers actors per process (`x:0`, `x:1` …), so two apps, or one app run
+ * twice, reuse the same session ids, and only the connection tells their actors apart.
+ */
+
+/** The port the server listens on and the client connects to unless told otherwise. */
+export const DEFAULT_PORT = 4480;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** The path UI tabs connect to; every other WebSocket path is an app. */
+export const UI_SOCKET_PATH = '/ui';
+
+/** The inspection event types of the `@statelyai/inspect` protocol. */
+export const INSPECTION_TYPES = ['@xstate.actor', '@xstate.event', '@xstate.snapshot'] as const;
+export type InspectionType = (typeof INSPECTION_TYPES)[number];
+
+/** The fields of a `@statelyai/inspect` event that the server and UI rely on. */
+export interface WireEvent {
+  type: InspectionType;
+  sessionId: string;
+  rootId?: string | null;
+  parentId?: string | null;
+  sourceId?: string | null;
+  name?: string;
+  /** `@xstate.actor`: the machine config, as a JSON string. */
+  definition?: string;
+  snapshot?: WireSnapshot;
+  event?: { type: string; [key: string]: unknown };
+  createdAt?: string;
+}
+
+export interface WireSnapshot {
+  status?: 'active' | 'done' | 'error' | 'stopped';
+  value?: unknown;
+  context?: unknown;
+  output?: unknown;
+  error?: unknown;
+  [key: string]: unknown;
+}
+
+/** What the server sends a UI tab: one app event and the connection it came from. */
+export interface Envelope {
+  /** `app:3` for a WebSocket app, `browser:5` for a browser app relayed by UI tab 5. */
+  source: string;
+  event: WireEvent;
+}
+
+/** Checks the shape the UI relies on; anything else is dropped as malformed. */
+export function isWireEvent(value: unknown): value is WireEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { type, sessionId } = value as { type?: unknown; sessionId?: unknown };
+  return (
+    typeof type === 'string' &&
+    (INSPECTION_TYPES as readonly string[]).includes(type) &&
+    typeof sessionId === 'string' &&
+    sessionId !== ''
+  );
+}

@@ -1,0 +1,488 @@
+/**
+ * The inspector UI: connects to the server, takes in every event, and draws the selected run:
+ * its graph (or statechart), state, errors, store timeline and event log. It also receives
+ * the events of a browser app that opened it (`createBrowserInspector`) and forwards them to
+ * the server, so every tab and the history see them.
+ */
+import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
+import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
+import { renderJson } from './json-view.js';
+import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+let model = new Model();
+
+/** What the person chose; everything else is derived from the model on each render. */
+const ui = {
+  run: undefined as string | undefined,
+  /** Set once the person picks a run; until then the newest run is followed. */
+  pinned: false,
+  store: undefined as string | undefined,
+  /** Commit index per store (0 = before any commit); absent = follow the latest. */
+  position: new Map<string, number>(),
+  collapsed: new Set<string>(),
+  filter: '',
+  hideInternal: false,
+};
+
+// ---------- connection ----------
+
+let socket: WebSocket | undefined;
+const outbox: string[] = [];
+let retry = 0;
+
+function setConnection(state: 'connecting' | 'live' | 'offline'): void {
+  const badge = $('conn');
+  badge.dataset.state = state;
+  badge.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'server offline, retrying…';
+}
+
+function connect(): void {
+  setConnection('connecting');
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`);
+  socket = ws;
+  ws.addEventListener('open', () => {
+    retry = 0;
+    // The server replays its whole history to every new connection.
+    model = new Model();
+    setConnection('live');
+    for (const text of outbox.splice(0)) ws.send(text);
+    announceToOpener();
+    scheduleRender();
+  });
+  ws.addEventListener('message', (message) => {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(String(message.data)) as Envelope;
+    } catch {
+      return;
+    }
+    if (!isWireEvent(envelope.event)) return;
+    model.ingest(envelope);
+    scheduleRender();
+  });
+  ws.addEventListener('close', () => {
+    setConnection('offline');
+    setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+  });
+}
+
+// A browser app's inspector opened this page (or framed it) and posts events to it once it
+// says it is connected. A reload must not say so again: the app would replay everything.
+const appWindow: Window | null = window.opener ?? (window.parent !== window ? window.parent : null);
+function announceToOpener(): void {
+  if (!appWindow || sessionStorage.getItem('junjo-announced')) return;
+  sessionStorage.setItem('junjo-announced', '1');
+  appWindow.postMessage({ type: '@statelyai.connected' }, '*');
+}
+
+window.addEventListener('message', (message) => {
+  if (!appWindow || message.source !== appWindow || !isWireEvent(message.data)) return;
+  const text = JSON.stringify(message.data);
+  if (socket?.readyState === WebSocket.OPEN) socket.send(text);
+  else outbox.push(text);
+});
+
+// ---------- rendering ----------
+
+let pending = false;
+function scheduleRender(): void {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    render();
+  });
+}
+
+const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
+
+function runName(run: RunRecord): string {
+  return model.root(run)?.name ?? run.key.split(' ')[1] ?? run.key;
+}
+
+function sortedRuns(): RunRecord[] {
+  return [...model.runs.values()].filter((r) => model.root(r)).sort((a, b) => b.startedAt - a.startedAt);
+}
+
+function renderRuns(runs: RunRecord[]): void {
+  const list = $('runs');
+  list.replaceChildren(
+    ...runs.map((run) => {
+      const status = runStatus(model, run);
+      const item = h('li', `run status-${status}${run.key === ui.run ? ' selected' : ''}`);
+      item.dataset.runKey = run.key;
+      item.dataset.status = status;
+      const top = h('div', 'run-top');
+      top.append(h('span', 'run-name', runName(run)), h('span', `chip status-${status}`, status));
+      const kind = model.root(run)?.junjo ? 'workflow' : 'machine';
+      const meta = h('div', 'run-meta', `${clock(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
+      item.append(top, meta);
+      item.addEventListener('click', () => {
+        ui.run = run.key;
+        ui.pinned = true;
+        ui.store = undefined;
+        scheduleRender();
+      });
+      return item;
+    }),
+  );
+  $('runs-empty').hidden = runs.length > 0;
+}
+
+function renderHeader(run: RunRecord, root: ActorRecord): void {
+  const status = runStatus(model, run);
+  const context = root.snapshot?.context as { runId?: string } | undefined;
+  const head = $('run-head');
+  const title = h('div', 'run-title');
+  title.append(h('h2', '', root.name), h('span', `chip big status-${status}`, status));
+  title.dataset.status = status;
+  const facts = h('div', 'run-facts');
+  const last = run.events.at(-1)?.time ?? run.startedAt;
+  const bits = [
+    root.junjo ? `${root.junjo.kind}` : 'XState machine',
+    context?.runId ? `run ${context.runId}` : undefined,
+    `from ${run.source}`,
+    `started ${clock(run.startedAt)}`,
+    `${last - run.startedAt} ms`,
+    `${run.events.length} events`,
+  ].filter((b): b is string => b !== undefined);
+  for (const bit of bits) facts.append(h('span', '', bit));
+  head.replaceChildren(title, facts);
+}
+
+function diagramOf(root: ActorRecord): DiagramLevel | undefined {
+  const graph = root.junjo?.graph;
+  if (graph) return workflowDiagram(model, root, graph, '', ui.collapsed);
+  if (root.definition?.states) return statechartDiagram(root.definition, root.snapshot?.value, root.visited, root.snapshot?.status === 'done');
+  return undefined;
+}
+
+function renderGraph(root: ActorRecord): void {
+  $('graph-title').textContent = root.junjo?.graph ? 'Workflow graph' : 'Statechart';
+  const svg = $('graph') as unknown as SVGSVGElement;
+  const diagram = diagramOf(root);
+  $('graph-empty').hidden = diagram !== undefined;
+  if (!diagram) {
+    svg.replaceChildren();
+    return;
+  }
+  renderDiagram(svg, diagram, (id) => {
+    if (ui.collapsed.has(id)) ui.collapsed.delete(id);
+    else ui.collapsed.add(id);
+    scheduleRender();
+  });
+}
+
+interface ErrorView {
+  where: string;
+  message: string;
+  name?: string;
+}
+
+function messageOf(error: unknown): { name?: string; message: string } {
+  if (error && typeof error === 'object') {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return typeof name === 'string' ? { name, message } : { message };
+    const text = JSON.stringify(error);
+    return { message: text === '{}' ? '(the error has no message: inspect with junjo-xstate\'s inspect() to keep it)' : text };
+  }
+  return { message: String(error) };
+}
+
+function errorsOf(run: RunRecord): ErrorView[] {
+  const found: ErrorView[] = [];
+  const seen = new Set<string>();
+  const add = (view: ErrorView) => {
+    const id = `${view.where}\u0000${view.message}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    found.push(view);
+  };
+  for (const key of run.actors) {
+    const actor = model.actors.get(key);
+    if (!actor?.snapshot) continue;
+    const failure = (actor.snapshot.context as { failure?: { path?: string[]; error?: unknown } | null } | undefined)?.failure;
+    if (actor.junjo && failure) {
+      add({ where: [...ancestry(actor), ...(failure.path ?? [])].join(' › ') || actor.name, ...messageOf(failure.error) });
+    }
+  }
+  for (const key of run.actors) {
+    const actor = model.actors.get(key);
+    if (actor?.snapshot?.status !== 'error' || actor.junjo) continue;
+    add({ where: [...ancestry(actor), actor.name].join(' › '), ...messageOf(actor.snapshot.error) });
+  }
+  return found;
+}
+
+/** The subflow keys between the run's root and this actor. */
+function ancestry(actor: ActorRecord): string[] {
+  const names: string[] = [];
+  for (let a = actor.parentKey ? model.actors.get(actor.parentKey) : undefined; a; a = a.parentKey ? model.actors.get(a.parentKey) : undefined) {
+    if (a.parentKey) names.unshift(a.name);
+  }
+  if (actor.junjo?.kind === 'subflow') names.push(actor.name);
+  return names;
+}
+
+function renderErrors(run: RunRecord): void {
+  const errors = errorsOf(run);
+  const box = $('errors');
+  $('errors-card').classList.toggle('has-errors', errors.length > 0);
+  $('error-count').textContent = errors.length ? String(errors.length) : '';
+  if (!errors.length) {
+    box.replaceChildren(h('p', 'empty', 'No errors in this run.'));
+    return;
+  }
+  box.replaceChildren(
+    ...errors.map((e) => {
+      const item = h('div', 'error');
+      item.append(h('div', 'error-where', e.where), h('div', 'error-message', e.name ? `${e.name}: ${e.message}` : e.message));
+      return item;
+    }),
+  );
+}
+
+function stateTree(config: StateConfig, value: unknown): HTMLElement {
+  const active = new Set<string>();
+  const collect = (v: unknown, prefix: string) => {
+    if (typeof v === 'string') active.add(prefix + v);
+    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) (active.add(prefix + k), collect(c, `${prefix}${k}.`));
+  };
+  collect(value, '');
+  const list = (states: Record<string, StateConfig>, prefix: string): HTMLElement => {
+    const ul = h('ul', 'tree');
+    // Serialized configs arrive with sorted keys; the run's own states read better before `$done` and `$failed`.
+    const entries = Object.entries(states).sort(([a], [b]) => Number(a.startsWith('$')) - Number(b.startsWith('$')));
+    for (const [key, child] of entries) {
+      const path = prefix + key;
+      const li = h('li', active.has(path) ? 'active' : '');
+      const label = h('span', 'state-name', key);
+      li.append(label);
+      const junjo = child.meta?.junjo;
+      const kind = child.type === 'parallel' ? 'parallel' : child.type === 'final' ? 'final' : junjo && junjo.kind !== 'internal' ? junjo.kind : undefined;
+      if (kind) li.append(h('span', 'state-kind', kind));
+      if (child.states) li.append(list(child.states, `${path}.`));
+      ul.append(li);
+    }
+    return ul;
+  };
+  return list(config.states ?? {}, '');
+}
+
+function renderState(root: ActorRecord): void {
+  const value = root.snapshot?.value;
+  $('state-value').textContent = value === undefined ? '' : JSON.stringify(value);
+  const tree = $('state-tree');
+  const parts: HTMLElement[] = [];
+  if (root.definition?.states) parts.push(stateTree(root.definition, value));
+  const context = root.snapshot?.context;
+  if (context !== undefined) {
+    // A workflow's context holds a reference to its store actor; its state is in the timeline.
+    const shown = root.junjo && context && typeof context === 'object' ? Object.fromEntries(Object.entries(context).filter(([k]) => k !== 'store' && k !== 'input')) : context;
+    parts.push(h('h4', '', 'Context'), renderJson(shown));
+  }
+  tree.replaceChildren(...parts);
+}
+
+function storesOf(run: RunRecord): StoreTimeline[] {
+  return run.actors.map((key) => model.timelines.get(key)).filter((t): t is StoreTimeline => t !== undefined);
+}
+
+function storeLabel(timeline: StoreTimeline): string {
+  const actor = model.actors.get(timeline.actorKey);
+  const owner = actor?.parentKey ? model.actors.get(actor.parentKey) : undefined;
+  return owner ? `${owner.name} store` : actor?.name ?? 'store';
+}
+
+function stepTo(position: number): void {
+  if (!ui.store) return;
+  const timeline = model.timelines.get(ui.store);
+  if (!timeline) return;
+  const max = timeline.commits.length;
+  const clamped = Math.max(0, Math.min(max, position));
+  // At the end means "follow the latest commit" as more arrive.
+  if (clamped === max) ui.position.delete(ui.store);
+  else ui.position.set(ui.store, clamped);
+  scheduleRender();
+}
+
+function currentPosition(timeline: StoreTimeline): number {
+  return ui.position.get(timeline.actorKey) ?? timeline.commits.length;
+}
+
+function renderTimeline(run: RunRecord): void {
+  const stores = storesOf(run);
+  const card = $('timeline-card');
+  card.classList.toggle('no-store', stores.length === 0);
+  const select = $<HTMLSelectElement>('store-select');
+  if (!stores.length) {
+    $('commit-count').textContent = '';
+    select.hidden = true;
+    $('timeline-empty').hidden = false;
+    return;
+  }
+  $('timeline-empty').hidden = true;
+  if (!ui.store || !stores.some((s) => s.actorKey === ui.store)) ui.store = stores[0]!.actorKey;
+  select.hidden = stores.length < 2;
+  select.replaceChildren(
+    ...stores.map((s) => {
+      const option = h('option', '', storeLabel(s));
+      option.value = s.actorKey;
+      option.selected = s.actorKey === ui.store;
+      return option;
+    }),
+  );
+  const timeline = model.timelines.get(ui.store)!;
+  const total = timeline.commits.length;
+  const position = currentPosition(timeline);
+  const count = $('commit-count');
+  count.textContent = `${total} commit${total === 1 ? '' : 's'}`;
+  card.dataset.commitCount = String(total);
+  card.dataset.position = String(position);
+
+  const slider = $<HTMLInputElement>('slider');
+  slider.max = String(total);
+  slider.value = String(position);
+  slider.disabled = total === 0;
+  const commit = position > 0 ? timeline.commits[position - 1] : undefined;
+  $('commit-label').textContent = commit
+    ? `commit ${commit.seq} of ${total} · ${commit.action}${commit.node ? ` from ${commit.node}` : ''}`
+    : `initial state · ${total} commit${total === 1 ? '' : 's'} after it`;
+
+  const list = $('commits');
+  const items: HTMLElement[] = [];
+  const initial = h('li', position === 0 ? 'commit selected' : 'commit');
+  initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
+  initial.addEventListener('click', () => stepTo(0));
+  items.push(initial);
+  timeline.commits.forEach((c, i) => {
+    const li = h('li', i + 1 === position ? 'commit selected' : 'commit');
+    li.dataset.seq = String(c.seq);
+    const fields = [...new Set(c.patches.map((p) => String(p.path[0] ?? '')))].join(', ');
+    li.append(h('span', 'seq', String(c.seq)), h('span', 'action', c.action), h('span', 'node', c.node ?? ''), h('span', 'fields', fields));
+    li.addEventListener('click', () => stepTo(i + 1));
+    items.push(li);
+  });
+  list.replaceChildren(...items);
+  list.querySelector('.selected')?.scrollIntoView({ block: 'nearest' });
+
+  const state = commit ? commit.state : timeline.initial;
+  const pane = $('store-state');
+  pane.replaceChildren(
+    state === undefined ? h('p', 'empty', 'The state before the first commit was not seen.') : renderJson(state, commit?.patches ?? []),
+  );
+  pane.dataset.position = String(position);
+  const patch = $('patch');
+  patch.replaceChildren();
+  if (commit) {
+    for (const p of commit.patches) {
+      const row = h('div', `patch-op op-${p.op}`);
+      row.append(h('span', 'op', p.op), h('span', 'path', p.path.join('.') || '(root)'));
+      if (p.op !== 'remove') row.append(h('span', 'value', JSON.stringify(p.value)));
+      patch.append(row);
+    }
+  }
+}
+
+let renderedEvents = { run: '', count: -1, filter: '', hide: false };
+function renderEvents(run: RunRecord): void {
+  if (
+    renderedEvents.run === run.key &&
+    renderedEvents.count === run.events.length &&
+    renderedEvents.filter === ui.filter &&
+    renderedEvents.hide === ui.hideInternal
+  ) {
+    return;
+  }
+  renderedEvents = { run: run.key, count: run.events.length, filter: ui.filter, hide: ui.hideInternal };
+  const needle = ui.filter.toLowerCase();
+  const name = (key: string | undefined) => (key ? model.actors.get(key)?.name ?? key.split(' ')[1] : undefined);
+  const rows = run.events.filter((e) => {
+    if (ui.hideInternal && e.type.startsWith('xstate.')) return false;
+    if (!needle) return true;
+    return `${e.type} ${name(e.actorKey)} ${name(e.sourceKey) ?? ''}`.toLowerCase().includes(needle);
+  });
+  const shown = rows.slice(-500);
+  const body = $('events-body');
+  body.replaceChildren(
+    ...shown.map((e) => {
+      const tr = h('tr', e.type.startsWith('xstate.') ? 'internal' : '');
+      const { type: _type, ...payload } = e.event;
+      const from = name(e.sourceKey) ?? (typeof payload.node === 'string' ? `node ${payload.node}` : '');
+      const details = Object.keys(payload).length ? JSON.stringify(payload) : '';
+      tr.append(
+        h('td', 'num', String(e.index + 1)),
+        h('td', 'num', `+${e.time - run.startedAt}`),
+        h('td', 'actor', name(e.actorKey) ?? ''),
+        h('td', 'type', e.type),
+        h('td', 'source', from),
+        h('td', 'details', details.length > 160 ? `${details.slice(0, 157)}…` : details),
+      );
+      return tr;
+    }),
+  );
+  $('events-note').textContent = rows.length > shown.length ? `showing the last ${shown.length} of ${rows.length}` : `${rows.length} events`;
+  const scroller = $('events-scroll');
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+function render(): void {
+  const runs = sortedRuns();
+  if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
+  $('stats').textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} · ${model.eventCount} events`;
+  renderRuns(runs);
+  const run = ui.run ? model.runs.get(ui.run) : undefined;
+  const root = run ? model.root(run) : undefined;
+  $('main').hidden = !run || !root;
+  $('welcome').hidden = Boolean(run && root);
+  if (!run || !root) return;
+  renderHeader(run, root);
+  renderGraph(root);
+  renderErrors(run);
+  renderState(root);
+  renderTimeline(run);
+  renderEvents(run);
+}
+
+// ---------- input ----------
+
+$('prev').addEventListener('click', () => ui.store && stepTo(currentPosition(model.timelines.get(ui.store)!) - 1));
+$('next').addEventListener('click', () => ui.store && stepTo(currentPosition(model.timelines.get(ui.store)!) + 1));
+$<HTMLInputElement>('slider').addEventListener('input', (e) => stepTo(Number((e.target as HTMLInputElement).value)));
+$<HTMLSelectElement>('store-select').addEventListener('change', (e) => {
+  ui.store = (e.target as HTMLSelectElement).value;
+  scheduleRender();
+});
+$<HTMLInputElement>('event-filter').addEventListener('input', (e) => {
+  ui.filter = (e.target as HTMLInputElement).value;
+  scheduleRender();
+});
+$<HTMLInputElement>('hide-internal').addEventListener('change', (e) => {
+  ui.hideInternal = (e.target as HTMLInputElement).checked;
+  scheduleRender();
+});
+document.addEventListener('keydown', (e) => {
+  const target = e.target as HTMLElement;
+  // The slider steps itself; text fields keep their arrow keys.
+  if (target.matches('input, select, textarea')) return;
+  const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
+  if (!timeline) return;
+  const at = currentPosition(timeline);
+  const moves: Record<string, number> = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: timeline.commits.length };
+  const next = moves[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  stepTo(next);
+});
+
+connect();
+render();

@@ -1,0 +1,250 @@
+/**
+ * The UI's picture of everything inspected so far, built from the server's envelopes: actors
+ * and their latest snapshots, runs (root actors), each run's event log, and store timelines
+ * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
+ */
+import type { Envelope, WireEvent, WireSnapshot } from '../protocol.js';
+
+/** The junjo-xstate part of a compiled state's or machine's `meta`. */
+export interface JunjoMeta {
+  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'waitForEvent' | 'internal';
+  name: string;
+  key?: string;
+  graph?: GraphJSON;
+}
+
+export interface GraphJSON {
+  source: string;
+  sinks: string[];
+  nodes: { id: string; name: string; kind: 'node' | 'runConcurrent' | 'subflow'; parent?: string; items?: string[]; graph?: GraphJSON }[];
+  edges: { id: string; tail: string; head: string; condition: string | null }[];
+}
+
+/** A state node of a machine definition, as `@statelyai/inspect` serializes the config. */
+export interface StateConfig {
+  id?: string;
+  type?: string;
+  initial?: string;
+  states?: Record<string, StateConfig>;
+  on?: Record<string, unknown>;
+  always?: unknown;
+  after?: Record<string, unknown>;
+  onDone?: unknown;
+  invoke?: unknown;
+  meta?: { junjo?: JunjoMeta; [key: string]: unknown };
+  context?: unknown;
+}
+
+export interface ActorRecord {
+  key: string;
+  source: string;
+  sessionId: string;
+  /** The actor's id (a node's key, `store`, or the machine's id for a root). */
+  name: string;
+  parentKey: string | undefined;
+  rootKey: string;
+  definition: StateConfig | undefined;
+  junjo: JunjoMeta | undefined;
+  snapshot: WireSnapshot | undefined;
+  /** Dotted paths of every state this actor has been in (for machines). */
+  visited: Set<string>;
+  children: string[];
+  createdAt: number;
+}
+
+export interface EventRecord {
+  index: number;
+  time: number;
+  actorKey: string;
+  type: string;
+  event: Record<string, unknown>;
+  sourceKey: string | undefined;
+}
+
+export interface Patch {
+  op: 'add' | 'replace' | 'remove';
+  path: (string | number)[];
+  value?: unknown;
+}
+
+export interface CommitRecord {
+  seq: number;
+  action: string;
+  node: string | null;
+  patches: Patch[];
+  /** The committed state right after this commit. */
+  state: unknown;
+  time: number;
+}
+
+export interface StoreTimeline {
+  actorKey: string;
+  /** The state before the first commit, when the store's first snapshot was seen. */
+  initial: unknown;
+  commits: CommitRecord[];
+}
+
+export interface RunRecord {
+  key: string;
+  source: string;
+  startedAt: number;
+  events: EventRecord[];
+  /** Every actor of the run, in creation order. */
+  actors: string[];
+}
+
+interface StoreCommit {
+  seq: number;
+  action: string;
+  node: string | null;
+  patches: Patch[];
+}
+
+function storeCommitOf(snapshot: WireSnapshot | undefined): StoreCommit | null | undefined {
+  if (!snapshot || !('commit' in snapshot)) return undefined;
+  const commit = snapshot.commit as StoreCommit | null;
+  if (commit === null) return null;
+  return typeof commit?.seq === 'number' && Array.isArray(commit.patches) ? commit : undefined;
+}
+
+/** Dotted paths of every state in a state value: { a: { b: 'c' } } → a, a.b, a.b.c. */
+export function activePaths(value: unknown, prefix = '', into = new Set<string>()): Set<string> {
+  if (typeof value === 'string') into.add(prefix + value);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      into.add(prefix + k);
+      activePaths(v, `${prefix}${k}.`, into);
+    }
+  }
+  return into;
+}
+
+export class Model {
+  readonly actors = new Map<string, ActorRecord>();
+  readonly runs = new Map<string, RunRecord>();
+  readonly timelines = new Map<string, StoreTimeline>();
+  eventCount = 0;
+  /** Bumped on every change, so views can tell whether to redraw. */
+  version = 0;
+
+  ingest({ source, event }: Envelope): void {
+    this.version++;
+    this.eventCount++;
+    const key = `${source} ${event.sessionId}`;
+    const time = Number(event.createdAt) || Date.now();
+    if (event.type === '@xstate.actor') this.#actor(source, key, event, time);
+    else if (event.type === '@xstate.snapshot') this.#snapshot(key, event, time);
+    else this.#event(source, key, event, time);
+  }
+
+  #ensureActor(source: string, key: string, event: WireEvent, time: number): ActorRecord {
+    let actor = this.actors.get(key);
+    if (actor) return actor;
+    const rootKey = event.rootId ? `${source} ${event.rootId}` : key;
+    actor = {
+      key,
+      source,
+      sessionId: event.sessionId,
+      name: event.sessionId,
+      parentKey: undefined,
+      rootKey,
+      definition: undefined,
+      junjo: undefined,
+      snapshot: undefined,
+      visited: new Set(),
+      children: [],
+      createdAt: time,
+    };
+    this.actors.set(key, actor);
+    let run = this.runs.get(rootKey);
+    if (!run) {
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [] };
+      this.runs.set(rootKey, run);
+    }
+    run.actors.push(key);
+    return actor;
+  }
+
+  #actor(source: string, key: string, event: WireEvent, time: number): void {
+    const actor = this.#ensureActor(source, key, event, time);
+    actor.name = event.name ?? actor.name;
+    if (event.parentId) {
+      actor.parentKey = `${source} ${event.parentId}`;
+      this.actors.get(actor.parentKey)?.children.push(key);
+    }
+    if (event.definition) {
+      try {
+        actor.definition = JSON.parse(event.definition) as StateConfig;
+        actor.junjo = actor.definition?.meta?.junjo;
+      } catch {
+        actor.definition = undefined;
+      }
+    }
+    // The actor event's snapshot is read when it is sent, possibly later than the events
+    // around it, so it only stands in until the first real snapshot arrives.
+    actor.snapshot ??= event.snapshot;
+  }
+
+  #snapshot(key: string, event: WireEvent, time: number): void {
+    const actor = this.actors.get(key) ?? this.#ensureActor(key.split(' ')[0]!, key, event, time);
+    actor.snapshot = event.snapshot;
+    activePaths(event.snapshot?.value, '', actor.visited);
+    const commit = storeCommitOf(event.snapshot);
+    if (commit === undefined) return;
+    let timeline = this.timelines.get(key);
+    if (!timeline) {
+      timeline = { actorKey: key, initial: commit === null ? event.snapshot?.context : undefined, commits: [] };
+      this.timelines.set(key, timeline);
+    }
+    const last = timeline.commits.at(-1)?.seq ?? 0;
+    if (commit && commit.seq > last) {
+      timeline.commits.push({ ...commit, state: event.snapshot?.context, time });
+    }
+  }
+
+  #event(source: string, key: string, event: WireEvent, time: number): void {
+    const actor = this.actors.get(key) ?? this.#ensureActor(source, key, event, time);
+    const run = this.runs.get(actor.rootKey);
+    if (!run || !event.event) return;
+    run.events.push({
+      index: run.events.length,
+      time,
+      actorKey: key,
+      type: event.event.type,
+      event: event.event,
+      sourceKey: event.sourceId ? `${source} ${event.sourceId}` : undefined,
+    });
+  }
+
+  /** The run's root actor. */
+  root(run: RunRecord): ActorRecord | undefined {
+    return this.actors.get(run.key);
+  }
+
+  childNamed(parent: ActorRecord, name: string): ActorRecord | undefined {
+    for (let i = parent.children.length - 1; i >= 0; i--) {
+      const child = this.actors.get(parent.children[i]!);
+      if (child?.name === name) return child;
+    }
+    return undefined;
+  }
+}
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * A run's status. A failed workflow never sends an `error` snapshot of its root (it errors
+ * from its `$failed` state), and a stopped actor sends none at all, so both are also read
+ * from the run's value and from its store having stopped.
+ */
+export function runStatus(model: Model, run: RunRecord): RunStatus {
+  const root = model.root(run);
+  const snapshot = root?.snapshot;
+  if (!root || !snapshot) return 'running';
+  if (snapshot.status === 'done') return 'done';
+  if (snapshot.status === 'error' || snapshot.value === '$failed') return 'failed';
+  if (snapshot.status === 'stopped') return 'cancelled';
+  const store = root.junjo ? model.childNamed(root, 'store') : undefined;
+  if (store?.snapshot?.status === 'stopped') return 'cancelled';
+  return 'running';
+}

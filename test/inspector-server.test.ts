@@ -1,0 +1,319 @@
+/**
+ * The inspector server with real WebSocket clients: relay from apps to UI tabs, history for
+ * late tabs, Origin checks, dropping bad messages without losing the connection, the history
+ * byte bound, and the client helper `inspect()` against it.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { createActor, createMachine } from 'xstate';
+import { createWebSocketInspector } from '@statelyai/inspect';
+import { startInspectorServer, type InspectorServer } from '../inspector/server.js';
+import { inspect } from '../inspector/client.js';
+import type { Envelope } from '../inspector/protocol.js';
+
+const test = suite('inspector server');
+
+const uiDir = mkdtempSync(join(tmpdir(), 'junjo-inspector-ui-'));
+writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>junjo inspector</title>');
+writeFileSync(join(uiDir, 'app.js'), '');
+
+interface Client {
+  ws: WebSocket;
+  received: Envelope[];
+  /** Resolves once `count` envelopes arrived in total. */
+  until(count: number): Promise<Envelope[]>;
+}
+
+function open(url: string, headers: Record<string, string> = {}, onMessage?: (data: unknown) => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    // Attached before 'open': a replayed history may arrive in the same packet as the handshake.
+    if (onMessage) ws.on('message', onMessage);
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+async function tab(server: InspectorServer): Promise<Client> {
+  const received: Envelope[] = [];
+  const waiters: { count: number; resolve: (all: Envelope[]) => void }[] = [];
+  const ws = await open(`${server.appUrl}ui`, {}, (data) => {
+    received.push(JSON.parse(String(data)));
+    for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve(received);
+  });
+  return {
+    ws,
+    received,
+    until: (count) =>
+      received.length >= count ? Promise.resolve(received) : new Promise((resolve) => waiters.push({ count, resolve })),
+  };
+}
+
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  assert.ok(error, 'expected a rejection');
+  assert.match(error!.message, pattern);
+}
+
+function event(sessionId: string, type = 'ping', rootId = sessionId, extra: Record<string, unknown> = {}) {
+  return JSON.stringify({ type: '@xstate.event', sessionId, rootId, event: { type }, _version: 'test', ...extra });
+}
+
+/** What a tab received before the event of type 'marker'. */
+async function untilMarker(client: Client): Promise<Envelope[]> {
+  const at = () => client.received.findIndex((e) => e.event.event?.type === 'marker');
+  while (at() < 0) await client.until(client.received.length + 1);
+  return client.received.slice(0, at());
+}
+
+/**
+ * Resolves once everything sent before it reached the tab: a marker from a new connection is
+ * relayed after whatever the server had already read from connections closed before it.
+ */
+async function barrier(server: InspectorServer, ui: Client): Promise<Envelope[]> {
+  const app = await open(server.appUrl);
+  app.send(event('barrier', 'barrier'));
+  const seen = ui.received.length;
+  await ui.until(seen + 1);
+  while (ui.received.at(-1)!.event.sessionId !== 'barrier') await ui.until(ui.received.length + 1);
+  await closed(app);
+  return ui.received.slice(0, -1);
+}
+
+function closed(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    ws.close();
+  });
+}
+
+async function withServer(
+  options: Parameters<typeof startInspectorServer>[0],
+  body: (server: InspectorServer, logs: string[]) => Promise<void>,
+): Promise<void> {
+  const logs: string[] = [];
+  const server = await startInspectorServer({ port: 0, uiDir, log: (line) => logs.push(line), ...options });
+  try {
+    await body(server, logs);
+  } finally {
+    await server.close();
+  }
+}
+
+test('relays events from an app connection to a UI tab, in order, naming the source', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const app = await open(server.appUrl);
+    app.send(event('x:0', 'first'));
+    app.send(event('x:1', 'second'));
+    const got = await ui.until(2);
+    assert.equal(got.map((e) => e.event.event?.type), ['first', 'second']);
+    assert.match(got[0]!.source, /^app:\d+$/);
+    assert.is(got[0]!.source, got[1]!.source);
+    await closed(app);
+    await closed(ui.ws);
+  }));
+
+test('two apps that reuse the same session ids stay apart by source', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const a = await open(server.appUrl);
+    const b = await open(server.appUrl);
+    a.send(event('x:0', 'from-a'));
+    await ui.until(1);
+    b.send(event('x:0', 'from-b'));
+    const [first, second] = await ui.until(2);
+    assert.is.not(first!.source, second!.source);
+    await Promise.all([closed(a), closed(b), closed(ui.ws)]);
+  }));
+
+test('a tab opened late gets the history replayed, then live events', () =>
+  withServer({}, async (server) => {
+    const app = await open(server.appUrl);
+    const early = await tab(server);
+    app.send(event('x:0', 'one'));
+    app.send(event('x:0', 'two'));
+    await early.until(2);
+    const late = await tab(server);
+    app.send(event('x:0', 'three'));
+    const got = await late.until(3);
+    assert.equal(got.map((e) => e.event.event?.type), ['one', 'two', 'three']);
+    await Promise.all([closed(app), closed(early.ws), closed(late.ws)]);
+  }));
+
+test('a browser tab may forward a browser app\'s events; other tabs get them too', () =>
+  withServer({}, async (server) => {
+    const forwarding = await tab(server);
+    const other = await tab(server);
+    forwarding.ws.send(event('x:0', 'from-page'));
+    const [got] = await other.until(1);
+    assert.match(got!.source, /^browser:\d+$/);
+    // The forwarding tab gets it back too, so every tab shows one consistent stream.
+    await forwarding.until(1);
+    await Promise.all([closed(forwarding.ws), closed(other.ws)]);
+  }));
+
+test('refuses WebSocket upgrades from a foreign browser Origin; allows its own and none', () =>
+  withServer({}, async (server, logs) => {
+    await rejects(open(server.appUrl, { origin: 'http://evil.example' }), /HTTP 403/);
+    await rejects(open(`${server.appUrl}ui`, { origin: `http://localhost:${server.port + 1}` }), /HTTP 403/);
+    assert.ok(logs.some((l) => /refused a WebSocket connection: foreign Origin 'http:\/\/evil\.example'/.test(l)), logs.join('\n'));
+    const own = await open(`${server.appUrl}ui`, { origin: `http://127.0.0.1:${server.port}` });
+    const node = await open(server.appUrl);
+    await Promise.all([closed(own), closed(node)]);
+  }));
+
+test('refuses a loopback server reached under a foreign host name (DNS rebinding)', () =>
+  withServer({}, async (server) => {
+    await rejects(
+      open(server.appUrl, { host: `attacker.example:${server.port}`, origin: `http://attacker.example:${server.port}` }),
+      /HTTP 403/,
+    );
+  }));
+
+test('drops malformed and oversized messages with a log line and keeps serving the same connection', () =>
+  withServer({ maxMessageBytes: 1000 }, async (server, logs) => {
+    const ui = await tab(server);
+    const app = await open(server.appUrl);
+    app.send('{not json');
+    app.send(JSON.stringify({ type: '@xstate.event' }));
+    app.send(JSON.stringify([1, 2, 3]));
+    app.send(Buffer.from([1, 2, 3]));
+    app.send(event('x:0', 'big', 'x:0', { padding: 'x'.repeat(2000) }));
+    app.send(event('x:0', 'after'));
+    const [first] = await ui.until(1);
+    assert.is(first!.event.event?.type, 'after');
+    assert.is(ui.received.length, 1);
+    assert.ok(logs.some((l) => /dropped a malformed message from app:\d+: not JSON/.test(l)));
+    assert.is(logs.filter((l) => /not an @statelyai\/inspect event/.test(l)).length, 2);
+    assert.ok(logs.some((l) => /dropped a binary message/.test(l)));
+    assert.ok(logs.some((l) => /dropped a \d+-byte message from app:\d+: over the 1000-byte limit/.test(l)));
+    assert.is(app.readyState, WebSocket.OPEN);
+    await Promise.all([closed(app), closed(ui.ws)]);
+  }));
+
+test('the history stays within its byte bound, dropping whole old runs first', () =>
+  withServer({ historyBytes: 4000 }, async (server) => {
+    const app = await open(server.appUrl);
+    const live = await tab(server);
+    const runs = 12;
+    const perRun = 5;
+    for (let r = 0; r < runs; r++) {
+      for (let i = 0; i < perRun; i++) app.send(event(`x:${r * 10 + i}`, `run${r}-${i}`, `x:${r * 10}`));
+    }
+    await live.until(runs * perRun);
+    const late = await tab(server);
+    app.send(event('x:999', 'marker'));
+    const replayed = await untilMarker(late);
+    const bytes = replayed.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+    assert.ok(bytes <= 4000, `replayed ${bytes} bytes`);
+    assert.ok(replayed.length > 0 && replayed.length < runs * perRun);
+    // Only complete runs are kept, and they are the newest ones.
+    const byRun = new Map<string, number>();
+    for (const e of replayed) byRun.set(String(e.event.rootId), (byRun.get(String(e.event.rootId)) ?? 0) + 1);
+    for (const count of byRun.values()) assert.is(count, perRun);
+    assert.is(replayed.at(-1)!.event.event?.type, `run${runs - 1}-${perRun - 1}`);
+    await Promise.all([closed(app), closed(live.ws), closed(late.ws)]);
+  }));
+
+test('a single run larger than the bound keeps its newest events', () =>
+  withServer({ historyBytes: 1500 }, async (server) => {
+    const app = await open(server.appUrl);
+    const live = await tab(server);
+    for (let i = 0; i < 40; i++) app.send(event(`x:${i}`, `e${i}`, 'x:0'));
+    await live.until(40);
+    const late = await tab(server);
+    app.send(event('x:0', 'marker', 'x:0'));
+    const replayed = (await untilMarker(late)).map((e) => e.event.event?.type);
+    assert.ok(replayed.length > 0 && replayed.length < 40);
+    assert.is(replayed.at(-1), 'e39');
+    await Promise.all([closed(app), closed(live.ws), closed(late.ws)]);
+  }));
+
+test('serves the UI over HTTP and nothing outside its directory', () =>
+  withServer({}, async (server) => {
+    const page = await fetch(server.url);
+    assert.is(page.status, 200);
+    assert.match(await page.text(), /junjo inspector/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.is((await fetch(`${server.url}..%2f..%2fetc%2fpasswd`)).status, 404);
+    assert.is((await fetch(`${server.url}missing.js`)).status, 404);
+  }));
+
+test('inspect() sends a real actor\'s inspection events in the @statelyai/inspect format', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const machine = createMachine({
+      id: 'toggle',
+      initial: 'off',
+      context: { flips: 0 },
+      states: { off: { on: { flip: 'on' } }, on: { on: { flip: 'off' } } },
+    });
+    const inspector = inspect({ url: server.appUrl });
+    const actor = createActor(machine, { inspect: inspector }).start();
+    actor.send({ type: 'flip' });
+    actor.stop();
+    await inspector.stop();
+    const got = await barrier(server, ui);
+    const actorEvent = got.find((e) => e.event.type === '@xstate.actor')!;
+    assert.is(actorEvent.event.name, 'toggle');
+    assert.equal(JSON.parse(actorEvent.event.definition!).states.on.on, { flip: 'off' });
+    // stop() flushed everything, so the last snapshot (value 'on') has arrived too.
+    const rootId = actorEvent.event.sessionId;
+    const snapshots = got.filter((e) => e.event.type === '@xstate.snapshot' && e.event.sessionId === rootId);
+    assert.equal(
+      snapshots.map((e) => [e.event.event?.type, e.event.snapshot?.value, e.event.snapshot?.status]),
+      [['xstate.init', 'off', 'active'], ['flip', 'on', 'active'], ['xstate.stop', 'on', 'stopped']],
+    );
+    await closed(ui.ws);
+  }));
+
+test('inspect() keeps an error\'s message readable', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const machine = createMachine({ id: 'failing', initial: 'a', context: { problem: new Error('disk full') }, states: { a: {} } });
+    const inspector = inspect({ url: server.appUrl });
+    createActor(machine, { inspect: inspector }).start().stop();
+    await inspector.stop();
+    const got = await barrier(server, ui);
+    const snapshot = got.find((e) => e.event.type === '@xstate.snapshot')!;
+    const context = snapshot.event.snapshot!.context as { problem: { name: string; message: string } };
+    assert.equal({ name: context.problem.name, message: context.problem.message }, { name: 'Error', message: 'disk full' });
+    await closed(ui.ws);
+  }));
+
+test('an app using @statelyai/inspect\'s own createWebSocketInspector shows up too', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const inspector = createWebSocketInspector({ url: server.appUrl });
+    const actor = createActor(createMachine({ id: 'plain', initial: 'idle', states: { idle: {} } }), { inspect: inspector.inspect });
+    actor.start();
+    const got = await ui.until(1);
+    assert.ok(got.some((e) => e.event.type === '@xstate.actor' && e.event.name === 'plain'));
+    actor.stop();
+    inspector.stop();
+    await closed(ui.ws);
+  }));
+
+test('inspect() with no server says so in one line and lets the process finish', async () => {
+  const probe = await startInspectorServer({ port: 0, uiDir, log: () => {} });
+  const url = probe.appUrl;
+  await probe.close();
+  const lines: string[] = [];
+  const inspector = inspect({ url, log: (line) => lines.push(line) });
+  createActor(createMachine({ id: 'alone' }), { inspect: inspector }).start().stop();
+  await inspector.stop();
+  assert.is(lines.length, 1);
+  assert.match(lines[0]!, /nothing listens at ws:\/\/127\.0\.0\.1:\d+\/; start it with `npx junjo-inspector`/);
+});
+
+test.run();
