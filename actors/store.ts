@@ -144,12 +144,7 @@ function applyUpdate<S>(
 ): StoreSnapshot<S> {
   const reply = takeReply(scope.self, event.requestId);
   const node = event.node ?? null;
-  const reject = (reasons: string[], cause?: unknown) => {
-    const error = new StoreUpdateError(definition.name, event.type, reasons, node ?? undefined, cause);
-    if (reply) scope.defer(() => reply.reject(error));
-    else scope.defer(() => reportUnawaited(error));
-    return snapshot;
-  };
+  const reject = (reasons: string[], cause?: unknown) => rejectUpdate(definition.name, event, reply, scope, reasons, cause, snapshot);
 
   const { execution, position } = event;
   if (execution !== undefined && position !== undefined && (snapshot.applied[execution] ?? 0) >= position) {
@@ -211,7 +206,21 @@ function applyUpdate<S>(
   // runs quadratic. Each snapshot is persisted (serialised) before the next update is applied.
   if (execution !== undefined && position !== undefined) snapshot.applied[execution] = position;
   if (reply) scope.defer(() => reply.resolve(next));
-  return { ...snapshot, context: next, commit };
+  return { status: 'active', output: undefined, error: undefined, context: next, commit, applied: snapshot.applied };
+}
+
+function rejectUpdate<T>(
+  storeName: string,
+  event: StoreEvent,
+  reply: Reply | undefined,
+  scope: { defer(fn: () => void): void },
+  reasons: string[],
+  cause: unknown,
+  unchanged: T,
+): T {
+  const error = new StoreUpdateError(storeName, event.type, reasons, event.node, cause);
+  scope.defer(reply ? () => reply.reject(error) : () => reportUnawaited(error));
+  return unchanged;
 }
 
 function rejectAll(self: AnyActorRef, storeName: string): void {

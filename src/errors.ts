@@ -146,6 +146,54 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** One failed item of a RunMap (or of a wide RunConcurrent). */
+export interface FanOutFailure {
+  /** The item's position in the list. */
+  index: number;
+  /** The item's actor id, e.g. `Summarize[3]`. */
+  id: string;
+  error: unknown;
+}
+
+/**
+ * A RunMap with `collectFailures: true` ran every item and some failed. `errors` holds the
+ * original errors (as in any AggregateError); `failures` pairs each with its item, by index.
+ */
+export class RunMapError extends AggregateError {
+  override name = 'RunMapError';
+  readonly failures: readonly FanOutFailure[];
+  constructor(
+    readonly node: string,
+    readonly total: number,
+    failures: readonly FanOutFailure[],
+  ) {
+    const shown = failures.slice(0, 5).map((f) => `[${f.index}] ${messageOf(f.error)}`).join('; ');
+    const more = failures.length > 5 ? `; … ${failures.length - 5} more in .failures` : '';
+    super(
+      failures.map((f) => f.error),
+      `${node}: ${failures.length} of ${total} items failed: ${shown}${more}. ` +
+        `Each item's error is in .failures; to let the run go on, catch errors inside the item node and record them in the store`,
+    );
+    this.failures = failures;
+  }
+}
+
+/**
+ * Internal: the first failing item of a fan-out, carrying which item it was. The compiler
+ * unwraps it, so a run's WorkflowExecutionError has the original error as its cause.
+ */
+export class FanOutItemError extends Error {
+  override name = 'FanOutItemError';
+  constructor(
+    readonly node: string,
+    readonly item: string,
+    readonly index: number,
+    readonly error: unknown,
+  ) {
+    super(`${node}: item ${index} ('${item}') failed: ${messageOf(error)}`, { cause: error });
+  }
+}
+
 /** An attempt of a node took longer than its `timeoutMs`; its `ctx.signal` was aborted. */
 export class NodeTimeoutError extends JunjoError {
   override name = 'NodeTimeoutError';

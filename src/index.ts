@@ -5,6 +5,7 @@ export { Edge, type EdgeOptions } from './graph/edge.js';
 export { Executable, type ExecutableKind } from './graph/executable.js';
 export { Graph, type GraphOptions, type GraphEntry } from './graph/graph.js';
 export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent.js';
+export { RunMap, type RunMapOptions } from './graph/run-map.js';
 export { Subflow, type SubflowOptions } from './graph/subflow.js';
 export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
@@ -54,6 +55,8 @@ export {
   ConditionError,
   JunjoError,
   errorToJSON,
+  RunMapError,
+  type FanOutFailure,
 } from './errors.js';
 export {
   MemoryCheckpointStore,

@@ -5,7 +5,10 @@
  *   Node                → invokes the node runner (actors/node-runner.ts)
  *   Subflow             → invokes the subflow's own compiled machine, and forwards to it the
  *                         events its waiting nodes accept
- *   RunConcurrent       → a parallel state, one region per item
+ *   RunConcurrent       → a parallel state, one region per item; past WIDE_RUN_CONCURRENT items,
+ *                         a state invoking the fan-out actor (parallel states are super-linear)
+ *   RunMap              → a state invoking the fan-out actor (actors/fan-out.ts), which runs
+ *                         one child actor per item
  *   edges of a vertex   → guarded transitions on its done event, in declaration order
  *   sink                → its done event goes to the final state `$done`
  *   any failure         → `$failed`, which stops what is still running, then errors the actor
@@ -14,9 +17,10 @@
  * inspector shows every commit on it, and a persisted snapshot carries it along.
  */
 import { assign, forwardTo, fromPromise, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
 import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
-import { ConditionError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
+import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -24,6 +28,7 @@ import type { Node } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
 import { WaitForEvent } from '../graph/wait-for-event.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
+import { RunMap } from '../graph/run-map.js';
 import { graphToJSON } from '../graph/to-json.js';
 import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
@@ -83,7 +88,7 @@ export interface SubflowInput {
 
 /** What each `meta.junjo` of a compiled state holds. */
 export interface StateMeta {
-  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'waitForEvent' | 'internal';
+  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'runMap' | 'sink' | 'waitForEvent' | 'internal';
   name: string;
   key?: string;
 }
@@ -123,6 +128,30 @@ export function runScopeOf(actor: AnyActorRef): RunScope {
   const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
   if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
   return rebuild(context, actor);
+}
+
+/**
+ * A RunConcurrent of more items than this compiles to the fan-out actor instead of a parallel
+ * state: XState's parallel states cost worse than quadratically in their regions (bench/).
+ * Up to here a parallel state is cheap and shows each item as a region in a statechart view.
+ */
+export const WIDE_RUN_CONCURRENT = 16;
+
+/** Whether `group` compiles to the fan-out actor: wide, and made only of plain nodes and subflows. */
+function isWide(group: RunConcurrent): boolean {
+  return (
+    group.items.length > WIDE_RUN_CONCURRENT &&
+    group.items.every((item) => item instanceof Subflow || (item.kind === 'node' && !(item instanceof WaitForEvent)))
+  );
+}
+
+// The executables of RunMap items, by item id, per fan-out actor: they are made as each item
+// starts, so they are not in the run's graph; node runners and subflows look them up here.
+const itemsByFanOut = new WeakMap<AnyActorRef, Map<string, Executable>>();
+
+/** The executable `key` names for a child of `parentActor`: a graph entry or a RunMap item. */
+function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): Executable | undefined {
+  return scope.executables.get(key) ?? itemsByFanOut.get(parentActor)?.get(key);
 }
 
 /**
@@ -183,7 +212,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     }
     const parent = runScopeOf(parentActor!);
     const { subflow: key, iteration } = input as SubflowInput;
-    const subflow = parent.executables.get(key) as Subflow;
+    const subflow = executableFor(parent, parentActor!, key) as Subflow;
     const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
@@ -209,6 +238,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   };
 
   const entries = prototype.entries;
+  let problems: string[] | undefined;
   const protoEdges = prototype.edges;
   const edgeIndex = new Map<Edge, number>(protoEdges.map((edge, i) => [edge, i]));
   const keyOf = (e: Executable) => prototype.keyOf(e);
@@ -249,12 +279,13 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       return definition;
     }),
     [NODE_ACTOR]: nodeRunner((parent, input) => nodeExecution(parent, input)),
+    fanOut: fanOut((runActor, self, input) => fanOutPlan(runActor, self, input)),
     raiseFailure: fromPromise<never, { error: WorkflowExecutionError }>(({ input }) => Promise.reject(input.error)),
     subflowActions: fromPromise<void, { phase: 'pre' | 'post' }>(async ({ input, signal, self }) => {
       const scope = runScopeOf(self._parent!);
-      const parentKey = scope.parent!.graph.keyOf(scope.subflow!);
+      // The subflow's key in its parent: a graph entry, or a RunMap item's id.
+      const { subflow: parentKey, iteration } = (self._parent!.getSnapshot().context as RunContext).input as SubflowInput;
       const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
-      const { iteration } = (self._parent!.getSnapshot().context as RunContext).input as SubflowInput;
       const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
       const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
       if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
@@ -278,7 +309,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const scope = runScopeOf(parent);
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
-    const node = scope.executables.get(input.node) as Node<unknown>;
+    const node = executableFor(scope, parent, input.node) as Node<unknown>;
     const lifecycle = scope.lifecycle;
     const execution = executionKey(input.node, input.iteration);
     const context = parent.getSnapshot()?.context as RunContext | undefined;
@@ -297,6 +328,67 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       },
       retrying: (attempt, error, delayMs) =>
         lifecycle?.nodeRetrying(input.node, node.name, input.iteration, attempt, error, delayMs),
+    };
+  };
+
+  // RunMap items that are subflows run this machine, compiled from the first such item.
+  const itemMachines = new Map<string, AnyStateMachine>();
+
+  const fanOutPlan = (runActor: AnyActorRef, self: AnyActorRef, input: FanOutInput): FanOutPlan => {
+    const scope = runScopeOf(runActor);
+    // Item actors are children of the fan-out actor; they find their run through it.
+    scopeByActor.set(self, scope);
+    const executable = scope.executables.get(input.node);
+    const { iteration } = input;
+    const itemOf = (id: string, item: Executable, logic: () => AnyStateMachine) =>
+      item instanceof Subflow
+        ? { id, logic: logic(), input: { subflow: id, iteration } satisfies SubflowInput }
+        : { id, logic: actors[NODE_ACTOR], input: { node: id, iteration } satisfies NodeRunnerInput };
+    if (executable instanceof RunConcurrent) {
+      return {
+        owner: `RunConcurrent '${executable.name}'`,
+        count: executable.items.length,
+        item: (index) => {
+          const item = executable.items[index]!;
+          const id = scope.graph.keyOf(item);
+          return itemOf(id, item, () => actors[`subflow:${id}`]);
+        },
+        concurrency: Infinity,
+        collectFailures: false,
+      };
+    }
+    const map = executable as RunMap<unknown, unknown, unknown>;
+    const maxIterations = scope.source.maxIterations;
+    if (iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
+    const list = map.itemsOf(scope.store.getState());
+    const items = new Map<string, Executable>();
+    itemsByFanOut.set(self, items);
+    let kind: string | undefined;
+    return {
+      owner: `RunMap '${map.name}'`,
+      count: list.length,
+      item: (index) => {
+        const id = `${input.node}[${index}]`;
+        const item = map.itemAt(list[index], index);
+        kind ??= item.kind;
+        if (item.kind !== kind) {
+          throw new TypeError(
+            `RunMap '${map.name}': node(item, ${index}) returned a ${item.kind}, but earlier items were ${kind}s; return the same kind for every item`,
+          );
+        }
+        items.set(id, item);
+        return itemOf(id, item, () => {
+          let machine = itemMachines.get(input.node);
+          if (!machine) {
+            const subflow = item as Subflow;
+            machine = compile(instantiateGraph(`Subflow '${subflow.name}'`, subflow.graphFactory), { kind: 'subflow', source: subflow });
+            itemMachines.set(input.node, machine);
+          }
+          return machine;
+        });
+      },
+      concurrency: map.concurrency,
+      collectFailures: map.collectFailures,
     };
   };
 
@@ -347,6 +439,26 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const stateFor = (executable: Executable, path: string[], onDone: (actions: unknown[]) => unknown): object => {
     const key = keyOf(executable);
     const count = { type: 'countExecution', params: { node: key } };
+    if (executable instanceof RunMap || (executable instanceof RunConcurrent && isWide(executable))) {
+      const isMap = executable instanceof RunMap;
+      const itemKeys = isMap ? [] : executable.items.map(keyOf);
+      return {
+        id: key,
+        meta: meta(isMap ? 'runMap' : 'runConcurrent', executable.name, key),
+        entry: [
+          count,
+          ...(isMap ? [] : [{ type: 'countItems', params: { items: itemKeys } }]),
+          { type: 'reportGroupStarted', params: { key } },
+        ],
+        invoke: {
+          id: key,
+          src: 'fanOut',
+          input: ({ context }: { context: RunContext }): FanOutInput => ({ node: key, iteration: context.executionCounts[key]! }),
+          onDone: onDone([{ type: 'recordFanOutResults' }, { type: 'reportGroupCompleted', params: { key } }]),
+          onError: failTo(path),
+        },
+      };
+    }
     if (executable instanceof RunConcurrent) {
       return {
         id: key,
@@ -429,7 +541,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       invoke: {
         id: 'preRunActions',
         src: 'subflowActions',
-        input: { phase: 'pre' },
+        input: ({ context }: { context: RunContext }) => ({ phase: 'pre', subflow: (context.input as SubflowInput).subflow }),
         onDone: `#${sourceKey}`,
         onError: failTo(['preRunActions']),
       },
@@ -440,7 +552,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       invoke: {
         id: 'postRunActions',
         src: 'subflowActions',
-        input: { phase: 'post' },
+        input: ({ context }: { context: RunContext }) => ({ phase: 'post', subflow: (context.input as SubflowInput).subflow }),
         onDone: `#${DONE_STATE}`,
         onError: failTo(['postRunActions']),
       },
@@ -488,9 +600,24 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
         (context.subflows[subflow] ??= []).push(event.output);
       },
+      // Items of a wide RunConcurrent are counted like those of a parallel state would be.
+      countItems: assign({
+        executionCounts: ({ context }: { context: RunContext }, { items }: { items: string[] }) => {
+          for (const item of items) context.executionCounts[item] = (context.executionCounts[item] ?? 0) + 1;
+          return context.executionCounts;
+        },
+      }),
+      recordFanOutResults: ({ context, event }: { context: RunContext; event: { output: FanOutOutput } }) => {
+        for (const [id, output] of event.output) (context.subflows[id] ??= []).push(output);
+      },
       recordFailure: assign({
         failure: ({ context, event }: any, { path }: { path: string[] }) => {
-          const error = event.error;
+          let error = event.error;
+          // A fan-out's failing item, like a subflow's failure, says where it happened.
+          if (error instanceof FanOutItemError) {
+            path = [...path, error.item];
+            error = error.error;
+          }
           // A subflow's failure already says where inside it; keep the original as the cause.
           const failure =
             error instanceof WorkflowExecutionError
@@ -538,7 +665,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         pendingRunOptions = undefined;
         runId = options.runId ?? newRunId();
         scope = createScope(runId, input, undefined, options);
-        if (options.validate !== false) scope.graph.validate(source.name);
+        if (options.validate !== false) {
+          // Every run's graph has the prototype's shape (instantiateGraph checks), so the
+          // prototype's findings are every run's; finding them once saves each run a graph walk.
+          problems ??= prototype.problems();
+          if (problems.length) throw new GraphValidationError(source.name, problems);
+        }
       } else {
         const { subflow, iteration } = input as SubflowInput;
         const parent = runScopeOf(self._parent);

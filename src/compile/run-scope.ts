@@ -119,6 +119,7 @@ export function instantiateStore(
 
 function sameShape(a: Graph, b: Graph): boolean {
   if (a.entries.length !== b.entries.length || a.edges.length !== b.edges.length) return false;
+  if (a.sinks.length !== b.sinks.length || a.sinks.some((sink, i) => a.keyOf(sink) !== b.keyOf(b.sinks[i]!))) return false;
   for (let i = 0; i < a.entries.length; i++) {
     const x = a.entries[i]!;
     const y = b.entries[i]!;

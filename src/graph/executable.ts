@@ -1,8 +1,8 @@
 /**
- * What a graph is made of. Every vertex of a graph is an Executable: a Node, a
+ * What a graph is made of. Every vertex of a graph is an Executable: a Node, a RunMap, a
  * RunConcurrent or a Subflow. The compiler switches on `kind`.
  */
-export type ExecutableKind = 'node' | 'runConcurrent' | 'subflow';
+export type ExecutableKind = 'node' | 'runConcurrent' | 'runMap' | 'subflow';
 
 export abstract class Executable {
   abstract readonly kind: ExecutableKind;

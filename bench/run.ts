@@ -1,0 +1,141 @@
+/**
+ * `npm run bench`: runs every workload of bench/workloads.ts with junjo-xstate and its
+ * baselines (hand-written XState, plain async, LangGraph.js) in this one process, and prints
+ * the machine, the Node version, the repetitions and a table of medians and ratios.
+ *
+ * Each implementation gets one untimed warm-up repetition, then its timed repetitions; the
+ * implementations of a workload alternate repetition by repetition, so a noisy moment on the
+ * machine hurts them all alike.
+ */
+import os from 'node:os';
+import { heapPerRun, inspectorWorkload, workloads, type Impl, type Workload } from './workloads.js';
+
+const IMPLS: Impl[] = ['junjo', 'xstate', 'plain', 'langgraph'];
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+interface Row {
+  name: string;
+  unit: string;
+  values: Partial<Record<Impl, number>>;
+  reps: string;
+  /** Higher is better (a rate) rather than lower (a time or size). */
+  higherIsBetter?: boolean;
+}
+
+async function measure(workload: Workload): Promise<Row> {
+  const impls = IMPLS.filter((impl) => workload.impls[impl]);
+  const samples: Partial<Record<Impl, number[]>> = {};
+  const repsOf = (impl: Impl) => (impl === 'langgraph' ? (workload.langgraphReps ?? workload.reps) : workload.reps);
+  for (const impl of impls) {
+    samples[impl] = [];
+    if (impl !== 'langgraph' || workload.langgraphWarmup !== false) await workload.impls[impl]!();
+  }
+  const most = Math.max(...impls.map(repsOf));
+  for (let rep = 0; rep < most; rep++) {
+    for (const impl of impls) {
+      if (rep < repsOf(impl)) samples[impl]!.push(await workload.impls[impl]!());
+    }
+  }
+  const values: Row['values'] = {};
+  for (const impl of impls) {
+    const ms = median(samples[impl]!);
+    values[impl] = workload.report ? workload.report(ms) : ms;
+  }
+  const langReps = workload.impls.langgraph && workload.langgraphReps ? `, LangGraph ${workload.langgraphReps}` : '';
+  return { name: workload.name, unit: workload.unit, values, reps: `${workload.reps}${langReps}`, higherIsBetter: !!workload.report };
+}
+
+function format(value: number | undefined, unit: string): string {
+  if (value === undefined) return '—';
+  if (unit === 'updates/s') return `${Math.round(value).toLocaleString('en')}/s`;
+  if (unit === 'KiB') return `${value.toFixed(1)} KiB`;
+  if (value >= 100) return `${Math.round(value).toLocaleString('en')} ms`;
+  if (value >= 1) return `${value.toFixed(1)} ms`;
+  return `${value.toFixed(3)} ms`;
+}
+
+/** How many times worse junjo-xstate is than `other` (>1: slower/bigger), whatever the unit. */
+function cost(row: Row, other: Impl): number | undefined {
+  const ours = row.values.junjo;
+  const theirs = row.values[other];
+  if (ours === undefined || theirs === undefined) return undefined;
+  return row.higherIsBetter ? theirs / ours : ours / theirs;
+}
+
+const ratio = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(2)}×`);
+
+function table(rows: Row[]): string {
+  const header = [
+    'workload',
+    'junjo-xstate',
+    'hand-written XState',
+    'plain async',
+    'LangGraph.js',
+    'vs XState',
+    'LangGraph.js ÷ junjo',
+    'reps',
+  ];
+  const lines = rows.map((row) => {
+    const vsLangGraph = cost(row, 'langgraph');
+    return [
+      row.name,
+      format(row.values.junjo, row.unit),
+      format(row.values.xstate, row.unit),
+      format(row.values.plain, row.unit),
+      format(row.values.langgraph, row.unit),
+      ratio(cost(row, 'xstate')),
+      vsLangGraph === undefined ? '—' : `${(1 / vsLangGraph).toFixed(1)}×`,
+      row.reps,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(line)].join('\n');
+}
+
+// LangGraph.js adds an abort listener per concurrent run to a shared signal, and Node warns
+// about it once per run; the warning says nothing about this benchmark, so it is not printed.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'MaxListenersExceededWarning') console.warn(warning);
+});
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}`);
+  console.log('medians; reps = timed repetitions per implementation, after one warm-up (none for LangGraph.js where one repetition takes seconds)\n');
+  const started = performance.now();
+  const rows: Row[] = [];
+  for (const workload of workloads()) {
+    rows.push(await measure(workload));
+    process.stderr.write(`  done: ${workload.name}\n`);
+  }
+
+  const HEAP_RUNS = 10_000;
+  const LANGGRAPH_HEAP_RUNS = 2_000;
+  const heap: Row = { name: `6. heap per in-flight 10-node run (${HEAP_RUNS.toLocaleString('en')} waiting)`, unit: 'KiB', values: {}, reps: '1' };
+  for (const impl of IMPLS) {
+    const runs = impl === 'langgraph' ? LANGGRAPH_HEAP_RUNS : HEAP_RUNS;
+    heap.values[impl] = (await heapPerRun(impl, runs)) / 1024;
+  }
+  heap.reps = `1 (LangGraph ${LANGGRAPH_HEAP_RUNS.toLocaleString('en')} runs)`;
+  rows.push(heap);
+  process.stderr.write('  done: heap\n');
+
+  const inspected = await measure(inspectorWorkload());
+  rows.push(inspected);
+  const bare = rows[0]!;
+  console.log(table(rows));
+  const overhead = (impl: Impl) => (inspected.values[impl] ?? NaN) / (bare.values[impl] ?? NaN);
+  console.log(
+    `\ninspector overhead on workload 1 (7 ÷ 1): junjo-xstate ${overhead('junjo').toFixed(2)}×, hand-written XState ${overhead('xstate').toFixed(2)}×`,
+  );
+  console.log(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+await main();

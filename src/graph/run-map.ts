@@ -1,0 +1,108 @@
+/**
+ * RunMap: the data-driven fan-out. It reads a list from the committed state when it starts
+ * and runs one node (or subflow) per item, all on the run's store, at most `concurrency` at a
+ * time; it completes when every item has. One LLM call per document, per row, per chunk.
+ *
+ * It compiles to one state invoking the fan-out actor (actors/fan-out.ts), which runs each
+ * item as its own child actor with id `${key}[${index}]`, so an inspector shows every item's
+ * start, completion or failure; thousands of items stay linear.
+ *
+ * Failure: the first failing item cancels the others (their `ctx.signal` aborts, their later
+ * updates are refused) and the run fails with that item's original error. With
+ * `collectFailures: true` every item runs to its end and then, if any failed, the RunMap
+ * fails with a RunMapError listing each failure with its index. Failing is the only outcome
+ * of a failed item: to let the run go on, catch inside the item's node and record the
+ * failure in the store.
+ *
+ * ```ts
+ * const summarize = new RunMap({
+ *   name: 'Summarize',
+ *   items: (state: DocsState) => state.documents,
+ *   node: (doc, index) =>
+ *     node<DocsStoreHandle>('SummarizeOne', async (store, ctx) => {
+ *       const summary = await llm.summarize(doc.text, { signal: ctx.signal });
+ *       await store.setSummary(index, summary);
+ *     }),
+ *   concurrency: 8,
+ * });
+ * new Graph({ source: load, sinks: [report], edges: [
+ *   new Edge({ tail: load, head: summarize }),
+ *   new Edge({ tail: summarize, head: report }),
+ * ] });
+ * ```
+ */
+import { Executable } from './executable.js';
+import { Node } from './node.js';
+import { Subflow } from './subflow.js';
+import { WaitForEvent } from './wait-for-event.js';
+
+export interface RunMapOptions<S, T, H> {
+  name: string;
+  /** Reads the list to map over from the committed state, when the RunMap starts. */
+  items: (state: S) => readonly T[];
+  /**
+   * Builds the node (or subflow) for one item; called as that item starts. All items of
+   * one RunMap must be of the same kind (all nodes or all subflows of the same shape).
+   */
+  node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+  /** At most this many items run at once (default: all of them). */
+  concurrency?: number;
+  /** Run every item even after one failed, then fail listing every failure (default false). */
+  collectFailures?: boolean;
+}
+
+export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
+  readonly kind = 'runMap' as const;
+  readonly concurrency: number;
+  readonly collectFailures: boolean;
+  readonly #items: (state: S) => readonly T[];
+  readonly #node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+
+  constructor(options: RunMapOptions<S, T, H>) {
+    super(options?.name);
+    const { items, node, concurrency = Infinity, collectFailures = false } = options;
+    if (typeof items !== 'function') {
+      throw new TypeError(`RunMap '${this.name}': items must be a function (state) => list to map over`);
+    }
+    if (typeof node !== 'function') {
+      throw new TypeError(`RunMap '${this.name}': node must be a function (item, index) => Node or Subflow`);
+    }
+    if (concurrency !== Infinity && (!Number.isInteger(concurrency) || concurrency < 1)) {
+      throw new TypeError(
+        `RunMap '${this.name}': concurrency must be a positive integer (or left out for no limit), got ${String(concurrency)}`,
+      );
+    }
+    this.#items = items;
+    this.#node = node;
+    this.concurrency = concurrency;
+    this.collectFailures = collectFailures === true;
+  }
+
+  /** The list to map over, read from `state`; throws naming the RunMap if it is not an array. */
+  itemsOf(state: S): readonly T[] {
+    const list = this.#items(state);
+    if (!Array.isArray(list)) {
+      throw new TypeError(
+        `RunMap '${this.name}': items(state) must return an array, got ${list === null ? 'null' : typeof list}`,
+      );
+    }
+    return list;
+  }
+
+  /** The executable of item `index`; throws naming the RunMap if the factory returned something else. */
+  itemAt(item: T, index: number): Node<H> | Subflow<unknown, H> {
+    const executable: unknown = this.#node(item, index);
+    if (executable instanceof WaitForEvent || !(executable instanceof Node || executable instanceof Subflow)) {
+      throw new TypeError(
+        `RunMap '${this.name}': node(item, ${index}) must return a Node or a Subflow (not a WaitForEvent, RunConcurrent or RunMap), got ${describe(executable)}`,
+      );
+    }
+    return executable;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return typeof value;
+}
