@@ -60,6 +60,11 @@ export function executionKey(node: string, iteration: number): string {
 }
 const CONDITION_THREW = 'conditionThrew';
 
+/** Counts one more execution of `node` in place (see RunContext); returns its iteration. */
+function countExecution(context: RunContext, node: string): number {
+  return (context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1);
+}
+
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
   readonly graph: () => Graph;
@@ -511,15 +516,17 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     return {
       id: key,
       meta: meta(kind, executable.name, key),
-      entry: count,
       ...(forwards.length ? { on: Object.fromEntries(forwards) } : {}),
       invoke: {
         id: key,
         src: isSubflow ? `subflow:${key}` : NODE_ACTOR,
-        input: ({ context }: { context: RunContext }) =>
-          isSubflow
-            ? { subflow: key, iteration: context.executionCounts[key] }
-            : { node: key, iteration: context.executionCounts[key] },
+        // Counts the execution here rather than in an entry assign (which copies the context
+        // and goes through XState's action machinery on every node): XState evaluates an
+        // invoke's input exactly once per spawn, and a restored child keeps its persisted input.
+        input: ({ context }: { context: RunContext }) => {
+          const iteration = countExecution(context, key);
+          return isSubflow ? { subflow: key, iteration } : { node: key, iteration };
+        },
         onDone: onDone(isSubflow ? [{ type: 'recordSubflowResult', params: { subflow: key } }] : []),
         onError: failTo(path),
       },
@@ -589,7 +596,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       // the invoke's input sees the new count), while plain actions of an initial step run later.
       countExecution: assign({
         executionCounts: ({ context }: { context: RunContext }, { node }: { node: string }) => {
-          context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1;
+          countExecution(context, node);
           return context.executionCounts;
         },
       }),
