@@ -34,8 +34,10 @@ import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
 import { definitionOf, initialStateOf, viewFor } from '../store/handle.js';
 import {
-  executablesOf,
+  executableOf,
   instantiateGraph,
+  instantiateRunGraph,
+  positionsOf,
   instantiateStore,
   registerScope,
   scopeOfStore,
@@ -156,7 +158,7 @@ const itemsByFanOut = new WeakMap<AnyActorRef, Map<string, Executable>>();
 
 /** The executable `key` names for a child of `parentActor`: a graph entry or a RunMap item. */
 function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): Executable | undefined {
-  return scope.executables.get(key) ?? itemsByFanOut.get(parentActor)?.get(key);
+  return executableOf(scope.executables, key) ?? itemsByFanOut.get(parentActor)?.get(key);
 }
 
 /**
@@ -192,6 +194,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     definition ??= definitionOf(handle);
   };
 
+  const positions = positionsOf(prototype);
   const createScope = (
     runId: string,
     input: unknown,
@@ -199,7 +202,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     options: RunOptions,
   ): RunScope => {
     if (mode.kind === 'workflow') {
-      const graph = instantiateGraph(owner, mode.source.graph, prototype);
+      const { graph, executables } = instantiateRunGraph(owner, mode.source.graph, prototype, positions);
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
       const hooks = [...mode.source.hooks];
@@ -213,12 +216,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
             () => store.getState(),
           )
         : undefined;
-      return { runId, source, graph, executables: executablesOf(graph), store, lifecycle };
+      return { runId, source, graph, executables, store, lifecycle };
     }
     const parent = runScopeOf(parentActor!);
     const { subflow: key, iteration } = input as SubflowInput;
     const subflow = executableFor(parent, parentActor!, key) as Subflow;
-    const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
+    const { graph, executables } = instantiateRunGraph(owner, subflow.graphFactory, prototype, positions);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
     const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, graph, () => store.getState());
@@ -226,7 +229,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       runId,
       source: subflow,
       graph,
-      executables: executablesOf(graph),
+      executables,
       store,
       subflow,
       parentStore: parent.store,
@@ -343,7 +346,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const scope = runScopeOf(runActor);
     // Item actors are children of the fan-out actor; they find their run through it.
     scopeByActor.set(self, scope);
-    const executable = scope.executables.get(input.node);
+    const executable = executableOf(scope.executables, input.node);
     const { iteration } = input;
     const itemOf = (id: string, item: Executable, logic: () => AnyStateMachine) =>
       item instanceof Subflow
@@ -673,7 +676,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         runId = options.runId ?? newRunId();
         scope = createScope(runId, input, undefined, options);
         if (options.validate !== false) {
-          // Every run's graph has the prototype's shape (instantiateGraph checks), so the
+          // Every run's graph has the prototype's shape (instantiateRunGraph checks), so the
           // prototype's findings are every run's; finding them once saves each run a graph walk.
           problems ??= prototype.problems();
           if (problems.length) throw new GraphValidationError(source.name, problems);
