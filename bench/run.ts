@@ -8,6 +8,7 @@
  * machine hurts them all alike.
  */
 import os from 'node:os';
+import { runCheckpointBench } from './checkpoint.js';
 import { heapPerRun, inspectorWorkload, workloads, type Impl, type Workload } from './workloads.js';
 
 const IMPLS: Impl[] = ['junjo', 'xstate', 'plain', 'langgraph'];
@@ -135,7 +136,17 @@ async function main(): Promise<void> {
   console.log(
     `\ninspector overhead on workload 1 (7 ÷ 1): junjo-xstate ${overhead('junjo').toFixed(2)}×, hand-written XState ${overhead('xstate').toFixed(2)}×`,
   );
-  console.log(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  // The cost of durability, as ratios to the same run without a checkpoint (issue: ≤3× for SQLite).
+  const checkpointRows = await runCheckpointBench();
+  process.stderr.write('  done: checkpoints\n');
+  console.log('\n8. checkpointing (medians of 40 runs; ratio to no checkpoint)\n');
+  console.log('| case | median | ratio | writes per run |');
+  console.log('|:--|--:|--:|--:|');
+  for (const row of checkpointRows) {
+    console.log(`| ${row.case} | ${row.medianMs.toFixed(1)} ms | ${row.ratio.toFixed(2)}× | ${row.writes} |`);
+  }
+  console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 await main();

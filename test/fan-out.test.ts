@@ -346,4 +346,36 @@ test('RunMap options are checked, naming the RunMap', () => {
   );
 });
 
+test('hooks see the RunMap as a group and its items inside it', async () => {
+  const workflow = mapWorkflow(
+    () =>
+      new RunMap({
+        name: 'Each',
+        items: (s: DocsState) => s.docs,
+        node: (doc, index) => node<Docs>('Item', (store) => store.record(index, doc * 2)),
+      }),
+    'Hooked',
+  );
+  const seen: string[] = [];
+  await workflow.execute([1, 2], {
+    hooks: {
+      onEvent: (e) => {
+        if (e.type !== 'stateChanged' && e.kind !== 'workflow') seen.push(`${e.type} ${e.id} in ${e.parentId}`);
+      },
+    },
+  });
+  assert.equal(seen, [
+    'nodeStarted Hooked/Start in Hooked',
+    'nodeCompleted Hooked/Start in Hooked',
+    'runConcurrentStarted Hooked/Each in Hooked',
+    'nodeStarted Hooked/Each[0] in Hooked/Each',
+    'nodeStarted Hooked/Each[1] in Hooked/Each',
+    'nodeCompleted Hooked/Each[0] in Hooked/Each',
+    'nodeCompleted Hooked/Each[1] in Hooked/Each',
+    'runConcurrentCompleted Hooked/Each in Hooked',
+    'nodeStarted Hooked/End in Hooked',
+    'nodeCompleted Hooked/End in Hooked',
+  ]);
+});
+
 test.run();

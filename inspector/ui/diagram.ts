@@ -89,20 +89,23 @@ export function workflowDiagram(
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const statuses = new Map<string, NodeStatus>();
 
-  const statusOf = (id: string): NodeStatus => {
+  // `owner` is the actor whose children run the node: the run, or the fan-out actor that a
+  // wide RunConcurrent compiles to (its items are that actor's children).
+  const statusOf = (id: string, owner: ActorRecord | undefined = actor): NodeStatus => {
     const known = statuses.get(id);
     if (known) return known;
     const node = byId.get(id)!;
     let status: NodeStatus;
     if (node.kind === 'runConcurrent') {
-      const items = (node.items ?? []).map(statusOf);
+      const fanOut = owner ? model.childNamed(owner, id) : undefined;
+      const items = (node.items ?? []).map((item) => statusOf(item, fanOut ?? owner));
       if (items.some((s) => s === 'failed')) status = 'failed';
       else if (items.some((s) => s === 'running' || s === 'waiting')) status = 'running';
       else if (items.length && items.every((s) => s === 'done')) status = 'done';
       else if (items.some((s) => s === 'cancelled')) status = 'cancelled';
       else status = 'pending';
     } else {
-      const child = actor ? model.childNamed(actor, id) : undefined;
+      const child = owner ? model.childNamed(owner, id) : undefined;
       status = actorStatus(child) ?? (active.has(id) ? 'waiting' : 'pending');
       if (failedPath.has(id)) status = 'failed';
     }
@@ -288,23 +291,18 @@ interface Layout {
   edges: Routed[];
 }
 
+/** Items with no edges between them (a RunConcurrent's) beyond this many wrap into rows. */
+const MAX_ROW = 5;
+
 function layoutLevel(level: DiagramLevel): Layout {
+  if (level.edges.length === 0 && level.nodes.length > MAX_ROW) return gridLayout(level);
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'TB', nodesep: 26, ranksep: 40, edgesep: 14, marginx: 6, marginy: 6 });
   const inner = new Map<string, Layout>();
   for (const node of level.nodes) {
-    const badge = node.badge ? textWidth(node.badge, LABEL_FONT) + 16 : 0;
-    if (node.kind === 'start') {
-      g.setNode(node.id, { width: 14, height: 14 });
-    } else if (node.children) {
-      const content = layoutLevel(node.children);
-      inner.set(node.id, content);
-      const w = Math.max(content.w + 2 * PAD, textWidth(node.label) + badge + 90);
-      g.setNode(node.id, { width: w, height: content.h + HEADER + PAD });
-    } else {
-      const extra = node.kind === 'subflow' ? 90 : 44;
-      g.setNode(node.id, { width: Math.max(110, textWidth(node.label) + badge + extra), height: NODE_H });
-    }
+    const { w, h, content } = measureNode(node);
+    if (content) inner.set(node.id, content);
+    g.setNode(node.id, { width: w, height: h });
   }
   level.edges.forEach((edge, i) => {
     const label = edge.label ? { width: textWidth(edge.label, LABEL_FONT) + 14, height: 20, labelpos: 'c' as const } : {};
@@ -327,6 +325,44 @@ function layoutLevel(level: DiagramLevel): Layout {
   });
   const graph = g.graph();
   return { w: graph.width ?? 0, h: graph.height ?? 0, boxes, edges };
+}
+
+/** Size of a node's box, and the layout of its content if it is a group. */
+function measureNode(node: DiagramNode): { w: number; h: number; content?: Layout } {
+  const badge = node.badge ? textWidth(node.badge, LABEL_FONT) + 16 : 0;
+  if (node.kind === 'start') return { w: 14, h: 14 };
+  if (node.children) {
+    const content = layoutLevel(node.children);
+    return { w: Math.max(content.w + 2 * PAD, textWidth(node.label) + badge + 90), h: content.h + HEADER + PAD, content };
+  }
+  const extra = node.kind === 'subflow' ? 90 : 44;
+  return { w: Math.max(110, textWidth(node.label) + badge + extra), h: NODE_H };
+}
+
+/**
+ * Unconnected items in rows of MAX_ROW, so a wide RunConcurrent stays readable instead of one
+ * line as wide as all its items (dagre puts nodes without edges on one rank).
+ */
+function gridLayout(level: DiagramLevel): Layout {
+  const GAP_X = 26;
+  const GAP_Y = 20;
+  const MARGIN = 6;
+  const sized = level.nodes.map((node) => ({ node, ...measureNode(node) }));
+  const cellW = Math.max(...sized.map((s) => s.w));
+  const boxes: Box[] = [];
+  let y = MARGIN;
+  for (let row = 0; row * MAX_ROW < sized.length; row++) {
+    const cells = sized.slice(row * MAX_ROW, (row + 1) * MAX_ROW);
+    const rowH = Math.max(...cells.map((c) => c.h));
+    cells.forEach((cell, col) => {
+      const box: Box = { node: cell.node, x: MARGIN + col * (cellW + GAP_X), y: y + (rowH - cell.h) / 2, w: cellW, h: cell.h };
+      if (cell.content) box.inner = cell.content;
+      boxes.push(box);
+    });
+    y += rowH + GAP_Y;
+  }
+  const columns = Math.min(MAX_ROW, sized.length);
+  return { w: 2 * MARGIN + columns * cellW + (columns - 1) * GAP_X, h: y - GAP_Y + MARGIN, boxes, edges: [] };
 }
 
 // ---------- SVG ----------

@@ -233,9 +233,8 @@ export class Model {
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
 /**
- * A run's status. A failed workflow never sends an `error` snapshot of its root (it errors
- * from its `$failed` state), and a stopped actor sends none at all, so both are also read
- * from the run's value and from its store having stopped.
+ * A run's status. A stopped actor sends no snapshot of its end, so cancellation is read from
+ * the run's store having stopped; a failing run is already shown failed while in `$failed`.
  */
 export function runStatus(model: Model, run: RunRecord): RunStatus {
   const root = model.root(run);

@@ -411,6 +411,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
           );
         }
         items.set(id, item);
+        scope.lifecycle?.adopt(id, input.node);
         return itemOf(id, item, () => {
           let machine = itemMachines.get(input.node);
           if (!machine) {

@@ -188,6 +188,11 @@ export class RunLifecycle {
     });
   }
 
+  /** Makes `key` (a RunMap item, which the graph does not list) an item of the group `groupKey`. */
+  adopt(key: string, groupKey: string): void {
+    this.#parentOf.set(key, groupKey);
+  }
+
   /** Describes an execution of `key` in this run (used for nodes, groups and child subflows). */
   describe(kind: ExecutableLifecycleKind, key: string, name: string, iteration: number): Execution {
     const parentKey = this.#parentOf.get(key);

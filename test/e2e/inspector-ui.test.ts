@@ -16,6 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
 import { buildBrowserInspectExample } from '../../inspector/build.mjs';
+import { inspect } from '../../inspector/client.js';
+import { Edge, Graph, RunConcurrent, RunMap, Workflow, defineStore, node, type StoreOf } from '../../src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -101,6 +103,38 @@ test('the flagship run shows every node done, each commit, and earlier states', 
   await page.waitForSelector('#store-state[data-position="0"]');
   assert.match((await page.locator('#store-state').textContent()) ?? '', /activityCount: null/);
   await page.screenshot({ path: `${artifacts}/inspector-flagship-stepped-back.png` });
+  await page.close();
+});
+
+test('a wide RunConcurrent and a RunMap (fan-out actors) show every item done', async () => {
+  const page = await openUi();
+  const Tally = defineStore({ name: 'Tally', initial: { n: 0, items: [1, 2, 3] }, actions: { add: (d) => void (d.n += 1) } });
+  type TallyHandle = StoreOf<typeof Tally>;
+  const wide = new Workflow({
+    name: 'WideFanOut',
+    graph: () => {
+      const group = new RunConcurrent({
+        name: 'Wide',
+        items: Array.from({ length: 20 }, (_, i) => node<TallyHandle>(`Item${i}`, (s) => s.add())),
+      });
+      const map = new RunMap({ name: 'PerItem', items: (s: { items: number[] }) => s.items, node: (_, i) => node<TallyHandle>(`Each${i}`, (s) => s.add()) });
+      return new Graph({ source: group, sinks: [map], edges: [new Edge({ tail: group, head: map })] });
+    },
+    store: () => Tally.create(),
+  });
+  const inspector = inspect({ url: server.appUrl });
+  const result = await wide.execute(undefined, { inspect: inspector });
+  await inspector.stop();
+  assert.is(result.state.n, 23);
+
+  const runItem = page.locator('.run[data-status="done"]').filter({ hasText: 'WideFanOut' });
+  await runItem.first().waitFor();
+  await runItem.first().click();
+  await page.waitForFunction(() => {
+    const all = Array.from(document.querySelectorAll('#graph [data-node-id]:not([data-node-id$="$start"])'));
+    return all.length === 22 && all.every((n) => n.getAttribute('data-status') === 'done');
+  });
+  await page.screenshot({ path: `${artifacts}/inspector-fan-out.png`, fullPage: true });
   await page.close();
 });
 
