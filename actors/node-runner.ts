@@ -57,34 +57,66 @@ export type NodeRunnerLogic = PromiseActorLogic<void, NodeRunnerInput>;
 export function nodeRunner(
   resolve: (workflowActor: AnyActorRef, input: NodeRunnerInput) => NodeExecution,
 ): NodeRunnerLogic {
-  return fromPromise<void, NodeRunnerInput>(async ({ input, signal, self }) => {
-    const execution = resolve(self._parent!, input);
-    const attempts = execution.retry?.attempts ?? 1;
-    for (let attempt = execution.firstAttempt; ; attempt++) {
-      const report = execution.attemptStarted(attempt, signal);
-      try {
-        await runAttempt(execution, input, attempt, signal);
-        report?.completed();
-        return;
-      } catch (error) {
-        report?.failed(error);
-        if (signal.aborted || attempt >= attempts) throw error;
-        const delayMs = backoff(execution.retry!, attempt, error);
-        execution.retrying(attempt, error, delayMs);
-        await sleep(delayMs, signal);
-      }
+  return fromPromise<void, NodeRunnerInput>(({ input, signal, self }) => {
+    try {
+      const execution = resolve(self._parent!, input);
+      // The common case (no retry, no timeout) is one call and one promise hop, with none of
+      // the async frames of the attempt loop.
+      if (execution.retry === undefined && execution.timeoutMs === undefined) return runOnce(execution, input, signal);
+      return runAttempts(execution, input, signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
   });
 }
 
-async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, attempt: number, runSignal: AbortSignal) {
-  const call = (signal: AbortSignal) => {
-    const ctx: NodeContext = { signal, runId: execution.runId, node: input.node, iteration: input.iteration, attempt };
-    return execution.service(execution.store(signal), input.event ? { ...ctx, event: input.event } : ctx);
-  };
-  // The common case pays for nothing more than the call.
-  if (execution.timeoutMs === undefined && execution.retry === undefined) return await call(runSignal);
+function runOnce(execution: NodeExecution, input: NodeRunnerInput, signal: AbortSignal): Promise<void> {
+  const attempt = execution.firstAttempt;
+  const report = execution.attemptStarted(attempt, signal);
+  let result: unknown;
+  try {
+    result = call(execution, input, attempt, signal);
+  } catch (error) {
+    report?.failed(error);
+    return Promise.reject(error);
+  }
+  return Promise.resolve(result).then(
+    report ? () => report.completed() : toVoid,
+    report
+      ? (error) => {
+          report.failed(error);
+          throw error;
+        }
+      : undefined,
+  );
+}
 
+const toVoid = (): void => {};
+
+async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, signal: AbortSignal): Promise<void> {
+  const attempts = execution.retry?.attempts ?? 1;
+  for (let attempt = execution.firstAttempt; ; attempt++) {
+    const report = execution.attemptStarted(attempt, signal);
+    try {
+      await runAttempt(execution, input, attempt, signal);
+      report?.completed();
+      return;
+    } catch (error) {
+      report?.failed(error);
+      if (signal.aborted || attempt >= attempts) throw error;
+      const delayMs = backoff(execution.retry!, attempt, error);
+      execution.retrying(attempt, error, delayMs);
+      await sleep(delayMs, signal);
+    }
+  }
+}
+
+function call(execution: NodeExecution, input: NodeRunnerInput, attempt: number, signal: AbortSignal): unknown {
+  const ctx: NodeContext = { signal, runId: execution.runId, node: input.node, iteration: input.iteration, attempt };
+  return execution.service(execution.store(signal), input.event ? { ...ctx, event: input.event } : ctx);
+}
+
+async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, attempt: number, runSignal: AbortSignal) {
   // Each attempt has its own signal: a timed out or failed attempt is aborted (its late updates
   // are refused) while the node goes on with the next one.
   const controller = new AbortController();
@@ -92,7 +124,7 @@ async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, atte
   runSignal.addEventListener('abort', onRunAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const work = Promise.resolve().then(() => call(controller.signal));
+    const work = Promise.resolve().then(() => call(execution, input, attempt, controller.signal));
     if (execution.timeoutMs === undefined) return await work;
     const timeoutMs = execution.timeoutMs;
     const timedOut = new Promise<never>((_, reject) => {

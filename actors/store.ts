@@ -79,7 +79,8 @@ let nextRequestId = 1;
 
 /**
  * Sends an update to a store actor; resolves with the committed state once the store applied
- * it, or rejects with a StoreUpdateError (the state unchanged).
+ * it, or rejects with a StoreUpdateError (the state unchanged). The event is sent as it is
+ * (with its `requestId` set), not copied: pass a fresh one.
  */
 export function requestUpdate<S>(ref: StoreActorRef<S>, event: StoreEvent, storeName = ref.id): Promise<S> {
   const status = ref.getSnapshot().status;
@@ -90,13 +91,15 @@ export function requestUpdate<S>(ref: StoreActorRef<S>, event: StoreEvent, store
       ], event.node),
     );
   }
-  return new Promise<S>((resolve, reject) => {
-    const requestId = nextRequestId++;
-    let replies = pendingReplies.get(ref);
-    if (!replies) pendingReplies.set(ref, (replies = new Map()));
+  let replies = pendingReplies.get(ref);
+  if (!replies) pendingReplies.set(ref, (replies = new Map()));
+  const requestId = nextRequestId++;
+  const promise = new Promise<S>((resolve, reject) => {
     replies.set(requestId, { resolve: resolve as Reply['resolve'], reject });
-    ref.send({ ...event, requestId });
   });
+  event.requestId = requestId;
+  ref.send(event);
+  return promise;
 }
 
 function takeReply(self: AnyActorRef, requestId: number | undefined): Reply | undefined {
@@ -144,7 +147,6 @@ function applyUpdate<S>(
 ): StoreSnapshot<S> {
   const reply = takeReply(scope.self, event.requestId);
   const node = event.node ?? null;
-  const reject = (reasons: string[], cause?: unknown) => rejectUpdate(definition.name, event, reply, scope, reasons, cause, snapshot);
 
   const { execution, position } = event;
   if (execution !== undefined && position !== undefined && (snapshot.applied[execution] ?? 0) >= position) {
@@ -160,7 +162,7 @@ function applyUpdate<S>(
     if (event.type === SET_STATE) {
       const partial = args[0];
       if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
-        return reject([`setState expects an object of fields to merge, got ${describe(partial)}`]);
+        return rejectUpdate(definition.name, event, reply, scope, [`setState expects an object of fields to merge, got ${describe(partial)}`], undefined, snapshot);
       }
       [next, patches] = produceWithPatches(snapshot.context, (draft: any) => {
         for (const key of Object.keys(partial)) draft[key] = (partial as any)[key];
@@ -171,7 +173,7 @@ function applyUpdate<S>(
         : undefined;
       if (!reducer) {
         const known = [SET_STATE, ...Object.keys(definition.actions)].join(', ');
-        return reject([`it has no action named '${event.type}' (its actions: ${known})`]);
+        return rejectUpdate(definition.name, event, reply, scope, [`it has no action named '${event.type}' (its actions: ${known})`], undefined, snapshot);
       }
       [next, patches] = produceWithPatches(snapshot.context, (draft: any) => reducer(draft, ...args)) as [
         S,
@@ -180,7 +182,7 @@ function applyUpdate<S>(
       ];
     }
   } catch (err) {
-    return reject([`its reducer threw: ${(err as Error)?.message ?? String(err)}`], err);
+    return rejectUpdate(definition.name, event, reply, scope, [`its reducer threw: ${(err as Error)?.message ?? String(err)}`], err, snapshot);
   }
 
   if (patches.length === 0) {
@@ -192,12 +194,12 @@ function applyUpdate<S>(
   if (definition.schema) {
     const result = definition.schema['~standard'].validate(next);
     if (result instanceof Promise) {
-      return reject([
+      return rejectUpdate(definition.name, event, reply, scope, [
         `its schema validates asynchronously, which a store cannot wait for; use a synchronous schema`,
-      ]);
+      ], undefined, snapshot);
     }
     if (result.issues) {
-      return reject(result.issues.map(formatIssue));
+      return rejectUpdate(definition.name, event, reply, scope, result.issues.map(formatIssue), undefined, snapshot);
     }
   }
 

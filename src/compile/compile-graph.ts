@@ -18,13 +18,13 @@
  */
 import { assign, forwardTo, fromPromise, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
-import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { nodeRunner, type AttemptReport, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
 import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
-import type { Node } from '../graph/node.js';
+import type { Node, NodeContext } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
 import { WaitForEvent } from '../graph/wait-for-event.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
@@ -34,8 +34,10 @@ import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
 import { definitionOf, initialStateOf, viewFor } from '../store/handle.js';
 import {
-  executablesOf,
+  executableOf,
   instantiateGraph,
+  instantiateRunGraph,
+  positionsOf,
   instantiateStore,
   registerScope,
   scopeOfStore,
@@ -59,6 +61,11 @@ export function executionKey(node: string, iteration: number): string {
   return `${node}#${iteration}`;
 }
 const CONDITION_THREW = 'conditionThrew';
+
+/** Counts one more execution of `node` in place (see RunContext); returns its iteration. */
+function countExecution(context: RunContext, node: string): number {
+  return (context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1);
+}
 
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
@@ -151,7 +158,7 @@ const itemsByFanOut = new WeakMap<AnyActorRef, Map<string, Executable>>();
 
 /** The executable `key` names for a child of `parentActor`: a graph entry or a RunMap item. */
 function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): Executable | undefined {
-  return scope.executables.get(key) ?? itemsByFanOut.get(parentActor)?.get(key);
+  return executableOf(scope.executables, key) ?? itemsByFanOut.get(parentActor)?.get(key);
 }
 
 /**
@@ -162,6 +169,51 @@ export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
   const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
   if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
   rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
+}
+
+/**
+ * One execution of a node in a run, as the node runner sees it. A class rather than an object
+ * of closures: one is made per node execution.
+ */
+class RunNodeExecution implements NodeExecution {
+  readonly runId: string;
+  readonly retry: Node<unknown>['retry'];
+  readonly timeoutMs: number | undefined;
+  readonly firstAttempt: number;
+  readonly #execution: string;
+
+  constructor(
+    private readonly scope: RunScope,
+    private readonly parent: AnyActorRef,
+    private readonly input: NodeRunnerInput,
+    private readonly node: Node<unknown>,
+  ) {
+    this.runId = scope.runId;
+    this.retry = node.retry;
+    this.timeoutMs = node.timeoutMs;
+    this.#execution = executionKey(input.node, input.iteration);
+    const context = parent.getSnapshot()?.context as RunContext | undefined;
+    this.firstAttempt = context?.attempts[this.#execution] ?? 1;
+  }
+
+  store(signal: AbortSignal): unknown {
+    return viewFor(this.scope.store, this.input.node, signal, this.#execution);
+  }
+
+  service(store: unknown, ctx: NodeContext): unknown {
+    return this.node.service(store, ctx);
+  }
+
+  attemptStarted(attempt: number, signal: AbortSignal): AttemptReport | undefined {
+    // Recorded in the run's context, so the inspector shows each retry and a checkpoint
+    // knows the attempt a resumed run is at.
+    if (attempt > 1) this.parent.send({ type: ATTEMPT_EVENT, execution: this.#execution, attempt });
+    return this.scope.lifecycle?.nodeStarted(this.input.node, this.node.name, this.input.iteration, signal, attempt);
+  }
+
+  retrying(attempt: number, error: unknown, delayMs: number): void {
+    this.scope.lifecycle?.nodeRetrying(this.input.node, this.node.name, this.input.iteration, attempt, error, delayMs);
+  }
 }
 
 let runCounter = 0;
@@ -187,6 +239,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     definition ??= definitionOf(handle);
   };
 
+  const positions = positionsOf(prototype);
   const createScope = (
     runId: string,
     input: unknown,
@@ -194,7 +247,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     options: RunOptions,
   ): RunScope => {
     if (mode.kind === 'workflow') {
-      const graph = instantiateGraph(owner, mode.source.graph, prototype);
+      const { graph, executables } = instantiateRunGraph(owner, mode.source.graph, prototype, positions);
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
       const hooks = [...mode.source.hooks];
@@ -208,12 +261,12 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
             () => store.getState(),
           )
         : undefined;
-      return { runId, source, graph, executables: executablesOf(graph), store, lifecycle };
+      return { runId, source, graph, executables, store, lifecycle };
     }
     const parent = runScopeOf(parentActor!);
     const { subflow: key, iteration } = input as SubflowInput;
     const subflow = executableFor(parent, parentActor!, key) as Subflow;
-    const graph = instantiateGraph(owner, subflow.graphFactory, prototype);
+    const { graph, executables } = instantiateRunGraph(owner, subflow.graphFactory, prototype, positions);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
     const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, graph, () => store.getState());
@@ -221,7 +274,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       runId,
       source: subflow,
       graph,
-      executables: executablesOf(graph),
+      executables,
       store,
       subflow,
       parentStore: parent.store,
@@ -309,26 +362,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const scope = runScopeOf(parent);
     const maxIterations = scope.source.maxIterations;
     if (input.iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
-    const node = executableFor(scope, parent, input.node) as Node<unknown>;
-    const lifecycle = scope.lifecycle;
-    const execution = executionKey(input.node, input.iteration);
-    const context = parent.getSnapshot()?.context as RunContext | undefined;
-    return {
-      runId: scope.runId,
-      retry: node.retry,
-      timeoutMs: node.timeoutMs,
-      firstAttempt: context?.attempts[execution] ?? 1,
-      store: (signal) => viewFor(scope.store, input.node, signal, execution),
-      service: (store, ctx) => node.service(store, ctx),
-      attemptStarted: (attempt, signal) => {
-        // Recorded in the run's context, so the inspector shows each retry and a checkpoint
-        // knows the attempt a resumed run is at.
-        if (attempt > 1) parent.send({ type: ATTEMPT_EVENT, execution, attempt });
-        return lifecycle?.nodeStarted(input.node, node.name, input.iteration, signal, attempt);
-      },
-      retrying: (attempt, error, delayMs) =>
-        lifecycle?.nodeRetrying(input.node, node.name, input.iteration, attempt, error, delayMs),
-    };
+    return new RunNodeExecution(scope, parent, input, executableFor(scope, parent, input.node) as Node<unknown>);
   };
 
   // RunMap items that are subflows run this machine, compiled from the first such item.
@@ -338,7 +372,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const scope = runScopeOf(runActor);
     // Item actors are children of the fan-out actor; they find their run through it.
     scopeByActor.set(self, scope);
-    const executable = scope.executables.get(input.node);
+    const executable = executableOf(scope.executables, input.node);
     const { iteration } = input;
     const itemOf = (id: string, item: Executable, logic: () => AnyStateMachine) =>
       item instanceof Subflow
@@ -512,15 +546,17 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     return {
       id: key,
       meta: meta(kind, executable.name, key),
-      entry: count,
       ...(forwards.length ? { on: Object.fromEntries(forwards) } : {}),
       invoke: {
         id: key,
         src: isSubflow ? `subflow:${key}` : NODE_ACTOR,
-        input: ({ context }: { context: RunContext }) =>
-          isSubflow
-            ? { subflow: key, iteration: context.executionCounts[key] }
-            : { node: key, iteration: context.executionCounts[key] },
+        // Counts the execution here rather than in an entry assign (which copies the context
+        // and goes through XState's action machinery on every node): XState evaluates an
+        // invoke's input exactly once per spawn, and a restored child keeps its persisted input.
+        input: ({ context }: { context: RunContext }) => {
+          const iteration = countExecution(context, key);
+          return isSubflow ? { subflow: key, iteration } : { node: key, iteration };
+        },
         onDone: onDone(isSubflow ? [{ type: 'recordSubflowResult', params: { subflow: key } }] : []),
         onError: failTo(path),
       },
@@ -590,7 +626,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       // the invoke's input sees the new count), while plain actions of an initial step run later.
       countExecution: assign({
         executionCounts: ({ context }: { context: RunContext }, { node }: { node: string }) => {
-          context.executionCounts[node] = (context.executionCounts[node] ?? 0) + 1;
+          countExecution(context, node);
           return context.executionCounts;
         },
       }),
@@ -667,7 +703,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         runId = options.runId ?? newRunId();
         scope = createScope(runId, input, undefined, options);
         if (options.validate !== false) {
-          // Every run's graph has the prototype's shape (instantiateGraph checks), so the
+          // Every run's graph has the prototype's shape (instantiateRunGraph checks), so the
           // prototype's findings are every run's; finding them once saves each run a graph walk.
           problems ??= prototype.problems();
           if (problems.length) throw new GraphValidationError(source.name, problems);

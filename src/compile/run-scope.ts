@@ -23,7 +23,8 @@ export interface RunScope {
   readonly runId: string;
   readonly source: RunSource;
   readonly graph: Graph;
-  readonly executables: ReadonlyMap<string, Executable>;
+  /** The run graph's executables, by key: see `executableOf`. */
+  readonly executables: RunExecutables;
   readonly store: AnyStoreHandle;
   /** Subflow runs only: the subflow instance and its parent run's store. */
   readonly subflow?: Subflow;
@@ -79,22 +80,53 @@ export function registerScope(store: StoreActorRef<any>, scope: RunScope): void 
   }
 }
 
-/** Calls a graph factory and checks the result has the shape the machine was compiled from. */
-export function instantiateGraph(owner: string, factory: () => Graph, prototype?: Graph): Graph {
+/** Calls a graph factory and checks it returned a Graph. */
+export function instantiateGraph(owner: string, factory: () => Graph): Graph {
   const graph = factory();
   if (!(graph instanceof Graph)) {
     throw new TypeError(`${owner}: the graph factory must return a Graph, got ${describe(graph)}`);
   }
-  if (prototype && graph !== prototype && !sameShape(graph, prototype)) {
+  return graph;
+}
+
+/**
+ * A run's executables: the run graph's, in the order of the compiled prototype's entries, and
+ * the position of each key there (the prototype's, shared by every run), so a run keeps no
+ * index of its own graph.
+ */
+export interface RunExecutables {
+  readonly list: readonly Executable[];
+  readonly positions: ReadonlyMap<string, number>;
+}
+
+/** The positions of `prototype`'s keys, made once per compiled graph. */
+export function positionsOf(prototype: Graph): Map<string, number> {
+  return new Map(prototype.entries.map((entry, i) => [entry.key, i]));
+}
+
+export function executableOf(executables: RunExecutables, key: string): Executable | undefined {
+  const i = executables.positions.get(key);
+  return i === undefined ? undefined : executables.list[i];
+}
+
+/**
+ * Calls a graph factory for one run and checks the graph has the shape the machine was
+ * compiled from (`prototype`, whose keys are at `positions`).
+ */
+export function instantiateRunGraph(
+  owner: string,
+  factory: () => Graph,
+  prototype: Graph,
+  positions: ReadonlyMap<string, number>,
+): { graph: Graph; executables: RunExecutables } {
+  const graph = instantiateGraph(owner, factory);
+  const list = graph === prototype ? prototype.entries.map((entry) => entry.executable) : graph.executablesShapedAs(prototype);
+  if (!list) {
     throw new Error(
       `${owner}: the graph factory returned a graph of another shape than before; it must build the same nodes and edges on every call (only fresh instances)`,
     );
   }
-  return graph;
-}
-
-export function executablesOf(graph: Graph): Map<string, Executable> {
-  return new Map(graph.entries.map((entry) => [entry.key, entry.executable]));
+  return { graph, executables: { list, positions } };
 }
 
 /** Calls a store factory and checks it returned a store handle of the expected definition. */
@@ -115,28 +147,6 @@ export function instantiateStore(
     );
   }
   return handle;
-}
-
-function sameShape(a: Graph, b: Graph): boolean {
-  if (a.entries.length !== b.entries.length || a.edges.length !== b.edges.length) return false;
-  if (a.sinks.length !== b.sinks.length || a.sinks.some((sink, i) => a.keyOf(sink) !== b.keyOf(b.sinks[i]!))) return false;
-  for (let i = 0; i < a.entries.length; i++) {
-    const x = a.entries[i]!;
-    const y = b.entries[i]!;
-    if (x.key !== y.key || x.executable.kind !== y.executable.kind || x.parent !== y.parent) return false;
-  }
-  for (let i = 0; i < a.edges.length; i++) {
-    const x = a.edges[i]!;
-    const y = b.edges[i]!;
-    if (
-      a.keyOf(x.tail) !== b.keyOf(y.tail) ||
-      a.keyOf(x.head) !== b.keyOf(y.head) ||
-      !x.condition !== !y.condition
-    ) {
-      return false;
-    }
-  }
-  return true;
 }
 
 export type EdgeList = readonly Edge[];

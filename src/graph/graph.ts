@@ -184,29 +184,77 @@ export class Graph {
     return toDot(graphToJSON(this), this.name === undefined ? {} : { title: this.name });
   }
 
+  /**
+   * This graph's executables in the order of `prototype.entries`, when this graph has the
+   * prototype's shape (the same names and kinds in the same places, the same edges and
+   * sinks); undefined otherwise. A run's graph is used by position this way, without an index
+   * of its own (each run would otherwise build and keep one).
+   */
+  executablesShapedAs(prototype: Graph): Executable[] | undefined {
+    if (this.edges.length !== prototype.edges.length || this.sinks.length !== prototype.sinks.length) return undefined;
+    const { list, parents, position } = walk(this);
+    const entries = prototype.entries;
+    if (list.length !== entries.length) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      // Keys follow from names in walk order, so equal names mean equal keys.
+      const x = list[i]!;
+      const y = entries[i]!;
+      const parent = parents[i];
+      if (x.name !== y.executable.name || x.kind !== y.executable.kind) return undefined;
+      if ((parent === undefined ? undefined : entries[parent]!.key) !== y.parent) return undefined;
+    }
+    const at = (executable: Executable) => entries[position.get(executable)!]!.executable;
+    for (let i = 0; i < this.sinks.length; i++) if (at(this.sinks[i]!) !== prototype.sinks[i]) return undefined;
+    for (let i = 0; i < this.edges.length; i++) {
+      const x = this.edges[i]!;
+      const y = prototype.edges[i]!;
+      if (at(x.tail) !== y.tail || at(x.head) !== y.head || !x.condition !== !y.condition) return undefined;
+    }
+    return list;
+  }
+
   #index(): void {
+    const { list, parents } = walk(this);
     const entries: GraphEntry[] = [];
     const keys = new Map<Executable, string>();
     const used = new Set<string>();
-    const add = (executable: Executable, parent?: string) => {
-      if (keys.has(executable)) return;
+    list.forEach((executable, i) => {
       const base = executable.name.replace(/[.#$]/g, '_');
       let key = base;
       for (let n = 2; used.has(key); n++) key = `${base}_${n}`;
       used.add(key);
       keys.set(executable, key);
-      entries.push(parent === undefined ? { key, executable } : { key, executable, parent });
-      if (executable instanceof RunConcurrent) {
-        for (const item of executable.items) add(item, key);
-      }
-    };
-    add(this.source);
-    for (const edge of this.edges) {
-      add(edge.tail);
-      add(edge.head);
-    }
-    for (const sink of this.sinks) add(sink);
+      const parent = parents[i];
+      entries.push(parent === undefined ? { key, executable } : { key, executable, parent: entries[parent]!.key });
+    });
     this.#entries = entries;
     this.#keys = keys;
   }
+}
+
+/**
+ * Every executable of `graph` once, in key order: the source, then edge ends, then sinks,
+ * each RunConcurrent followed by its items; with the position of each one's group.
+ */
+function walk(graph: Graph): { list: Executable[]; parents: (number | undefined)[]; position: Map<Executable, number> } {
+  const list: Executable[] = [];
+  const parents: (number | undefined)[] = [];
+  const position = new Map<Executable, number>();
+  const add = (executable: Executable, parent?: number) => {
+    if (position.has(executable)) return;
+    const at = list.length;
+    position.set(executable, at);
+    list.push(executable);
+    parents.push(parent);
+    if (executable instanceof RunConcurrent) {
+      for (const item of executable.items) add(item, at);
+    }
+  };
+  add(graph.source);
+  for (const edge of graph.edges) {
+    add(edge.tail);
+    add(edge.head);
+  }
+  for (const sink of graph.sinks) add(sink);
+  return { list, parents, position };
 }
