@@ -15,18 +15,7 @@ import {
   WorkflowExecutionError,
   type StoreOf,
 } from '../src/index.js';
-import { settle, sleep } from './helpers.js';
-
-/** The error a run failed with; fails the test if the run succeeded. */
-async function failureOf<S>(run: Promise<{ state: S }>): Promise<WorkflowExecutionError<S>> {
-  try {
-    await run;
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    return err as WorkflowExecutionError<S>;
-  }
-  return assert.unreachable('the run should have failed') as never;
-}
+import { failureOf, settle, sleep } from './helpers.js';
 
 const DocsStore = defineStore({
   name: 'DocsStore',

@@ -3,18 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { defineStore, Edge, Graph, node, RunConcurrent, Subflow, Workflow, WorkflowExecutionError, type StoreOf } from '../src/index.js';
-import { sleep } from './helpers.js';
-
-/** The error a run failed with; fails the test if the run succeeded. */
-async function failureOf<S>(run: Promise<{ state: S }>): Promise<WorkflowExecutionError<S>> {
-  try {
-    await run;
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    return err as WorkflowExecutionError<S>;
-  }
-  return assert.unreachable('the run should have failed') as never;
-}
+import { failureOf, sleep } from './helpers.js';
 
 const CountStore = defineStore({
   name: 'CountStore',
