@@ -10,7 +10,6 @@
 import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEvent, type Observer, type StateMachine } from 'xstate';
 import {
   compileWorkflow,
-  executionKey,
   FAILED_STATE,
   newRunId,
   NODE_ACTOR,
@@ -19,6 +18,7 @@ import {
   type RunOptions,
   type WorkflowSource,
 } from './compile/compile-graph.js';
+import { executionKey } from './compile/node-execution.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';

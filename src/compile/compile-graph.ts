@@ -18,13 +18,13 @@
  */
 import { assign, forwardTo, fromPromise, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
-import { nodeRunner, type AttemptReport, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
+import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
 import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
-import type { Node, NodeContext } from '../graph/node.js';
+import type { Node } from '../graph/node.js';
 import { Subflow } from '../graph/subflow.js';
 import { WaitForEvent } from '../graph/wait-for-event.js';
 import { RunConcurrent } from '../graph/run-concurrent.js';
@@ -46,6 +46,7 @@ import {
   type RunSource,
 } from './run-scope.js';
 import { RunLifecycle } from './run-lifecycle.js';
+import { ATTEMPT_EVENT, RunNodeExecution, executionKey } from './node-execution.js';
 
 export const DONE_STATE = '$done';
 export const FAILED_STATE = '$failed';
@@ -53,13 +54,6 @@ const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
 /** The name under which compiled machines know the node runner. */
 export const NODE_ACTOR = 'node';
-/** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
-export const ATTEMPT_EVENT = 'junjo.attempt';
-
-/** How a node execution is named in a run's `attempts` and a store's `applied`. */
-export function executionKey(node: string, iteration: number): string {
-  return `${node}#${iteration}`;
-}
 const CONDITION_THREW = 'conditionThrew';
 
 /** Counts one more execution of `node` in place (see RunContext); returns its iteration. */
@@ -169,51 +163,6 @@ export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
   const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
   if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
   rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
-}
-
-/**
- * One execution of a node in a run, as the node runner sees it. A class rather than an object
- * of closures: one is made per node execution.
- */
-class RunNodeExecution implements NodeExecution {
-  readonly runId: string;
-  readonly retry: Node<unknown>['retry'];
-  readonly timeoutMs: number | undefined;
-  readonly firstAttempt: number;
-  readonly #execution: string;
-
-  constructor(
-    private readonly scope: RunScope,
-    private readonly parent: AnyActorRef,
-    private readonly input: NodeRunnerInput,
-    private readonly node: Node<unknown>,
-  ) {
-    this.runId = scope.runId;
-    this.retry = node.retry;
-    this.timeoutMs = node.timeoutMs;
-    this.#execution = executionKey(input.node, input.iteration);
-    const context = parent.getSnapshot()?.context as RunContext | undefined;
-    this.firstAttempt = context?.attempts[this.#execution] ?? 1;
-  }
-
-  store(signal: AbortSignal): unknown {
-    return viewFor(this.scope.store, this.input.node, signal, this.#execution);
-  }
-
-  service(store: unknown, ctx: NodeContext): unknown {
-    return this.node.service(store, ctx);
-  }
-
-  attemptStarted(attempt: number, signal: AbortSignal): AttemptReport | undefined {
-    // Recorded in the run's context, so the inspector shows each retry and a checkpoint
-    // knows the attempt a resumed run is at.
-    if (attempt > 1) this.parent.send({ type: ATTEMPT_EVENT, execution: this.#execution, attempt });
-    return this.scope.lifecycle?.nodeStarted(this.input.node, this.node.name, this.input.iteration, signal, attempt);
-  }
-
-  retrying(attempt: number, error: unknown, delayMs: number): void {
-    this.scope.lifecycle?.nodeRetrying(this.input.node, this.node.name, this.input.iteration, attempt, error, delayMs);
-  }
 }
 
 let runCounter = 0;
