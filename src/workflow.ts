@@ -164,8 +164,11 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
 
   /** Creates (does not start) an actor for one run. */
   createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
-    const { inspect, ...runOptions } = options;
-    return withRunOptions(runOptions, () => createActor(this.machine, { input: input as I, inspect }));
+    return this.#createActor(input, options, options.inspect);
+  }
+
+  #createActor(input: I | undefined, runOptions: RunOptions, inspect: ExecuteOptions['inspect']) {
+    return withRunOptions(runOptions, () => createActor(this.machine, inspect ? { input: input as I, inspect } : { input: input as I }));
   }
 
   /**
@@ -188,9 +191,10 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
   execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+    // RunOptions are read by name from `options`, so it is passed on without copying.
+    if (!options.checkpoint) return this.#drive(this.#createActor(input, options, options.inspect), options);
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
     const create = (o: RunOptions & Pick<ExecuteOptions, 'inspect'>) => this.createRun(...([input, o] as RunArgs<I, RunOptions>));
-    if (!checkpoint) return this.#drive(create({ ...runOptions, inspect }), options);
     const runId = runOptions.runId ?? newRunId();
     const start = () => {
       const checkpointer = this.#checkpointer(checkpoint, runId, Date.now());
@@ -276,24 +280,15 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     checkpointer?: RunCheckpointer,
   ): Promise<ExecutionResult<HandleState<H>>> {
     const { signal } = options;
-    const snapshotOf = () => actor.getSnapshot() as unknown as { status: string; context?: RunContext; output?: unknown };
-    const cancelled = (reason: unknown) => {
-      const context = snapshotOf().context;
-      return new WorkflowCancelledError({
-        workflow: this.name,
-        runId: context?.runId ?? options.runId ?? '(not started)',
-        state: context?.store.getSnapshot().context,
-        reason,
-      });
-    };
-    if (signal?.aborted) return Promise.reject(cancelled(signal.reason));
+    if (signal?.aborted) return Promise.reject(this.#cancelled(actor, options.runId, signal.reason));
 
+    // Thousands of runs may be in flight at once: keep what each one holds here small.
     return new Promise((resolve, reject) => {
       let writeError: CheckpointError | undefined;
-      const onAbort = () => actor.stop();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const onAbort = signal && (() => actor.stop());
+      if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
       const settle = (status: 'completed' | 'failed' | 'cancelled', outcome: () => void, error?: unknown) => {
-        signal?.removeEventListener('abort', onAbort);
+        if (onAbort) signal.removeEventListener('abort', onAbort);
         if (!checkpointer) return outcome();
         checkpointer
           .finish(status, { error, keep: options.keepCompleted !== false })
@@ -309,14 +304,24 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
         error: (error) => settle('failed', () => reject(error), error),
         // `complete` follows both reaching the end and being stopped; the status tells which.
         complete: () => {
-          const snapshot = snapshotOf();
+          const snapshot = actor.getSnapshot() as { status: string; output?: unknown };
           if (snapshot.status === 'done') settle('completed', () => resolve(snapshot.output as ExecutionResult<HandleState<H>>));
-          else settle('cancelled', () => reject(cancelled(signal?.reason)));
+          else settle('cancelled', () => reject(this.#cancelled(actor, options.runId, signal?.reason)));
         },
       });
       // Attached first, so its first write comes before anything the run's start queues.
       checkpointer?.attach(actor);
       actor.start();
+    });
+  }
+
+  #cancelled(actor: AnyActorRef, runId: string | undefined, reason: unknown): WorkflowCancelledError {
+    const context = (actor.getSnapshot() as { context?: RunContext }).context;
+    return new WorkflowCancelledError({
+      workflow: this.name,
+      runId: context?.runId ?? runId ?? '(not started)',
+      state: context?.store.getSnapshot().context,
+      reason,
     });
   }
 }
