@@ -17,7 +17,7 @@ import {
   type StoreOf,
 } from '../src/index.js';
 import { sampleWorkflow, type SampleState } from '../examples/sample-with-subflow/workflow.js';
-import { activeTimers, settle, sleep } from './helpers.js';
+import { activeTimers, failureOf, settle, sleep } from './helpers.js';
 
 const test = suite('subflow');
 
@@ -175,17 +175,11 @@ test('a subflow in a cycle is bounded by maxIterations, as a unit in its parent'
     },
     store: () => Tally.create(),
   });
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<TallyState>;
-    assert.instance(e.cause, MaxIterationsError);
-    assert.equal(e.path, ['Sub']);
-    assert.match(e.message, /'Sub' would run a 5th time, past maxIterations \(4\)/);
-    assert.is(e.state.total, 4);
-  }
+  const e = await failureOf(workflow.execute());
+  assert.instance(e.cause, MaxIterationsError);
+  assert.equal(e.path, ['Sub']);
+  assert.match(e.message, /'Sub' would run a 5th time, past maxIterations \(4\)/);
+  assert.is(e.state.total, 4);
 });
 
 test("maxIterations of a subflow bounds the nodes inside it", async () => {
@@ -247,17 +241,11 @@ test('a failure inside a subflow fails the parent with the original cause, namin
     },
     store: () => Tally.create(),
   });
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<TallyState>;
-    assert.is(e.cause, original);
-    assert.equal(e.path, ['Inner', 'Broken']);
-    assert.match(e.message, /failed at 'Inner' → 'Broken': model unavailable/);
-    assert.equal(e.state, { total: 5, log: [] });
-  }
+  const e = await failureOf(workflow.execute());
+  assert.is(e.cause, original);
+  assert.equal(e.path, ['Inner', 'Broken']);
+  assert.match(e.message, /failed at 'Inner' → 'Broken': model unavailable/);
+  assert.equal(e.state, { total: 5, log: [] });
   assert.is(postRan, false);
 });
 

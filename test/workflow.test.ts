@@ -23,7 +23,7 @@ import {
   type StateOf,
   type StoreOf,
 } from '../src/index.js';
-import { activeTimers, settle, sleep } from './helpers.js';
+import { activeTimers, failureOf, settle, sleep } from './helpers.js';
 
 const test = suite('workflow');
 
@@ -128,17 +128,11 @@ test('edges: when no condition holds the run fails naming the node', async () =>
       edges: [new Edge({ tail: start, head: end, condition: condition<State>('Never', () => false) })],
     });
   });
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<State>;
-    assert.instance(e.cause, NoMatchingEdgeError);
-    assert.equal(e.path, ['Start']);
-    assert.match(e.message, /at 'Start': No outgoing edge of 'Start' could be taken: none of its conditions held \(Never\)/);
-    assert.equal(e.state.path, ['Start']);
-  }
+  const e = await failureOf(workflow.execute());
+  assert.instance(e.cause, NoMatchingEdgeError);
+  assert.equal(e.path, ['Start']);
+  assert.match(e.message, /at 'Start': No outgoing edge of 'Start' could be taken: none of its conditions held \(Never\)/);
+  assert.equal(e.state.path, ['Start']);
 });
 
 test('edges: a condition that throws fails the run naming the node and the condition', async () => {
@@ -159,18 +153,12 @@ test('edges: a condition that throws fails the run naming the node and the condi
       ],
     });
   });
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<State>;
-    assert.instance(e.cause, ConditionError);
-    assert.is((e.cause as ConditionError).cause, original);
-    assert.equal(e.path, ['Start']);
-    assert.match(e.message, /Condition 'Explodes' of edge 'Start' → 'End' \[Explodes\] threw: bad state/);
-    assert.equal(e.state.path, ['Start']);
-  }
+  const e = await failureOf(workflow.execute());
+  assert.instance(e.cause, ConditionError);
+  assert.is((e.cause as ConditionError).cause, original);
+  assert.equal(e.path, ['Start']);
+  assert.match(e.message, /Condition 'Explodes' of edge 'Start' → 'End' \[Explodes\] threw: bad state/);
+  assert.equal(e.state.path, ['Start']);
   assert.is(lateNodeRan, false, 'no later edge is taken');
 });
 
@@ -233,17 +221,11 @@ test('maxIterations stops a runaway loop, naming the node', async () => {
     },
     { maxIterations: 7 },
   );
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<State>;
-    assert.instance(e.cause, MaxIterationsError);
-    assert.equal(e.path, ['Spin']);
-    assert.match(e.message, /'Spin' would run a 8th time, past maxIterations \(7\)/);
-    assert.is(e.state.counter, 7);
-  }
+  const e = await failureOf(workflow.execute());
+  assert.instance(e.cause, MaxIterationsError);
+  assert.equal(e.path, ['Spin']);
+  assert.match(e.message, /'Spin' would run a 8th time, past maxIterations \(7\)/);
+  assert.is(e.state.counter, 7);
   assert.equal(iterations, [1, 2, 3, 4, 5, 6, 7]);
 });
 
@@ -326,16 +308,10 @@ test('RunConcurrent: the first failure aborts the siblings, fails with the origi
     const end = visit('End');
     return new Graph({ source: group, sinks: [end], edges: [new Edge({ tail: group, head: end })] });
   });
-  try {
-    await workflow.execute();
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, WorkflowExecutionError);
-    const e = err as WorkflowExecutionError<State>;
-    assert.is(e.cause, boom);
-    assert.equal(e.path, ['Group', 'Failing']);
-    assert.equal(e.state.path, ['SlowA:start', 'SlowB:start']);
-  }
+  const e = await failureOf(workflow.execute());
+  assert.is(e.cause, boom);
+  assert.equal(e.path, ['Group', 'Failing']);
+  assert.equal(e.state.path, ['SlowA:start', 'SlowB:start']);
   assert.equal(aborted.sort(), ['SlowA', 'SlowB']);
   await sleep(60);
   assert.is(lateAttempt?.status, 'rejected');
