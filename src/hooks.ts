@@ -14,10 +14,8 @@ import type { Patch } from 'immer';
 export type ExecutableLifecycleKind = 'workflow' | 'subflow' | 'node' | 'runConcurrent';
 export type LifecycleStatus = 'started' | 'completed' | 'failed' | 'cancelled';
 
-export interface LifecycleEvent {
-  type: `${ExecutableLifecycleKind}${Capitalize<LifecycleStatus>}`;
-  kind: ExecutableLifecycleKind;
-  status: LifecycleStatus;
+/** Which execution an event is about: the fields every lifecycle and retry event carries. */
+export interface ExecutionIdentity {
   /** The top-level run's id. */
   runId: string;
   /** The executable's display name. */
@@ -29,6 +27,12 @@ export interface LifecycleEvent {
   executionId: string;
   parentExecutionId: string | null;
   timestamp: number;
+}
+
+export interface LifecycleEvent extends ExecutionIdentity {
+  type: `${ExecutableLifecycleKind}${Capitalize<LifecycleStatus>}`;
+  kind: ExecutableLifecycleKind;
+  status: LifecycleStatus;
   /** `failed` only. */
   error?: unknown;
   /** Workflow and subflow events: the store state at that point (after `redact`). */
@@ -38,21 +42,14 @@ export interface LifecycleEvent {
 }
 
 /** An attempt of a node failed (or timed out) and the node will be tried again. */
-export interface NodeRetryingEvent {
+export interface NodeRetryingEvent extends ExecutionIdentity {
   type: 'nodeRetrying';
   kind: 'node';
   status: 'retrying';
-  runId: string;
-  name: string;
-  id: string;
-  parentId: string | null;
-  executionId: string;
-  parentExecutionId: string | null;
   /** The attempt that failed; attempt `attempt + 1` starts after `delayMs`. */
   attempt: number;
   error: unknown;
   delayMs: number;
-  timestamp: number;
 }
 
 export interface StateChangedEvent {

@@ -39,6 +39,7 @@ export type {
   NodeRetryingEvent,
   LifecycleStatus,
   ExecutableLifecycleKind,
+  ExecutionIdentity,
   Redact,
 } from './hooks.js';
 export type { StateMeta, RunOptions } from './compile/compile-graph.js';

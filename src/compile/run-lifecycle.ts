@@ -9,6 +9,7 @@ import type { Commit } from '../../actors/store.js';
 import type { Graph } from '../graph/graph.js';
 import type {
   ExecutableLifecycleKind,
+  ExecutionIdentity,
   HookDispatcher,
   LifecycleEvent,
   LifecycleStatus,
@@ -166,8 +167,8 @@ export class RunLifecycle {
   }
 
   nodeRetrying(key: string, name: string, iteration: number, attempt: number, error: unknown, delayMs: number): void {
-    const { kind: _kind, ended: _ended, ...node } = this.describe('node', key, name, iteration);
-    this.dispatcher.emit({ type: 'nodeRetrying', kind: 'node', status: 'retrying', ...node, runId: this.rootRunId, attempt, error, delayMs, timestamp: Date.now() });
+    const identity = this.#identity(this.describe('node', key, name, iteration));
+    this.dispatcher.emit({ type: 'nodeRetrying', kind: 'node', status: 'retrying', ...identity, attempt, error, delayMs });
   }
 
   committed(commit: Commit, state: unknown): void {
@@ -215,11 +216,8 @@ export class RunLifecycle {
     this.#emit(execution, status, status === 'failed' ? extra : { state: extra.state });
   }
 
-  #emit(execution: Execution, status: LifecycleStatus, extra: { error?: unknown; state?: unknown } = {}) {
-    const event: LifecycleEvent = {
-      type: `${execution.kind}${(status[0]!.toUpperCase() + status.slice(1)) as Capitalize<LifecycleStatus>}`,
-      kind: execution.kind,
-      status,
+  #identity(execution: Execution): ExecutionIdentity {
+    return {
       runId: this.rootRunId,
       name: execution.name,
       id: execution.id,
@@ -227,6 +225,15 @@ export class RunLifecycle {
       executionId: execution.executionId,
       parentExecutionId: execution.parentExecutionId,
       timestamp: Date.now(),
+    };
+  }
+
+  #emit(execution: Execution, status: LifecycleStatus, extra: { error?: unknown; state?: unknown } = {}) {
+    const event: LifecycleEvent = {
+      type: `${execution.kind}${(status[0]!.toUpperCase() + status.slice(1)) as Capitalize<LifecycleStatus>}`,
+      kind: execution.kind,
+      status,
+      ...this.#identity(execution),
     };
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.state !== undefined) event.state = extra.state;
