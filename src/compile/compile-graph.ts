@@ -152,7 +152,7 @@ const itemsByFanOut = new WeakMap<AnyActorRef, Map<string, Executable>>();
 
 /** The executable `key` names for a child of `parentActor`: a graph entry or a RunMap item. */
 function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): Executable | undefined {
-  return executableOf(scope.executables, key) ?? itemsByFanOut.get(parentActor)?.get(key);
+  return executableOf(scope.graph, key) ?? itemsByFanOut.get(parentActor)?.get(key);
 }
 
 /**
@@ -168,7 +168,9 @@ export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
 let runCounter = 0;
 export function newRunId(): string {
   const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
-  return uuid ? uuid.call(globalThis.crypto) : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
+  // Node builds the UUID as a chain of ~20 concatenated pieces (~0.5 KiB held for as long as
+  // the run lives); lower-casing the already lower-case UUID copies it into one flat string.
+  return uuid ? uuid.call(globalThis.crypto).toLowerCase() : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
 }
 
 type Mode =
@@ -196,7 +198,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     options: RunOptions,
   ): RunScope => {
     if (mode.kind === 'workflow') {
-      const { graph, executables } = instantiateRunGraph(owner, mode.source.graph, prototype, positions);
+      const graph = instantiateRunGraph(owner, mode.source.graph, prototype, positions);
       const store = instantiateStore(owner, () => mode.source.store(input), definition);
       learnDefinition(store);
       const hooks = [...mode.source.hooks];
@@ -206,24 +208,23 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
             new HookDispatcher(hooks, options.redact ?? mode.source.redact),
             runId,
             { kind: 'workflow', name: source.name, id: source.name, parentId: null, executionId: runId, parentExecutionId: null },
-            graph,
+            prototype,
             () => store.getState(),
           )
         : undefined;
-      return { runId, source, graph, executables, store, lifecycle };
+      return { runId, source, graph, store, lifecycle };
     }
     const parent = runScopeOf(parentActor!);
     const { subflow: key, iteration } = input as SubflowInput;
     const subflow = executableFor(parent, parentActor!, key) as Subflow;
-    const { graph, executables } = instantiateRunGraph(owner, subflow.graphFactory, prototype, positions);
+    const graph = instantiateRunGraph(owner, subflow.graphFactory, prototype, positions);
     const store = instantiateStore(owner, subflow.storeFactory, definition);
     learnDefinition(store);
-    const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, graph, () => store.getState());
+    const lifecycle = parent.lifecycle?.subflow(key, subflow.name, iteration, prototype, () => store.getState());
     return {
       runId,
       source: subflow,
       graph,
-      executables,
       store,
       subflow,
       parentStore: parent.store,
@@ -259,16 +260,16 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     guardNames.set(i, name);
     guards[name] = ({ context, event }) => {
       const scope = scopeOfStore(context.store);
-      const runEdge = scope?.graph.edges[i] ?? edge;
+      const condition = scope?.graph.conditions[i] ?? edge.condition!;
       try {
-        const holds: unknown = runEdge.condition!.evaluate(context.store.getSnapshot().context);
+        const holds: unknown = condition.evaluate(context.store.getSnapshot().context);
         if (typeof holds !== 'boolean') {
           throw new TypeError(`it returned ${typeof holds === 'object' ? String(holds) : typeof holds}, not a boolean`);
         }
         return holds;
       } catch (error) {
         if (!scope) throw error;
-        scope.conditionFailure = { event, error: new ConditionError(runEdge.toString(), runEdge.condition!.name, error) };
+        scope.conditionFailure = { event, error: new ConditionError(edge.toString(), condition.name, error) };
         return false;
       }
     };
@@ -321,7 +322,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     const scope = runScopeOf(runActor);
     // Item actors are children of the fan-out actor; they find their run through it.
     scopeByActor.set(self, scope);
-    const executable = executableOf(scope.executables, input.node);
+    const executable = executableOf(scope.graph, input.node);
     const { iteration } = input;
     const itemOf = (id: string, item: Executable, logic: () => AnyStateMachine) =>
       item instanceof Subflow
@@ -332,9 +333,9 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         owner: `RunConcurrent '${executable.name}'`,
         count: executable.items.length,
         item: (index) => {
-          const item = executable.items[index]!;
-          const id = scope.graph.keyOf(item);
-          return itemOf(id, item, () => actors[`subflow:${id}`]);
+          // The run's group has the prototype's shape: its items have the prototype's keys.
+          const id = keyOf((entries[positions.get(input.node)!]!.executable as RunConcurrent).items[index]!);
+          return itemOf(id, executable.items[index]!, () => actors[`subflow:${id}`]);
         },
         concurrency: Infinity,
         collectFailures: false,

@@ -1,11 +1,11 @@
 /**
- * A run's live parts: this run's graph instance (fresh from the factory), its store handle
- * and, for a subflow run, the parent's store. Machine context holds only plain data and actor
- * refs (so a run can be persisted); the scope is found from the context's store actor.
+ * A run's live parts: what it uses of its graph instance (fresh from the factory), its store
+ * handle and, for a subflow run, the parent's store. Machine context holds only plain data and
+ * actor refs (so a run can be persisted); the scope is found from the context's store actor.
  */
 import type { AnyActorRef } from 'xstate';
 import type { StoreActorRef } from '../../actors/store.js';
-import type { Edge } from '../graph/edge.js';
+import type { Condition } from '../graph/condition.js';
 import type { Executable } from '../graph/executable.js';
 import { Graph } from '../graph/graph.js';
 import type { Subflow } from '../graph/subflow.js';
@@ -22,9 +22,7 @@ export interface RunSource {
 export interface RunScope {
   readonly runId: string;
   readonly source: RunSource;
-  readonly graph: Graph;
-  /** The run graph's executables, by key: see `executableOf`. */
-  readonly executables: RunExecutables;
+  readonly graph: RunGraph;
   readonly store: AnyStoreHandle;
   /** Subflow runs only: the subflow instance and its parent run's store. */
   readonly subflow?: Subflow;
@@ -90,13 +88,15 @@ export function instantiateGraph(owner: string, factory: () => Graph): Graph {
 }
 
 /**
- * A run's executables: the run graph's, in the order of the compiled prototype's entries, and
- * the position of each key there (the prototype's, shared by every run), so a run keeps no
- * index of its own graph.
+ * What a run keeps of its graph instance, indexed like the compiled prototype: its executables
+ * (in the order of the prototype's entries; `positions` holds each key's place there, shared
+ * by every run) and the conditions of its edges (in the prototype's edge order). The Graph and
+ * its Edges are not kept: thousands of runs may wait at once, and they need only these.
  */
-export interface RunExecutables {
-  readonly list: readonly Executable[];
+export interface RunGraph {
+  readonly executables: readonly Executable[];
   readonly positions: ReadonlyMap<string, number>;
+  readonly conditions: readonly (Condition<any> | undefined)[];
 }
 
 /** The positions of `prototype`'s keys, made once per compiled graph. */
@@ -104,10 +104,12 @@ export function positionsOf(prototype: Graph): Map<string, number> {
   return new Map(prototype.entries.map((entry, i) => [entry.key, i]));
 }
 
-export function executableOf(executables: RunExecutables, key: string): Executable | undefined {
-  const i = executables.positions.get(key);
-  return i === undefined ? undefined : executables.list[i];
+export function executableOf(graph: RunGraph, key: string): Executable | undefined {
+  const i = graph.positions.get(key);
+  return i === undefined ? undefined : graph.executables[i];
 }
+
+const NO_CONDITIONS: readonly undefined[] = [];
 
 /**
  * Calls a graph factory for one run and checks the graph has the shape the machine was
@@ -118,15 +120,18 @@ export function instantiateRunGraph(
   factory: () => Graph,
   prototype: Graph,
   positions: ReadonlyMap<string, number>,
-): { graph: Graph; executables: RunExecutables } {
+): RunGraph {
   const graph = instantiateGraph(owner, factory);
-  const list = graph === prototype ? prototype.entries.map((entry) => entry.executable) : graph.executablesShapedAs(prototype);
-  if (!list) {
+  const executables =
+    graph === prototype ? prototype.entries.map((entry) => entry.executable) : graph.executablesShapedAs(prototype);
+  if (!executables) {
     throw new Error(
       `${owner}: the graph factory returned a graph of another shape than before; it must build the same nodes and edges on every call (only fresh instances)`,
     );
   }
-  return { graph, executables: { list, positions } };
+  // Shapes match, so the run's edges have conditions exactly where the prototype's have.
+  const conditions = prototype.edges.some((edge) => edge.condition) ? graph.edges.map((edge) => edge.condition) : NO_CONDITIONS;
+  return { executables, positions, conditions };
 }
 
 /** Calls a store factory and checks it returned a store handle of the expected definition. */
@@ -148,8 +153,6 @@ export function instantiateStore(
   }
   return handle;
 }
-
-export type EdgeList = readonly Edge[];
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
