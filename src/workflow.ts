@@ -27,6 +27,7 @@ import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
+import { driveRun } from './run-outcome.js';
 import { WorkflowStream } from './stream.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
@@ -168,7 +169,10 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   }
 
   #createActor(input: I | undefined, runOptions: RunOptions, inspect: ExecuteOptions['inspect']) {
-    return withRunOptions(runOptions, () => createActor(this.machine, inspect ? { input: input as I, inspect } : { input: input as I }));
+    // XState spreads an actor's options over its defaults, and in V8 each such copy with a key
+    // of its own gets a hidden class of its own (~0.3 KiB per run): pass options only when needed.
+    const actorOptions = inspect ? { input: input as I, inspect } : input === undefined ? undefined : { input: input as I };
+    return withRunOptions(runOptions, () => createActor(this.machine, actorOptions));
   }
 
   /**
@@ -192,14 +196,14 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    */
   execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
     // RunOptions are read by name from `options`, so it is passed on without copying.
-    if (!options.checkpoint) return this.#drive(this.#createActor(input, options, options.inspect), options);
+    if (!options.checkpoint) return driveRun<ExecutionResult<HandleState<H>>>(this.#createActor(input, options, options.inspect), options, this.#cancelled);
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
     const create = (o: RunOptions & Pick<ExecuteOptions, 'inspect'>) => this.createRun(...([input, o] as RunArgs<I, RunOptions>));
     const runId = runOptions.runId ?? newRunId();
     const start = () => {
       const checkpointer = this.#checkpointer(checkpoint, runId, Date.now());
       const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
-      return this.#drive(actor, options, checkpointer);
+      return driveRun<ExecutionResult<HandleState<H>>>(actor, options, this.#cancelled, checkpointer);
     };
     if (runOptions.runId === undefined) return start();
     // A run id given by the caller may already be taken: never overwrite another run.
@@ -254,7 +258,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       inspect: both(inspect, checkpointer.inspect),
     } as unknown as { input: I });
     restoreRunScope(actor, { hooks, redact });
-    return this.#drive(actor, { signal, keepCompleted, runId }, checkpointer);
+    return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId }, this.#cancelled, checkpointer);
   }
 
   /** Summaries of this workflow's runs in `store` that `resume` can continue, oldest first. */
@@ -273,49 +277,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     });
   }
 
-  /** Starts `actor` and settles with its outcome, once its checkpoint (if any) says so too. */
-  #drive(
-    actor: AnyActorRef,
-    options: Pick<ExecuteOptions, 'signal' | 'runId' | 'keepCompleted'>,
-    checkpointer?: RunCheckpointer,
-  ): Promise<ExecutionResult<HandleState<H>>> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(this.#cancelled(actor, options.runId, signal.reason));
-
-    // Thousands of runs may be in flight at once: keep what each one holds here small.
-    return new Promise((resolve, reject) => {
-      let writeError: CheckpointError | undefined;
-      const onAbort = signal && (() => actor.stop());
-      if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
-      const settle = (status: 'completed' | 'failed' | 'cancelled', outcome: () => void, error?: unknown) => {
-        if (onAbort) signal.removeEventListener('abort', onAbort);
-        if (!checkpointer) return outcome();
-        checkpointer
-          .finish(status, { error, keep: options.keepCompleted !== false })
-          .then(() => (writeError ? reject(writeError) : outcome()), reject);
-      };
-      if (checkpointer) {
-        checkpointer.onWriteError = (error) => {
-          writeError = error;
-          actor.stop();
-        };
-      }
-      actor.subscribe({
-        error: (error) => settle('failed', () => reject(error), error),
-        // `complete` follows both reaching the end and being stopped; the status tells which.
-        complete: () => {
-          const snapshot = actor.getSnapshot() as { status: string; output?: unknown };
-          if (snapshot.status === 'done') settle('completed', () => resolve(snapshot.output as ExecutionResult<HandleState<H>>));
-          else settle('cancelled', () => reject(this.#cancelled(actor, options.runId, signal?.reason)));
-        },
-      });
-      // Attached first, so its first write comes before anything the run's start queues.
-      checkpointer?.attach(actor);
-      actor.start();
-    });
-  }
-
-  #cancelled(actor: AnyActorRef, runId: string | undefined, reason: unknown): WorkflowCancelledError {
+  /** The error a run that was stopped, or whose signal aborted, rejects with. */
+  readonly #cancelled = (actor: AnyActorRef, runId: string | undefined, reason: unknown): WorkflowCancelledError => {
     const context = (actor.getSnapshot() as { context?: RunContext }).context;
     return new WorkflowCancelledError({
       workflow: this.name,
@@ -323,7 +286,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       state: context?.store.getSnapshot().context,
       reason,
     });
-  }
+  };
 }
 
 /** One inspection observer that feeds both. */

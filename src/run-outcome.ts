@@ -1,0 +1,97 @@
+/**
+ * How `execute()` and `resume()` wait for a run: start its actor and settle a promise with the
+ * outcome — the result, the run's error, or a WorkflowCancelledError — once the run's
+ * checkpoint (if any) records it too.
+ *
+ * ```ts
+ * const result = await driveRun(createActor(workflow.machine), { signal }, cancelledError);
+ * ```
+ */
+import type { AnyActorRef } from 'xstate';
+import type { RunCheckpointer } from './durable/checkpointer.js';
+import type { CheckpointError } from './errors.js';
+
+export interface DriveOptions {
+  signal?: AbortSignal;
+  runId?: string;
+  /** With a checkpointer: keep the checkpoint of a completed run (default true). */
+  keepCompleted?: boolean;
+}
+
+/** Builds the error a cancelled run rejects with. */
+export type CancelledError = (actor: AnyActorRef, runId: string | undefined, reason: unknown) => Error;
+
+type Status = 'completed' | 'failed' | 'cancelled';
+
+/** Starts `actor` and settles with its outcome. */
+export function driveRun<R>(
+  actor: AnyActorRef,
+  options: DriveOptions,
+  cancelled: CancelledError,
+  checkpointer?: RunCheckpointer,
+): Promise<R> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(cancelled(actor, options.runId, signal.reason));
+  return new Promise<R>((resolve, reject) => {
+    const outcome = new RunOutcome<R>(actor, options, cancelled, resolve, reject, checkpointer);
+    signal?.addEventListener('abort', outcome, { once: true });
+    actor.subscribe(outcome);
+    // Attached first, so its first write comes before anything the run's start queues.
+    checkpointer?.attach(actor);
+    actor.start();
+  });
+}
+
+/**
+ * The run's observer (`error`, `complete`) and its signal's listener (`handleEvent`) in one
+ * object: thousands of runs may wait at once, and a closure per callback would cost each of them.
+ */
+class RunOutcome<R> {
+  #writeError: CheckpointError | undefined;
+
+  constructor(
+    readonly actor: AnyActorRef,
+    readonly options: DriveOptions,
+    readonly cancelled: CancelledError,
+    readonly resolve: (result: R) => void,
+    readonly reject: (error: unknown) => void,
+    readonly checkpointer: RunCheckpointer | undefined,
+  ) {
+    if (checkpointer) {
+      checkpointer.onWriteError = (error) => {
+        this.#writeError = error;
+        actor.stop();
+      };
+    }
+  }
+
+  /** The signal aborted: stopping the actor cancels the run. */
+  handleEvent(): void {
+    this.actor.stop();
+  }
+
+  error(error: unknown): void {
+    this.#settle('failed', error);
+  }
+
+  /** Follows both reaching the end and being stopped; the snapshot's status tells which. */
+  complete(): void {
+    if ((this.actor.getSnapshot() as { status: string }).status === 'done') this.#settle('completed');
+    else this.#settle('cancelled');
+  }
+
+  #settle(status: Status, error?: unknown): void {
+    const { signal, keepCompleted } = this.options;
+    signal?.removeEventListener('abort', this);
+    if (!this.checkpointer) return this.#end(status, error);
+    this.checkpointer
+      .finish(status, { error, keep: keepCompleted !== false })
+      .then(() => (this.#writeError ? this.reject(this.#writeError) : this.#end(status, error)), this.reject);
+  }
+
+  #end(status: Status, error: unknown): void {
+    if (status === 'completed') this.resolve((this.actor.getSnapshot() as { output: R }).output);
+    else if (status === 'failed') this.reject(error);
+    else this.reject(this.cancelled(this.actor, this.options.runId, this.options.signal?.reason));
+  }
+}
