@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Edge, Graph, MemoryCheckpointStore, Workflow, defineStore, node, type CheckpointStore, type StoreOf } from '../src/index.js';
 import { SqliteCheckpointStore } from '../src/durable/sqlite.js';
 
@@ -105,8 +104,3 @@ export async function runCheckpointBench({ nodes = 100, runs = 40 } = {}): Promi
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const rows = await runCheckpointBench();
-  console.table(rows);
-}

@@ -1,6 +1,6 @@
 /**
  * Runs one workload of the bench repeatedly, for profiling:
- *   node --cpu-prof --import tsx bench/profile.ts "3. fan-out of 1,000" junjo 20
+ *   node bench/main.mjs profile "3. fan-out of 1,000" junjo 20 -- --cpu-prof
  * (arguments: a prefix of the workload's name, the implementation, the repetitions).
  */
 import { workloads, type Impl } from './workloads.js';

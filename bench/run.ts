@@ -67,6 +67,14 @@ function cost(row: Row, other: Impl): number | undefined {
   return row.higherIsBetter ? theirs / ours : ours / theirs;
 }
 
+/** How many times faster (or smaller) `b` is than `a`: the same comparison as `cost`, between two baselines. */
+function times(row: Row, a: Impl, b: Impl): string {
+  const x = row.values[a];
+  const y = row.values[b];
+  if (x === undefined || y === undefined) return '—';
+  return `${(row.higherIsBetter ? y / x : x / y).toFixed(1)}×`;
+}
+
 const ratio = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(2)}×`);
 
 function table(rows: Row[]): string {
@@ -78,6 +86,7 @@ function table(rows: Row[]): string {
     'LangGraph.js',
     'vs XState',
     'LangGraph.js ÷ junjo',
+    'LangGraph.js ÷ XState',
     'reps',
   ];
   const lines = rows.map((row) => {
@@ -90,6 +99,7 @@ function table(rows: Row[]): string {
       format(row.values.langgraph, row.unit),
       ratio(cost(row, 'xstate')),
       vsLangGraph === undefined ? '—' : `${(1 / vsLangGraph).toFixed(1)}×`,
+      times(row, 'langgraph', 'xstate'),
       row.reps,
     ];
   });
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
   }
   heap.reps = `1 (LangGraph ${LANGGRAPH_HEAP_RUNS.toLocaleString('en')} runs)`;
   rows.push(heap);
+  const storeFloor = (await heapPerRun('xstate+store', HEAP_RUNS)) / 1024;
   process.stderr.write('  done: heap\n');
 
   const inspected = await measure(inspectorWorkload());
@@ -136,8 +147,18 @@ async function main(): Promise<void> {
   console.log(
     `\ninspector overhead on workload 1 (7 ÷ 1): junjo-xstate ${overhead('junjo').toFixed(2)}×, hand-written XState ${overhead('xstate').toFixed(2)}×`,
   );
+  const { junjo: junjoHeap = NaN, xstate: xstateHeap = NaN } = heap.values;
+  console.log(
+    `heap floor (workload 6): the hand-written machine with one invoked store actor, as every run here has, holds ` +
+      `${storeFloor.toFixed(1)} KiB per run (${(storeFloor / xstateHeap).toFixed(2)}× the machine alone); junjo-xstate holds ${(junjoHeap / storeFloor).toFixed(2)}× that`,
+  );
 
-  // The cost of durability, as ratios to the same run without a checkpoint (issue: ≤3× for SQLite).
+  await checkpoints();
+  console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The cost of durability, as ratios to the same run without a checkpoint (issue: ≤3× for SQLite). */
+async function checkpoints(): Promise<void> {
   const checkpointRows = await runCheckpointBench();
   process.stderr.write('  done: checkpoints\n');
   console.log('\n8. checkpointing (medians of 40 runs; ratio to no checkpoint)\n');
@@ -146,7 +167,7 @@ async function main(): Promise<void> {
   for (const row of checkpointRows) {
     console.log(`| ${row.case} | ${row.medianMs.toFixed(1)} ms | ${row.ratio.toFixed(2)}× | ${row.writes} |`);
   }
-  console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-await main();
+// `npm run bench:checkpoint` runs only the checkpoint rows.
+await (process.argv[2] === 'checkpoint' ? checkpoints() : main());

@@ -116,12 +116,23 @@ const mapOf = (limit?: number) => {
 
 const xsNoop = fromPromise(noop);
 
-function xsChain(n: number, first: AnyActorLogic = xsNoop): AnyStateMachine {
+/** `n` states in a row, each invoking a no-op; `store`, when given, is invoked for the whole run. */
+function xsChain(n: number, first: AnyActorLogic = xsNoop, store?: AnyActorLogic): AnyStateMachine {
   const states: Record<string, object> = {};
   for (let i = 0; i < n; i++) states[`s${i}`] = { invoke: { src: i === 0 ? 'first' : 'noop', onDone: `s${i + 1}` } };
   states[`s${n}`] = { type: 'final' };
-  return setup({ actors: { noop: xsNoop, first } }).createMachine({ initial: 's0', states });
+  return setup({ actors: { noop: xsNoop, first, store: store ?? xsNoop } }).createMachine({
+    initial: 's0',
+    states,
+    ...(store ? { invoke: { id: 'store', src: 'store' } } : {}),
+  });
 }
+
+/** A counter store the XState way: a fromTransition actor applying immer reducers. */
+const xsCounterStore = fromTransition(
+  (state: { counter: number }, _event: { type: 'increment' }) => produce(state, (d) => void (d.counter += 1)),
+  { counter: 0 },
+);
 
 function xsParallel(n: number): AnyStateMachine {
   const regions: Record<string, object> = {};
@@ -189,13 +200,9 @@ const xsFanOutOf = (n: number, limit?: number) => {
   return machine;
 };
 
-/** Store updates the XState way: a fromTransition actor applying immer reducers. */
+/** Store updates the XState way: sent to one counter store actor. */
 async function xsUpdates(workers: number, updates: number): Promise<void> {
-  const store = createActor(
-    fromTransition((state: { counter: number }, _event: { type: 'increment' }) => produce(state, (d) => void (d.counter += 1)), {
-      counter: 0,
-    }),
-  ).start();
+  const store = createActor(xsCounterStore).start();
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let i = 0; i < updates; i++) {
@@ -347,7 +354,7 @@ export function workloads(): Workload[] {
       name: '2. 1,000 concurrent runs of 10 nodes',
       unit: 'ms',
       reps: 5,
-      langgraphReps: 1,
+      langgraphReps: 3,
       langgraphWarmup: false,
       impls: {
         junjo: () => time(() => all(1000, () => junjo.chain10().execute())),
@@ -392,13 +399,17 @@ export function workloads(): Workload[] {
 
 // ---------------------------------------------------------------- heap per in-flight run
 
-/** Starts `runs` runs that all wait in their first node; returns the heap they hold, per run. */
-export async function heapPerRun(impl: Impl, runs: number): Promise<number> {
+/**
+ * Starts `runs` runs that all wait in their first node; returns the heap they hold, per run.
+ * `xstate+store` is the hand-written machine with one store actor invoked for the whole run,
+ * as every junjo-xstate run has (DESIGN.md): the least such a run can hold in XState.
+ */
+export async function heapPerRun(impl: Impl | 'xstate+store', runs: number): Promise<number> {
   const g = globalThis.gc;
   if (!g) throw new Error('run the bench with node --expose-gc (npm run bench does)');
   let hold = gate();
   const waiting = () => hold.wait;
-  const builders: Record<Impl, () => () => Promise<unknown>> = {
+  const builders: Record<Impl | 'xstate+store', () => () => Promise<unknown>> = {
     junjo: () => {
       const wf = chainWorkflow(10, waiting);
       wf.machine;
@@ -406,6 +417,10 @@ export async function heapPerRun(impl: Impl, runs: number): Promise<number> {
     },
     xstate: () => {
       const machine = xsChain(10, fromPromise(waiting));
+      return () => runActor(machine);
+    },
+    'xstate+store': () => {
+      const machine = xsChain(10, fromPromise(waiting), xsCounterStore);
       return () => runActor(machine);
     },
     plain: () => async () => {

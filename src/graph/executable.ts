@@ -5,6 +5,7 @@
 export type ExecutableKind = 'node' | 'runConcurrent' | 'runMap' | 'subflow';
 
 export abstract class Executable {
+  /** A getter on each kind's prototype: every run makes fresh instances, so they stay small. */
   abstract readonly kind: ExecutableKind;
   /**
    * The display name: the one given explicitly, else the class name. Give one when a

@@ -210,7 +210,8 @@ export class Graph {
       const y = prototype.edges[i]!;
       if (at(x.tail) !== y.tail || at(x.head) !== y.head || !x.condition !== !y.condition) return undefined;
     }
-    return list;
+    // A run keeps this list for as long as it lives: copy it out of push's spare capacity.
+    return list.slice();
   }
 
   #index(): void {

@@ -56,7 +56,9 @@ export interface NodeOptions {
 }
 
 export abstract class Node<S = unknown> extends Executable {
-  readonly kind = 'node' as const;
+  get kind(): 'node' {
+    return 'node';
+  }
   readonly retry: RetryPolicy | undefined;
   readonly timeoutMs: number | undefined;
 

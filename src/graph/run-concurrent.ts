@@ -10,7 +10,9 @@ export interface RunConcurrentOptions {
 }
 
 export class RunConcurrent extends Executable {
-  readonly kind = 'runConcurrent' as const;
+  get kind(): 'runConcurrent' {
+    return 'runConcurrent';
+  }
   readonly items: readonly Executable[];
 
   constructor({ name, items }: RunConcurrentOptions) {

@@ -52,7 +52,9 @@ export interface RunMapOptions<S, T, H> {
 }
 
 export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
-  readonly kind = 'runMap' as const;
+  get kind(): 'runMap' {
+    return 'runMap';
+  }
   readonly concurrency: number;
   readonly collectFailures: boolean;
   readonly #items: (state: S) => readonly T[];

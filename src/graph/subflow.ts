@@ -29,7 +29,9 @@ export interface SubflowOptions<SubStore> {
 }
 
 export class Subflow<SubStore = any, ParentStore = any> extends Executable {
-  readonly kind = 'subflow' as const;
+  get kind(): 'subflow' {
+    return 'subflow';
+  }
   readonly graphFactory: () => Graph;
   readonly storeFactory: () => SubStore;
   readonly maxIterations: number;
