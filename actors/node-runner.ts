@@ -17,7 +17,7 @@
  * setup({ actors: { node: nodeRunner((parent, key) => lookUp(parent, key)) } })
  * ```
  */
-import { fromPromise, type AnyActorRef, type PromiseActorLogic } from 'xstate';
+import type { AnyActorRef, PromiseActorLogic, PromiseSnapshot } from 'xstate';
 import { NodeTimeoutError } from '../src/errors.js';
 import type { NodeContext, RetryPolicy } from '../src/graph/node.js';
 
@@ -39,43 +39,126 @@ export interface AttemptReport {
 /** What a runner needs from its run to execute a node. */
 export interface NodeExecution {
   service(store: unknown, ctx: NodeContext): unknown;
-  /** A store view for one attempt, whose updates are refused once `signal` aborts. */
-  store(signal: AbortSignal): unknown;
+  /** A store view for one attempt, whose updates are refused once `cancel` is aborted. */
+  store(cancel: Cancellation): unknown;
   runId: string;
   retry: RetryPolicy | undefined;
   timeoutMs: number | undefined;
   /** The number of the first attempt this runner makes (above 1 when a run was resumed). */
   firstAttempt: number;
-  /** Called as each attempt starts; `signal` aborts only if the run cancels the node. */
-  attemptStarted(attempt: number, signal: AbortSignal): AttemptReport | undefined;
+  /** Called as each attempt starts; `cancel` aborts only if the run cancels the node. */
+  attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined;
   /** Called when attempt `attempt` failed and attempt `attempt + 1` follows after `delayMs`. */
   retrying(attempt: number, error: unknown, delayMs: number): void;
 }
 
+/**
+ * Whether a node execution was cancelled, with its AbortSignal made only when something asks
+ * for it: most services never read `ctx.signal`, and a signal costs an AbortController, an
+ * EventTarget and its listener tables per execution — for each of thousands of waiting runs.
+ */
+export class Cancellation {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    // What AbortController.abort() would make of no reason.
+    this.#reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.#controller?.abort(this.#reason);
+  }
+}
+
 export type NodeRunnerLogic = PromiseActorLogic<void, NodeRunnerInput>;
 
+// The events of XState's own promise actors, so tools that know those read these alike.
+const RESOLVE = 'xstate.promise.resolve';
+const REJECT = 'xstate.promise.reject';
+const STOP = 'xstate.stop';
+
+/**
+ * The node runner's logic: a promise actor, like XState's `fromPromise`, whose cancellation
+ * makes its AbortSignal only on demand (see Cancellation).
+ */
 export function nodeRunner(
   resolve: (workflowActor: AnyActorRef, input: NodeRunnerInput) => NodeExecution,
 ): NodeRunnerLogic {
-  return fromPromise<void, NodeRunnerInput>(({ input, signal, self }) => {
-    try {
-      const execution = resolve(self._parent!, input);
-      // The common case (no retry, no timeout) is one call and one promise hop, with none of
-      // the async frames of the attempt loop.
-      if (execution.retry === undefined && execution.timeoutMs === undefined) return runOnce(execution, input, signal);
-      return runAttempts(execution, input, signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  });
+  const cancellations = new WeakMap<AnyActorRef, Cancellation>();
+  const logic = {
+    config: resolve,
+    transition: (snapshot: PromiseSnapshot<void, NodeRunnerInput>, event: { type: string; data?: unknown }, { self }: { self: AnyActorRef }) => {
+      if (snapshot.status !== 'active') return snapshot;
+      switch (event.type) {
+        case RESOLVE:
+          return { ...snapshot, status: 'done', output: undefined, input: undefined };
+        case REJECT:
+          return { ...snapshot, status: 'error', error: event.data, input: undefined };
+        case STOP:
+          cancellations.get(self)?.abort();
+          cancellations.delete(self);
+          return { ...snapshot, status: 'stopped', input: undefined };
+        default:
+          return snapshot;
+      }
+    },
+    start: (snapshot: PromiseSnapshot<void, NodeRunnerInput>, { self }: { self: AnyActorRef }) => {
+      if (snapshot.status !== 'active') return;
+      const cancel = new Cancellation();
+      cancellations.set(self, cancel);
+      const settle = (type: typeof RESOLVE | typeof REJECT, data?: unknown) => {
+        if (self.getSnapshot().status !== 'active') return;
+        cancellations.delete(self);
+        self.send({ type, data });
+      };
+      run(resolve, self, snapshot.input!, cancel).then(
+        () => settle(RESOLVE),
+        (error) => settle(REJECT, error),
+      );
+    },
+    getInitialSnapshot: (_: unknown, input: NodeRunnerInput) => ({ status: 'active', output: undefined, error: undefined, input }),
+    getPersistedSnapshot: (snapshot: PromiseSnapshot<void, NodeRunnerInput>) => snapshot,
+    restoreSnapshot: (snapshot: unknown) => snapshot,
+  };
+  return logic as unknown as NodeRunnerLogic;
 }
 
-function runOnce(execution: NodeExecution, input: NodeRunnerInput, signal: AbortSignal): Promise<void> {
+function run(
+  resolve: (workflowActor: AnyActorRef, input: NodeRunnerInput) => NodeExecution,
+  self: AnyActorRef,
+  input: NodeRunnerInput,
+  cancel: Cancellation,
+): Promise<void> {
+  try {
+    const execution = resolve(self._parent!, input);
+    // The common case (no retry, no timeout) is one call and one promise hop, with none of
+    // the async frames of the attempt loop.
+    if (execution.retry === undefined && execution.timeoutMs === undefined) return runOnce(execution, input, cancel);
+    return runAttempts(execution, input, cancel);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function runOnce(execution: NodeExecution, input: NodeRunnerInput, cancel: Cancellation): Promise<void> {
   const attempt = execution.firstAttempt;
-  const report = execution.attemptStarted(attempt, signal);
+  const report = execution.attemptStarted(attempt, cancel);
   let result: unknown;
   try {
-    result = call(execution, input, attempt, signal);
+    result = call(execution, input, attempt, cancel);
   } catch (error) {
     report?.failed(error);
     return Promise.reject(error);
@@ -93,44 +176,54 @@ function runOnce(execution: NodeExecution, input: NodeRunnerInput, signal: Abort
 
 const toVoid = (): void => {};
 
-async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, signal: AbortSignal): Promise<void> {
+async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, cancel: Cancellation): Promise<void> {
   const attempts = execution.retry?.attempts ?? 1;
   for (let attempt = execution.firstAttempt; ; attempt++) {
-    const report = execution.attemptStarted(attempt, signal);
+    const report = execution.attemptStarted(attempt, cancel);
     try {
-      await runAttempt(execution, input, attempt, signal);
+      await runAttempt(execution, input, attempt, cancel);
       report?.completed();
       return;
     } catch (error) {
       report?.failed(error);
-      if (signal.aborted || attempt >= attempts) throw error;
+      if (cancel.aborted || attempt >= attempts) throw error;
       const delayMs = backoff(execution.retry!, attempt, error);
       execution.retrying(attempt, error, delayMs);
-      await sleep(delayMs, signal);
+      await sleep(delayMs, cancel.signal);
     }
   }
 }
 
-function call(execution: NodeExecution, input: NodeRunnerInput, attempt: number, signal: AbortSignal): unknown {
-  const ctx: NodeContext = { signal, runId: execution.runId, node: input.node, iteration: input.iteration, attempt };
-  return execution.service(execution.store(signal), input.event ? { ...ctx, event: input.event } : ctx);
+function call(execution: NodeExecution, input: NodeRunnerInput, attempt: number, cancel: Cancellation): unknown {
+  const ctx: { -readonly [K in keyof NodeContext]: NodeContext[K] } = {
+    get signal() {
+      return cancel.signal;
+    },
+    runId: execution.runId,
+    node: input.node,
+    iteration: input.iteration,
+    attempt,
+  };
+  if (input.event) ctx.event = input.event;
+  return execution.service(execution.store(cancel), ctx);
 }
 
-async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, attempt: number, runSignal: AbortSignal) {
-  // Each attempt has its own signal: a timed out or failed attempt is aborted (its late updates
-  // are refused) while the node goes on with the next one.
-  const controller = new AbortController();
-  const onRunAbort = () => controller.abort(runSignal.reason);
+async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, attempt: number, runCancel: Cancellation) {
+  // Each attempt has its own cancellation: a timed out or failed attempt is aborted (its late
+  // updates are refused) while the node goes on with the next one.
+  const cancel = new Cancellation();
+  const runSignal = runCancel.signal;
+  const onRunAbort = () => cancel.abort(runSignal.reason);
   runSignal.addEventListener('abort', onRunAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const work = Promise.resolve().then(() => call(execution, input, attempt, controller.signal));
+    const work = Promise.resolve().then(() => call(execution, input, attempt, cancel));
     if (execution.timeoutMs === undefined) return await work;
     const timeoutMs = execution.timeoutMs;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = new NodeTimeoutError(input.node, timeoutMs, attempt);
-        controller.abort(error);
+        cancel.abort(error);
         reject(error);
       }, timeoutMs);
     });
@@ -138,7 +231,7 @@ async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, atte
     work.catch(() => {});
     return await Promise.race([work, timedOut]);
   } catch (error) {
-    controller.abort(error);
+    cancel.abort(error);
     throw error;
   } finally {
     clearTimeout(timer);

@@ -3,7 +3,7 @@
  * node's service, a store view for each attempt, and where attempts are reported.
  */
 import type { AnyActorRef } from 'xstate';
-import type { AttemptReport, NodeExecution, NodeRunnerInput } from '../../actors/node-runner.js';
+import type { AttemptReport, Cancellation, NodeExecution, NodeRunnerInput } from '../../actors/node-runner.js';
 import type { Node, NodeContext } from '../graph/node.js';
 import { viewFor } from '../store/handle.js';
 import type { RunContext, RunScope } from './run-scope.js';
@@ -41,19 +41,19 @@ export class RunNodeExecution implements NodeExecution {
     this.firstAttempt = context?.attempts[this.#execution] ?? 1;
   }
 
-  store(signal: AbortSignal): unknown {
-    return viewFor(this.scope.store, this.input.node, signal, this.#execution);
+  store(cancel: Cancellation): unknown {
+    return viewFor(this.scope.store, this.input.node, cancel, this.#execution);
   }
 
   service(store: unknown, ctx: NodeContext): unknown {
     return this.node.service(store, ctx);
   }
 
-  attemptStarted(attempt: number, signal: AbortSignal): AttemptReport | undefined {
+  attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined {
     // Recorded in the run's context, so the inspector shows each retry and a checkpoint
     // knows the attempt a resumed run is at.
     if (attempt > 1) this.parent.send({ type: ATTEMPT_EVENT, execution: this.#execution, attempt });
-    return this.scope.lifecycle?.nodeStarted(this.input.node, this.node.name, this.input.iteration, signal, attempt);
+    return this.scope.lifecycle?.nodeStarted(this.input.node, this.node.name, this.input.iteration, cancel.signal, attempt);
   }
 
   retrying(attempt: number, error: unknown, delayMs: number): void {

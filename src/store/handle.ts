@@ -47,7 +47,8 @@ interface Internals {
   /** Shared by a handle and all its node views, so binding the handle binds them all. */
   binding: { ref: StoreActorRef<any> | undefined };
   node?: string;
-  signal?: AbortSignal;
+  /** The node execution's cancellation (an AbortSignal, or the node runner's Cancellation). */
+  cancel?: { readonly aborted: boolean };
   /** A node execution's view: its id and how many updates it has sent. */
   execution?: { id: string; sent: number };
 }
@@ -138,16 +139,21 @@ export function bindStore(handle: AnyStoreHandle, ref: StoreActorRef<any>): void
 }
 
 /**
- * A view of `handle` whose updates are attributed to `node` and refused once `signal` aborts.
+ * A view of `handle` whose updates are attributed to `node` and refused once `cancel` aborts.
  * With `execution` (`node#iteration`), each update carries its position in that execution,
  * so the store applies it only once however often the execution runs (see actors/store.ts):
  * make one view per attempt.
  */
-export function viewFor<H extends AnyStoreHandle>(handle: H, node: string, signal: AbortSignal, execution?: string): H {
+export function viewFor<H extends AnyStoreHandle>(
+  handle: H,
+  node: string,
+  cancel: { readonly aborted: boolean },
+  execution?: string,
+): H {
   // Made on every node execution: fields listed and the class constructor used, because an
   // object spread and Object.create here cost ~30× more (bench/).
   const { definition, initial, binding } = internalsOf(handle);
-  const internals: Internals = { definition, initial, binding, node, signal };
+  const internals: Internals = { definition, initial, binding, node, cancel };
   if (execution !== undefined) internals.execution = { id: execution, sent: 0 };
   const View = handle.constructor as new (initial: unknown, internals: Internals) => H;
   return new View(initial, internals);
@@ -165,8 +171,8 @@ function refOf(handle: object): StoreActorRef<any> {
 }
 
 function dispatch(handle: object, action: string, args: unknown[]): Promise<any> {
-  const { node, signal, definition, execution } = internalsOf(handle);
-  if (signal?.aborted) {
+  const { node, cancel, definition, execution } = internalsOf(handle);
+  if (cancel?.aborted) {
     return Promise.reject(
       new StoreUpdateError(definition.name, action, [
         `node '${node}' was cancelled, so its update was not applied`,
