@@ -21,6 +21,7 @@
  */
 import { enablePatches, produceWithPatches, type Patch } from 'immer';
 import type { ActorLogic, ActorRefFrom, ActorScope, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
+import { EMPTY_RECORD, writable } from '../src/empty-record.js';
 import { StoreUpdateError } from '../src/errors.js';
 import type { AnyStoreDefinition } from '../src/store/define-store.js';
 
@@ -124,7 +125,7 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       error: undefined,
       context: input.state,
       commit: null,
-      applied: {},
+      applied: EMPTY_RECORD,
     }),
     transition(snapshot, event, scope) {
       if (event.type === 'xstate.stop') {
@@ -135,7 +136,7 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       return applyUpdate(resolveDefinition(), snapshot, event, scope);
     },
     getPersistedSnapshot: (snapshot) => snapshot,
-    restoreSnapshot: (persisted) => ({ ...(persisted as StoreSnapshot<S>), applied: (persisted as StoreSnapshot<S>).applied ?? {} }),
+    restoreSnapshot: (persisted) => ({ ...(persisted as StoreSnapshot<S>), applied: (persisted as StoreSnapshot<S>).applied ?? EMPTY_RECORD }),
   };
 }
 
@@ -206,9 +207,10 @@ function applyUpdate<S>(
   const commit: Commit = { seq: (snapshot.commit?.seq ?? 0) + 1, action: event.type, node, patches };
   // In place, not copied: copying a record of every execution on every commit would make long
   // runs quadratic. Each snapshot is persisted (serialised) before the next update is applied.
-  if (execution !== undefined && position !== undefined) snapshot.applied[execution] = position;
+  let { applied } = snapshot;
+  if (execution !== undefined && position !== undefined) (applied = writable(applied))[execution] = position;
   if (reply) scope.defer(() => reply.resolve(next));
-  return { status: 'active', output: undefined, error: undefined, context: next, commit, applied: snapshot.applied };
+  return { status: 'active', output: undefined, error: undefined, context: next, commit, applied };
 }
 
 function rejectUpdate<T>(

@@ -48,11 +48,13 @@ type CounterState = ReturnType<Counter['getState']>;
 
 /** A chain of `n` no-op nodes; `first` replaces the first node's service (to hold runs). */
 function chainWorkflow(n: number, first: () => Promise<void> = noop): Workflow<void, Counter> {
+  // Made once, as the string literals naming the nodes of a real graph factory are.
+  const names = Array.from({ length: n }, (_, i) => `N${i}`);
   return new Workflow({
     name: `Chain${n}`,
     maxIterations: 1,
     graph: () => {
-      const nodes = Array.from({ length: n }, (_, i) => node<Counter>(`N${i}`, i === 0 ? first : noop));
+      const nodes = names.map((name, i) => node<Counter>(name, i === 0 ? first : noop));
       const edges = nodes.slice(1).map((head, i) => new Edge({ tail: nodes[i]!, head }));
       return new Graph({ source: nodes[0]!, sinks: [nodes[n - 1]!], edges });
     },

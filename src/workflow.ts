@@ -164,7 +164,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   }
 
   /** Creates (does not start) an actor for one run. */
-  createRun(...[input, options = {}]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
+  createRun(...[input, options = NO_OPTIONS]: RunArgs<I, RunOptions & Pick<ExecuteOptions, 'inspect'>>) {
     return this.#createActor(input, options, options.inspect);
   }
 
@@ -180,7 +180,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * `{ type: 'result', result }` or throwing the run's error; leaving the loop early cancels
    * the run. See src/stream.ts.
    */
-  stream(...[input, options = {}]: RunArgs<I, ExecuteOptions>): WorkflowStream<ExecutionResult<HandleState<H>>> {
+  stream(...[input, options = NO_OPTIONS]: RunArgs<I, ExecuteOptions>): WorkflowStream<ExecutionResult<HandleState<H>>> {
     const { signal, hooks, ...rest } = options;
     return new WorkflowStream((own, stop) => {
       const runOptions: ExecuteOptions = { ...rest, signal: stop, hooks: [...[hooks ?? []].flat(), own] };
@@ -194,7 +194,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * committed state) or a WorkflowCancelledError. With `checkpoint`, the run is durable (see
    * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
-  execute(...[input, options = {}]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+  execute(...[input, options = NO_OPTIONS]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
     // RunOptions are read by name from `options`, so it is passed on without copying.
     if (!options.checkpoint) return driveRun<ExecutionResult<HandleState<H>>>(this.#createActor(input, options, options.inspect), options, this.#cancelled);
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
@@ -288,6 +288,9 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     });
   };
 }
+
+/** Options are only read, so calls without any share one empty object instead of holding their own. */
+const NO_OPTIONS: ExecuteOptions = Object.freeze({});
 
 /** One inspection observer that feeds both. */
 function both(a: Inspect | undefined, b: (event: InspectionEvent) => void): (event: InspectionEvent) => void {

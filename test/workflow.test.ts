@@ -408,6 +408,42 @@ test('isolation: 500 runs of one Workflow at once keep separate stores', async (
   assert.is(new Set(results.map((r) => r.runId)).size, 500);
 });
 
+test('isolation: retry attempts and applied updates of one run never show in another', async () => {
+  // Runs start with shared empty records (src/empty-record.ts); a write must give a run its own.
+  let failuresLeft = 1;
+  const workflow = workflowOf(() => {
+    const flaky = node<Store>(
+      'Flaky',
+      async (store) => {
+        if (failuresLeft-- > 0) throw new Error('transient');
+        await store.increment();
+      },
+      { retry: { attempts: 2 } },
+    );
+    const wait = node<Store>('Wait', (_store, ctx) => sleep(60_000, ctx.signal));
+    return new Graph({ source: flaky, sinks: [wait], edges: [new Edge({ tail: flaky, head: wait })] });
+  });
+  const retried = createActor(workflow.machine).start();
+  const plain = createActor(workflow.machine).start();
+  await sleep(20);
+  const contextOf = (actor: typeof retried) => actor.getSnapshot().context;
+  const appliedOf = (actor: typeof retried) => (contextOf(actor).store.getSnapshot() as unknown as { applied: object }).applied;
+  assert.equal(contextOf(retried).attempts, { 'Flaky#1': 2 });
+  assert.equal(contextOf(plain).attempts, {});
+  assert.equal(appliedOf(retried), { 'Flaky#1': 1 });
+  assert.equal(appliedOf(plain), { 'Flaky#1': 1 });
+  assert.is.not(appliedOf(retried), appliedOf(plain));
+  retried.stop();
+  plain.stop();
+
+  const result = await workflowOf(() => {
+    const only = visit('Only');
+    return new Graph({ source: only, sinks: [only], edges: [] });
+  }).execute();
+  assert.equal(result.subflows, {});
+  assert.not.ok(Object.isFrozen(result.subflows), "a result's records are the caller's to change");
+});
+
 test('isolation: every run gets fresh nodes from the factory', async () => {
   const instances = new Set<unknown>();
   class Remember extends Node<Store> {

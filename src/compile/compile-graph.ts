@@ -20,6 +20,7 @@ import { assign, forwardTo, fromPromise, setup, type AnyActorRef, type AnyStateM
 import { fanOut, type FanOutInput, type FanOutOutput, type FanOutPlan } from '../../actors/fan-out.js';
 import { nodeRunner, type NodeExecution, type NodeRunnerInput } from '../../actors/node-runner.js';
 import { storeLogic } from '../../actors/store.js';
+import { EMPTY_RECORD, writable } from '../empty-record.js';
 import { ConditionError, FanOutItemError, GraphValidationError, MaxIterationsError, NoMatchingEdgeError, WorkflowExecutionError } from '../errors.js';
 import type { Edge } from '../graph/edge.js';
 import type { Executable } from '../graph/executable.js';
@@ -582,10 +583,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       }),
       recordAttempt: ({ context, event }: any) => {
         // In place, like executionCounts: the record is plain data persisted with the context.
-        context.attempts[event.execution] = event.attempt;
+        (context.attempts = writable(context.attempts))[event.execution] = event.attempt;
       },
       recordSubflowResult: ({ context, event }: any, { subflow }: { subflow: string }) => {
-        (context.subflows[subflow] ??= []).push(event.output);
+        ((context.subflows = writable<unknown[]>(context.subflows))[subflow] ??= []).push(event.output);
       },
       // Items of a wide RunConcurrent are counted like those of a parallel state would be.
       countItems: assign({
@@ -595,6 +596,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         },
       }),
       recordFanOutResults: ({ context, event }: { context: RunContext; event: { output: FanOutOutput } }) => {
+        context.subflows = writable(context.subflows);
         for (const [id, output] of event.output) (context.subflows[id] ??= []).push(output);
       },
       recordFailure: assign({
@@ -671,7 +673,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       registerScope(store, scope);
       scopeByActor.set(self, scope);
       scope.lifecycle?.runStarted();
-      return { runId, input, store, executionCounts: {}, attempts: {}, subflows: {}, failure: null };
+      return { runId, input, store, executionCounts: {}, attempts: EMPTY_RECORD, subflows: EMPTY_RECORD, failure: null };
     },
     on: { [ATTEMPT_EVENT]: { actions: 'recordAttempt' } },
     initial,
@@ -680,7 +682,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       runId: context.runId,
       state: context.store.getSnapshot().context,
       executionCounts: { ...context.executionCounts },
-      subflows: context.subflows,
+      subflows: context.subflows === EMPTY_RECORD ? {} : context.subflows,
     }),
   } as any) as AnyStateMachine;
   rebuilders.set(machine, rebuild);

@@ -5,6 +5,7 @@
  * edge and subflow), so a checkpoint of another graph is refused instead of resuming into
  * states that no longer mean the same.
  */
+import { writable } from '../empty-record.js';
 import { CheckpointError } from '../errors.js';
 import type { GraphJSON } from '../graph/to-json.js';
 import type { CheckpointRecord, CheckpointSummary } from './checkpoint-store.js';
@@ -141,7 +142,8 @@ export function countResumedAttempts(snapshot: PersistedRun, nodeActor: string, 
     if (child.src === nodeActor) {
       const { node, iteration } = inner.input as { node: string; iteration: number };
       const execution = key(node, iteration);
-      snapshot.context.attempts[execution] = (snapshot.context.attempts[execution] ?? 1) + 1;
+      const attempts = (snapshot.context.attempts = writable(snapshot.context.attempts));
+      attempts[execution] = (attempts[execution] ?? 1) + 1;
     } else if (inner.children && inner.context) {
       countResumedAttempts(inner as unknown as PersistedRun, nodeActor, key);
     }

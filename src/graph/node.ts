@@ -59,13 +59,16 @@ export abstract class Node<S = unknown> extends Executable {
   get kind(): 'node' {
     return 'node';
   }
-  readonly retry: RetryPolicy | undefined;
-  readonly timeoutMs: number | undefined;
+  // Own properties only when given: every run makes fresh nodes, and most have neither.
+  declare readonly retry: RetryPolicy | undefined;
+  declare readonly timeoutMs: number | undefined;
 
   constructor(options?: NodeOptions) {
     super(options?.name);
-    this.retry = checkRetry(options?.retry, this.name);
-    this.timeoutMs = checkTimeout(options?.timeoutMs, this.name);
+    const retry = checkRetry(options?.retry, this.name);
+    const timeoutMs = checkTimeout(options?.timeoutMs, this.name);
+    if (retry !== undefined) (this as { retry?: RetryPolicy }).retry = retry;
+    if (timeoutMs !== undefined) (this as { timeoutMs?: number }).timeoutMs = timeoutMs;
   }
 
   abstract service(store: S, ctx: NodeContext): NodeResult;
