@@ -98,6 +98,11 @@ export function nodeRunner(
   resolve: (workflowActor: AnyActorRef, input: NodeRunnerInput) => NodeExecution,
 ): NodeRunnerLogic {
   const cancellations = new WeakMap<AnyActorRef, Cancellation>();
+  const settle = (self: AnyActorRef, type: typeof RESOLVE | typeof REJECT, data?: unknown) => {
+    if (self.getSnapshot().status !== 'active') return;
+    cancellations.delete(self);
+    self.send({ type, data });
+  };
   const logic = {
     config: resolve,
     transition: (snapshot: PromiseSnapshot<void, NodeRunnerInput>, event: { type: string; data?: unknown }, { self }: { self: AnyActorRef }) => {
@@ -119,14 +124,9 @@ export function nodeRunner(
       if (snapshot.status !== 'active') return;
       const cancel = new Cancellation();
       cancellations.set(self, cancel);
-      const settle = (type: typeof RESOLVE | typeof REJECT, data?: unknown) => {
-        if (self.getSnapshot().status !== 'active') return;
-        cancellations.delete(self);
-        self.send({ type, data });
-      };
       run(resolve, self, snapshot.input!, cancel).then(
-        () => settle(RESOLVE),
-        (error) => settle(REJECT, error),
+        () => settle(self, RESOLVE),
+        (error) => settle(self, REJECT, error),
       );
     },
     getInitialSnapshot: (_: unknown, input: NodeRunnerInput) => ({ status: 'active', output: undefined, error: undefined, input }),
