@@ -103,9 +103,9 @@ export function nodeRunner(
     cancellations.delete(self);
     self.send({ type, data });
   };
-  const logic = {
+  return {
     config: resolve,
-    transition: (snapshot: PromiseSnapshot<void, NodeRunnerInput>, event: { type: string; data?: unknown }, { self }: { self: AnyActorRef }) => {
+    transition: (snapshot, event, { self }) => {
       if (snapshot.status !== 'active') return snapshot;
       switch (event.type) {
         case RESOLVE:
@@ -120,7 +120,7 @@ export function nodeRunner(
           return snapshot;
       }
     },
-    start: (snapshot: PromiseSnapshot<void, NodeRunnerInput>, { self }: { self: AnyActorRef }) => {
+    start: (snapshot, { self }) => {
       if (snapshot.status !== 'active') return;
       const cancel = new Cancellation();
       cancellations.set(self, cancel);
@@ -129,11 +129,10 @@ export function nodeRunner(
         (error) => settle(self, REJECT, error),
       );
     },
-    getInitialSnapshot: (_: unknown, input: NodeRunnerInput) => ({ status: 'active', output: undefined, error: undefined, input }),
-    getPersistedSnapshot: (snapshot: PromiseSnapshot<void, NodeRunnerInput>) => snapshot,
-    restoreSnapshot: (snapshot: unknown) => snapshot,
+    getInitialSnapshot: (_, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+    getPersistedSnapshot: (snapshot) => snapshot,
+    restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<void, NodeRunnerInput>,
   };
-  return logic as unknown as NodeRunnerLogic;
 }
 
 function run(
