@@ -42,7 +42,8 @@ export type {
   ExecutionIdentity,
   Redact,
 } from './hooks.js';
-export type { StateMeta, RunOptions } from './compile/compile-graph.js';
+export type { StateMeta } from './compile/compile-graph.js';
+export type { RunOptions } from './compile/run-registry.js';
 export {
   GraphValidationError,
   WorkflowExecutionError,

@@ -8,17 +8,9 @@
  * ```
  */
 import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEvent, type Observer, type StateMachine } from 'xstate';
-import {
-  compileWorkflow,
-  FAILED_STATE,
-  newRunId,
-  NODE_ACTOR,
-  restoreRunScope,
-  withRunOptions,
-  type RunOptions,
-  type WorkflowSource,
-} from './compile/compile-graph.js';
+import { compileWorkflow, FAILED_STATE, NODE_ACTOR, type WorkflowSource } from './compile/compile-graph.js';
 import { executionKey } from './compile/node-execution.js';
+import { newRunId, restoreRunScope, withRunOptions, type RunOptions } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';

@@ -47,6 +47,16 @@ import {
   type RunSource,
 } from './run-scope.js';
 import { RunLifecycle } from './run-lifecycle.js';
+import {
+  executableFor,
+  newRunId,
+  registerFanOutItems,
+  registerRebuild,
+  registerRunActor,
+  runScopeOf,
+  takeRunOptions,
+  type RunOptions,
+} from './run-registry.js';
 import { ATTEMPT_EVENT, RunNodeExecution, executionKey } from './node-execution.js';
 
 export const DONE_STATE = '$done';
@@ -71,17 +81,6 @@ export interface WorkflowSource extends RunSource {
   readonly redact: Redact | undefined;
 }
 
-/** Options of one run that are not its input (see `withRunOptions`). */
-export interface RunOptions {
-  runId?: string;
-  /** Validate the graph before any node runs (default true). */
-  validate?: boolean;
-  /** Hooks for this run only, in addition to the workflow's. */
-  hooks?: WorkflowHooks | readonly WorkflowHooks[];
-  /** Hides secrets from the states hooks see; replaces the workflow's `redact`. */
-  redact?: Redact;
-}
-
 /** What the machine of a subflow gets as input from its parent. */
 export interface SubflowInput {
   subflow: string;
@@ -95,42 +94,9 @@ export interface StateMeta {
   key?: string;
 }
 
-// XState computes a machine's initial context inside `createActor`, so options that are not
-// part of the input reach the context factory through this slot, set just around that call.
-let pendingRunOptions: RunOptions | undefined;
-
-/** Creates an actor (via `create`) whose run starts with `options`. */
-export function withRunOptions<T>(options: RunOptions, create: () => T): T {
-  pendingRunOptions = options;
-  try {
-    return create();
-  } finally {
-    pendingRunOptions = undefined;
-  }
-}
-
 // The event types a compiled machine's waiting nodes accept, its subflows' included: a
 // subflow state forwards these to its child, so events sent to a run reach a wait inside it.
 const awaitedEvents = new WeakMap<object, readonly string[]>();
-
-// Each compiled machine knows how to rebuild the scope of a restored run of itself.
-const rebuilders = new WeakMap<object, (context: RunContext, actor: AnyActorRef, options?: RunOptions) => RunScope>();
-
-// Scopes by run actor, for lookups while that actor is still being constructed (a subflow
-// that is the source state is created before its parent has a snapshot to read).
-const scopeByActor = new WeakMap<AnyActorRef, RunScope>();
-
-/** The live scope of the run `actor` (a workflow or subflow actor) executes. */
-export function runScopeOf(actor: AnyActorRef): RunScope {
-  const known = scopeByActor.get(actor);
-  if (known) return known;
-  const context = actor.getSnapshot().context as RunContext;
-  const scope = scopeOfStore(context.store);
-  if (scope) return scope;
-  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
-  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
-  return rebuild(context, actor);
-}
 
 /**
  * A RunConcurrent of more items than this compiles to the fan-out actor instead of a parallel
@@ -145,33 +111,6 @@ function isWide(group: RunConcurrent): boolean {
     group.items.length > WIDE_RUN_CONCURRENT &&
     group.items.every((item) => item instanceof Subflow || (item.kind === 'node' && !(item instanceof WaitForEvent)))
   );
-}
-
-// The executables of RunMap items, by item id, per fan-out actor: they are made as each item
-// starts, so they are not in the run's graph; node runners and subflows look them up here.
-const itemsByFanOut = new WeakMap<AnyActorRef, Map<string, Executable>>();
-
-/** The executable `key` names for a child of `parentActor`: a graph entry or a RunMap item. */
-function executableFor(scope: RunScope, parentActor: AnyActorRef, key: string): Executable | undefined {
-  return executableOf(scope.graph, key) ?? itemsByFanOut.get(parentActor)?.get(key);
-}
-
-/**
- * Prepares a run restored from a persisted snapshot (before it starts), with the options of
- * this resumption: its hooks see it start again.
- */
-export function restoreRunScope(actor: AnyActorRef, options: RunOptions): void {
-  const rebuild = rebuilders.get((actor as { logic?: object }).logic ?? {});
-  if (!rebuild) throw new Error(`Actor '${actor.id}' does not run a junjo-xstate workflow`);
-  rebuild(actor.getSnapshot().context as RunContext, actor, options).lifecycle?.runStarted();
-}
-
-let runCounter = 0;
-export function newRunId(): string {
-  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID;
-  // Node builds the UUID as a chain of ~20 concatenated pieces (~0.5 KiB held for as long as
-  // the run lives); lower-casing the already lower-case UUID copies it into one flat string.
-  return uuid ? uuid.call(globalThis.crypto).toLowerCase() : `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
 }
 
 type Mode =
@@ -237,7 +176,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const rebuild = (context: RunContext, actor: AnyActorRef, options: RunOptions = {}): RunScope => {
     const scope = createScope(context.runId, context.input, actor._parent, options);
     registerScope(context.store, scope);
-    scopeByActor.set(actor, scope);
+    registerRunActor(actor, scope);
     return scope;
   };
 
@@ -322,7 +261,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
   const fanOutPlan = (runActor: AnyActorRef, self: AnyActorRef, input: FanOutInput): FanOutPlan => {
     const scope = runScopeOf(runActor);
     // Item actors are children of the fan-out actor; they find their run through it.
-    scopeByActor.set(self, scope);
+    registerRunActor(self, scope);
     const executable = executableOf(scope.graph, input.node);
     const { iteration } = input;
     const itemOf = (id: string, item: Executable, logic: () => AnyStateMachine) =>
@@ -347,7 +286,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     if (iteration > maxIterations) throw new MaxIterationsError(input.node, maxIterations);
     const list = map.itemsOf(scope.store.getState());
     const items = new Map<string, Executable>();
-    itemsByFanOut.set(self, items);
+    registerFanOutItems(self, items);
     let kind: string | undefined;
     return {
       owner: `RunMap '${map.name}'`,
@@ -650,8 +589,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       let runId: string;
       let scope: RunScope;
       if (mode.kind === 'workflow') {
-        const options = pendingRunOptions ?? {};
-        pendingRunOptions = undefined;
+        const options = takeRunOptions();
         runId = options.runId ?? newRunId();
         scope = createScope(runId, input, undefined, options);
         if (options.validate !== false) {
@@ -671,7 +609,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       }
       const store = spawn('store', { id: 'store', input: { state: initialStateOf(scope.store) } });
       registerScope(store, scope);
-      scopeByActor.set(self, scope);
+      registerRunActor(self, scope);
       scope.lifecycle?.runStarted();
       return { runId, input, store, executionCounts: {}, attempts: EMPTY_RECORD, subflows: EMPTY_RECORD, failure: null };
     },
@@ -685,7 +623,7 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       subflows: context.subflows === EMPTY_RECORD ? {} : context.subflows,
     }),
   } as any) as AnyStateMachine;
-  rebuilders.set(machine, rebuild);
+  registerRebuild(machine, rebuild);
   awaitedEvents.set(machine, [...awaited]);
   return machine;
 }
