@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * setup({ actors: { node: nodeRunner((parent, key) => lookUp(parent, key)) } })
+ * setup({ actors: { node: nodeRunner((run, input) => executionOf(run, input.node, input.iteration)) } })
  * ```
  */
 import type { AnyActorRef, PromiseActorLogic, PromiseSnapshot } from 'xstate';
