@@ -20,6 +20,7 @@
 import type { AnyActorRef, PromiseActorLogic, PromiseSnapshot } from 'xstate';
 import { NodeTimeoutError } from '../src/errors.js';
 import type { NodeContext, RetryPolicy } from '../src/graph/node.js';
+import { sleep } from '../src/sleep.js';
 
 export interface NodeRunnerInput {
   /** The node's key: its unique name in the graph. */
@@ -242,20 +243,4 @@ function backoff(retry: RetryPolicy, failedAttempt: number, error: unknown): num
   const { backoff = 0 } = retry;
   const ms = typeof backoff === 'function' ? backoff(failedAttempt, error) : backoff;
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
-}
-
-/** Waits `ms`; rejects at once (clearing its timer) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

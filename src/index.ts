@@ -10,6 +10,7 @@ export { Subflow, type SubflowOptions } from './graph/subflow.js';
 export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
 export { toMermaid, toDot, type RenderOptions } from './graph/render.js';
+export { sleep } from './sleep.js';
 export {
   defineStore,
   type StoreDefinition,

@@ -59,7 +59,7 @@ import {
 } from './run-registry.js';
 import { ATTEMPT_EVENT, RunNodeExecution, executionKey } from './node-execution.js';
 
-export const DONE_STATE = '$done';
+const DONE_STATE = '$done';
 export const FAILED_STATE = '$failed';
 const PRE_STATE = '$preRunActions';
 const POST_STATE = '$postRunActions';
@@ -103,7 +103,7 @@ const awaitedEvents = new WeakMap<object, readonly string[]>();
  * state: XState's parallel states cost worse than quadratically in their regions (bench/).
  * Up to here a parallel state is cheap and shows each item as a region in a statechart view.
  */
-export const WIDE_RUN_CONCURRENT = 16;
+const WIDE_RUN_CONCURRENT = 16;
 
 /** Whether `group` compiles to the fan-out actor: wide, and made only of plain nodes and subflows. */
 function isWide(group: RunConcurrent): boolean {
@@ -269,12 +269,13 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
         ? { id, logic: logic(), input: { subflow: id, iteration } satisfies SubflowInput }
         : { id, logic: actors[NODE_ACTOR], input: { node: id, iteration } satisfies NodeRunnerInput };
     if (executable instanceof RunConcurrent) {
+      // The run's group has the prototype's shape: its items have the prototype group's keys.
+      const prototypeItems = (entries[positions.get(input.node)!]!.executable as RunConcurrent).items;
       return {
         owner: `RunConcurrent '${executable.name}'`,
         count: executable.items.length,
         item: (index) => {
-          // The run's group has the prototype's shape: its items have the prototype's keys.
-          const id = keyOf((entries[positions.get(input.node)!]!.executable as RunConcurrent).items[index]!);
+          const id = keyOf(prototypeItems[index]!);
           return itemOf(id, executable.items[index]!, () => actors[`subflow:${id}`]);
         },
         concurrency: Infinity,
