@@ -27,25 +27,46 @@ interface Row {
   higherIsBetter?: boolean;
 }
 
-async function measure(workload: Workload): Promise<Row> {
-  const impls = IMPLS.filter((impl) => workload.impls[impl]);
-  const samples: Partial<Record<Impl, number[]>> = {};
-  const repsOf = (impl: Impl) => (impl === 'langgraph' ? (workload.langgraphReps ?? workload.reps) : workload.reps);
-  for (const impl of impls) {
-    samples[impl] = [];
-    if (impl !== 'langgraph' || workload.langgraphWarmup !== false) await workload.impls[impl]!();
+/** One series of a measurement: how to take a sample, how many to take, whether to warm up first. */
+interface Series {
+  run: () => Promise<number>;
+  reps: number;
+  warmup: boolean;
+}
+
+/**
+ * The median of each series, their samples taken in turn, rep by rep, so a noisy moment on the
+ * machine hurts them all alike.
+ */
+async function alternate<K extends string>(series: Record<K, Series>): Promise<Record<K, number>> {
+  const keys = Object.keys(series) as K[];
+  const samples = {} as Record<K, number[]>;
+  for (const key of keys) {
+    samples[key] = [];
+    if (series[key].warmup) await series[key].run();
   }
-  const most = Math.max(...impls.map(repsOf));
+  const most = Math.max(...keys.map((key) => series[key].reps));
   for (let rep = 0; rep < most; rep++) {
-    for (const impl of impls) {
-      if (rep < repsOf(impl)) samples[impl]!.push(await workload.impls[impl]!());
-    }
+    for (const key of keys) if (rep < series[key].reps) samples[key].push(await series[key].run());
   }
+  const medians = {} as Record<K, number>;
+  for (const key of keys) medians[key] = median(samples[key]);
+  return medians;
+}
+
+async function measure(workload: Workload): Promise<Row> {
+  const series: Partial<Record<Impl, Series>> = {};
+  for (const impl of IMPLS) {
+    const run = workload.impls[impl];
+    if (!run) continue;
+    series[impl] =
+      impl === 'langgraph'
+        ? { run, reps: workload.langgraphReps ?? workload.reps, warmup: workload.langgraphWarmup !== false }
+        : { run, reps: workload.reps, warmup: true };
+  }
+  const medians = await alternate(series as Record<Impl, Series>);
   const values: Row['values'] = {};
-  for (const impl of impls) {
-    const ms = median(samples[impl]!);
-    values[impl] = workload.report ? workload.report(ms) : ms;
-  }
+  for (const [impl, ms] of Object.entries(medians) as [Impl, number][]) values[impl] = workload.report ? workload.report(ms) : ms;
   const langReps = workload.impls.langgraph && workload.langgraphReps ? `, LangGraph ${workload.langgraphReps}` : '';
   return { name: workload.name, unit: workload.unit, values, reps: `${workload.reps}${langReps}`, higherIsBetter: !!workload.report };
 }
@@ -57,25 +78,17 @@ async function measure(workload: Workload): Promise<Row> {
 async function measureInspector(): Promise<{ row: Row; overhead: Record<'junjo' | 'xstate', number> }> {
   const observed = inspectorWorkload();
   const bare = workloads().find((w) => w.name.startsWith('1.'))!;
-  const impls = ['junjo', 'xstate'] as const;
-  const samples = { junjo: { bare: [] as number[], observed: [] as number[] }, xstate: { bare: [] as number[], observed: [] as number[] } };
-  for (const impl of impls) {
-    await bare.impls[impl]!();
-    await observed.impls[impl]!();
-  }
-  for (let rep = 0; rep < observed.reps; rep++) {
-    for (const impl of impls) {
-      samples[impl].bare.push(await bare.impls[impl]!());
-      samples[impl].observed.push(await observed.impls[impl]!());
-    }
-  }
-  const row: Row = { name: observed.name, unit: observed.unit, values: {}, reps: `${observed.reps}` };
-  const overhead = { junjo: NaN, xstate: NaN };
-  for (const impl of impls) {
-    row.values[impl] = median(samples[impl].observed);
-    overhead[impl] = median(samples[impl].observed) / median(samples[impl].bare);
-  }
-  return { row, overhead };
+  const of = (workload: Workload, impl: 'junjo' | 'xstate'): Series => ({ run: workload.impls[impl]!, reps: observed.reps, warmup: true });
+  const m = await alternate({
+    junjoBare: of(bare, 'junjo'),
+    junjoObserved: of(observed, 'junjo'),
+    xstateBare: of(bare, 'xstate'),
+    xstateObserved: of(observed, 'xstate'),
+  });
+  return {
+    row: { name: observed.name, unit: observed.unit, values: { junjo: m.junjoObserved, xstate: m.xstateObserved }, reps: `${observed.reps}` },
+    overhead: { junjo: m.junjoObserved / m.junjoBare, xstate: m.xstateObserved / m.xstateBare },
+  };
 }
 
 function format(value: number | undefined, unit: string): string {
