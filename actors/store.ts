@@ -205,8 +205,9 @@ function applyUpdate<S>(
   }
 
   const commit: Commit = { seq: (snapshot.commit?.seq ?? 0) + 1, action: event.type, node, patches };
-  // In place, not copied: copying a record of every execution on every commit would make long
-  // runs quadratic. Each snapshot is persisted (serialised) before the next update is applied.
+  // In place, not copied (once the run's first write has replaced the shared empty record):
+  // copying a record of every execution on every commit would make long runs quadratic. Each
+  // snapshot is persisted (serialised) before the next update is applied.
   let { applied } = snapshot;
   if (execution !== undefined && position !== undefined) (applied = writable(applied))[execution] = position;
   if (reply) scope.defer(() => reply.resolve(next));
