@@ -43,8 +43,8 @@ export type {
   ExecutionIdentity,
   Redact,
 } from './hooks.js';
-export type { StateMeta } from './compile/compile-graph.js';
-export type { RunOptions } from './compile/run-registry.js';
+export type { StateMeta } from './compile/machine-types.js';
+export type { RunOptions } from './compile/run-options.js';
 export {
   GraphValidationError,
   WorkflowExecutionError,

@@ -9,8 +9,9 @@
  */
 import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEvent, type Observer, type StateMachine } from 'xstate';
 import { compileWorkflow, FAILED_STATE, NODE_ACTOR, type WorkflowSource } from './compile/compile-graph.js';
+import { RunStart, newRunId, type RunOptions } from './compile/run-options.js';
 import { executionKey } from './compile/node-execution.js';
-import { newRunId, restoreRunScope, withRunOptions, type RunOptions } from './compile/run-registry.js';
+import { restoreRunScope } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
@@ -163,8 +164,10 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   #createActor(input: I | undefined, runOptions: RunOptions, inspect: ExecuteOptions['inspect']) {
     // XState spreads an actor's options over its defaults, and in V8 each such copy with a key
     // of its own gets a hidden class of its own (~0.3 KiB per run): pass options only when needed.
-    const actorOptions = inspect ? { input: input as I, inspect } : input === undefined ? undefined : { input: input as I };
-    return withRunOptions(runOptions, () => createActor(this.machine, actorOptions));
+    // The options travel inside the input, which the machine's context factory unwraps.
+    const start = runOptions === NO_OPTIONS && input === undefined ? undefined : (new RunStart(input, runOptions) as I);
+    const actorOptions = inspect ? { input: start as I, inspect } : start === undefined ? undefined : { input: start };
+    return createActor(this.machine, actorOptions);
   }
 
   /**

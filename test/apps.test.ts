@@ -12,6 +12,7 @@ import { Edge, Graph, Subflow, Workflow, WorkflowExecutionError, defineStore, no
 import { orderApp, runOf } from '../examples/app-actors/app.js';
 import { PRICES, orderWorkflow, type OrderInput, type OrderState } from '../examples/app-actors/workflow.js';
 import { activeTimers, settle } from './helpers.js';
+import { LogStore } from './fixtures/stores.js';
 
 const test = suite('workflows in apps');
 
@@ -186,11 +187,6 @@ test('an app persisted with waiting runs restores them; they finish as uninterru
 });
 
 test('a node in flight when the run is persisted runs again from its start when restored', async () => {
-  const LogStore = defineStore({
-    name: 'LogStore',
-    initial: { log: [] as string[] },
-    actions: { log: (d, line: string) => void d.log.push(line) },
-  });
   let calls = 0;
   let gates = 0;
   let release = () => {};

@@ -2,8 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor } from 'xstate';
 import { Cancellation } from '../actors/node-runner.js';
-import { Edge, Graph, StoreUpdateError, Workflow, defineStore, node, type NodeContext, type StoreOf } from '../src/index.js';
+import { Edge, Graph, StoreUpdateError, Workflow, node, type NodeContext } from '../src/index.js';
 import { settle, sleep } from './helpers.js';
+import { LogStore, type Log } from './fixtures/stores.js';
 
 const test = suite('node-runner');
 
@@ -39,12 +40,6 @@ test('Cancellation: aborting without a reason gives the AbortError an AbortContr
   assert.is(reason.name, 'AbortError');
 });
 
-const LogStore = defineStore({
-  name: 'LogStore',
-  initial: { log: [] as string[] },
-  actions: { log: (draft, line: string) => void draft.log.push(line) },
-});
-type Log = StoreOf<typeof LogStore>;
 
 test('a node that reads ctx.signal only after its run was stopped sees it aborted, and its update is refused', async () => {
   let release!: () => void;

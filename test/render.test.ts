@@ -1,9 +1,9 @@
 /** Static renderings: the exact Mermaid, DOT and JSON of a small graph with a RunConcurrent, a condition and a subflow. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Edge, Graph, RunConcurrent, Subflow, condition, defineStore, node } from '../src/index.js';
+import { Edge, Graph, RunConcurrent, Subflow, condition, node } from '../src/index.js';
+import { InertStore } from './fixtures/stores.js';
 
-const Store = defineStore({ name: 'RenderStore', initial: { n: 0 }, actions: {} });
 const noop = async () => {};
 
 function sampleGraph(): Graph {
@@ -16,7 +16,7 @@ function sampleGraph(): Graph {
     const save = node('Save', noop);
     return new Graph({ source: fetch, sinks: [save], edges: [new Edge({ tail: fetch, head: save })] });
   };
-  const sub = new Subflow({ name: 'Enrich', graph: inner, store: () => Store.create() });
+  const sub = new Subflow({ name: 'Enrich', graph: inner, store: () => InertStore.create() });
   const end = node('End', noop);
   const isBig = condition<{ n: number }>('IsBig', (s) => s.n > 10);
   return new Graph({

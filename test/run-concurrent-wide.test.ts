@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { defineStore, Edge, Graph, node, RunConcurrent, Subflow, Workflow, WorkflowExecutionError, type StoreOf } from '../src/index.js';
-import { failureOf, sleep } from './helpers.js';
+import { failureOf, settle, sleep } from './helpers.js';
 
 const CountStore = defineStore({
   name: 'CountStore',
@@ -60,7 +60,8 @@ test('wide RunConcurrent: the first failure aborts the siblings, fails with the 
           await sleep(2);
           throw boom;
         }
-        await sleep(20);
+        // Waits for the cancel, not for a time: then tries the late update.
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
         await store.increment(i).catch((err) => {
           refused.push(err);
           throw err;
@@ -74,7 +75,7 @@ test('wide RunConcurrent: the first failure aborts the siblings, fails with the 
   assert.equal(error.path, ['All', 'Item7']);
   assert.is(error.state.counter, 0);
   assert.is(aborted, 99);
-  await sleep(40);
+  await settle();
   assert.is(refused.length, 99);
 });
 

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getEventListeners } from 'node:events';
-import { createActor, type InspectionEvent } from 'xstate';
+import { createActor, waitFor as waitUntil, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import {
   Condition,
@@ -291,14 +291,17 @@ test('RunConcurrent: the first failure aborts the siblings, fails with the origi
   const aborted: string[] = [];
   const boom = new Error('count failed');
   let lateAttempt: PromiseSettledResult<unknown> | undefined;
+  let lateAttempted!: () => void;
+  const attempted = new Promise<void>((resolve) => (lateAttempted = resolve));
   const workflow = workflowOf(() => {
     const slow = (name: string) =>
       node<Store>(name, async (store, ctx: NodeContext) => {
         ctx.signal.addEventListener('abort', () => aborted.push(name));
         await store.visit(`${name}:start`);
-        await new Promise((r) => setTimeout(r, 40));
-        // Ignores its signal on purpose: its update must still be refused.
+        // Carries on once cancelled, ignoring its signal on purpose: its update must be refused.
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
         [lateAttempt] = await Promise.allSettled([store.visit(`${name}:late`)]);
+        lateAttempted();
       });
     const failing = node<Store>('Failing', async () => {
       await sleep(5);
@@ -313,7 +316,7 @@ test('RunConcurrent: the first failure aborts the siblings, fails with the origi
   assert.equal(e.path, ['Group', 'Failing']);
   assert.equal(e.state.path, ['SlowA:start', 'SlowB:start']);
   assert.equal(aborted.sort(), ['SlowA', 'SlowB']);
-  await sleep(60);
+  await attempted;
   assert.is(lateAttempt?.status, 'rejected');
 });
 
@@ -425,7 +428,8 @@ test('isolation: retry attempts and applied updates of one run never show in ano
   });
   const retried = createActor(workflow.machine).start();
   const plain = createActor(workflow.machine).start();
-  await sleep(20);
+  // Both runs wait in 'Wait', with Flaky's retry and update behind them.
+  await Promise.all([retried, plain].map((actor) => waitUntil(actor, (snapshot) => snapshot.matches('Wait'))));
   const contextOf = (actor: typeof retried) => actor.getSnapshot().context;
   const appliedOf = (actor: typeof retried) => (contextOf(actor).store.getSnapshot() as unknown as { applied: object }).applied;
   assert.equal(contextOf(retried).attempts, { 'Flaky#1': 2 });

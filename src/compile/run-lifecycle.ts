@@ -55,7 +55,7 @@ export class RunLifecycle {
     readonly dispatcher: HookDispatcher,
     readonly rootRunId: string,
     run: Omit<Execution, 'ended'>,
-    readonly graph: Graph,
+    graph: Graph,
     readonly readState: () => unknown,
     /** The run this one is a subflow of. */
     readonly parent?: RunLifecycle,

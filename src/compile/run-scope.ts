@@ -1,17 +1,18 @@
 /**
  * A run's live parts: what it uses of its graph instance (fresh from the factory), its store
  * handle and, for a subflow run, the parent's store. Machine context holds only plain data and
- * actor refs (so a run can be persisted); the scope is found from the context's store actor.
+ * actor refs (so a run can be persisted); the scope is found from any of the run's actors
+ * through the run registry (src/compile/run-registry.ts).
  */
-import type { AnyActorRef } from 'xstate';
 import type { StoreActorRef } from '../../actors/store.js';
+import { describe } from '../describe.js';
 import type { Condition } from '../graph/condition.js';
 import type { Executable } from '../graph/executable.js';
-import { Graph } from '../graph/graph.js';
-import type { Subflow } from '../graph/subflow.js';
+import type { Graph } from '../graph/graph.js';
+import { checkGraph, type Subflow } from '../graph/subflow.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
-import type { RunLifecycle } from './run-lifecycle.js';
 import { bindStore, definitionOf, isStoreHandle, type AnyStoreHandle } from '../store/handle.js';
+import type { RunLifecycle } from './run-lifecycle.js';
 
 /** What a compiled machine runs: a workflow, or a subflow inside a parent run. */
 export interface RunSource {
@@ -33,6 +34,11 @@ export interface RunScope {
   readonly lifecycle?: RunLifecycle;
   /** A condition that threw while the guards of `event` were evaluated. */
   conditionFailure?: { event: object; error: Error };
+  /**
+   * Executables made while the run goes (RunMap items, by item id): they are not in the
+   * graph, and node runners and subflows look them up by key like the graph's.
+   */
+  items?: Map<string, Executable>;
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
@@ -53,15 +59,15 @@ export interface RunContext {
   failure: { path: string[]; error: unknown } | null;
 }
 
-const scopes = new WeakMap<AnyActorRef, RunScope>();
-
-export function scopeOfStore(store: AnyActorRef): RunScope | undefined {
-  return scopes.get(store);
+/** The executable `key` names in a run: a graph entry, or an item made while the run goes. */
+export function executableAt(scope: RunScope, key: string): Executable | undefined {
+  const i = scope.graph.positions.get(key);
+  return i === undefined ? scope.items?.get(key) : scope.graph.executables[i];
 }
 
-export function registerScope(store: StoreActorRef<any>, scope: RunScope): void {
+/** Connects a run's store handle to its store actor, and its hooks to the store's commits. */
+export function attachStore(scope: RunScope, store: StoreActorRef<any>): void {
   bindStore(scope.store, store);
-  scopes.set(store, scope);
   const { lifecycle } = scope;
   if (lifecycle) {
     // The store lives exactly as long as its run, so its end is the run's end.
@@ -80,11 +86,7 @@ export function registerScope(store: StoreActorRef<any>, scope: RunScope): void 
 
 /** Calls a graph factory and checks it returned a Graph. */
 export function instantiateGraph(owner: string, factory: () => Graph): Graph {
-  const graph = factory();
-  if (!(graph instanceof Graph)) {
-    throw new TypeError(`${owner}: the graph factory must return a Graph, got ${describe(graph)}`);
-  }
-  return graph;
+  return checkGraph(factory(), owner);
 }
 
 /**
@@ -102,11 +104,6 @@ export interface RunGraph {
 /** The positions of `prototype`'s keys, made once per compiled graph. */
 export function positionsOf(prototype: Graph): Map<string, number> {
   return new Map(prototype.entries.map((entry, i) => [entry.key, i]));
-}
-
-export function executableOf(graph: RunGraph, key: string): Executable | undefined {
-  const i = graph.positions.get(key);
-  return i === undefined ? undefined : graph.executables[i];
 }
 
 const NO_CONDITIONS: readonly undefined[] = [];
@@ -152,10 +149,4 @@ export function instantiateStore(
     );
   }
   return handle;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
-  return typeof value;
 }

@@ -4,6 +4,7 @@
  */
 import type { Condition } from './condition.js';
 import { Executable } from './executable.js';
+import { describe } from '../describe.js';
 
 export interface EdgeOptions<State = any> {
   tail: Executable;
@@ -37,10 +38,4 @@ export class Edge<State = any> {
   toString(): string {
     return `'${this.tail.name}' → '${this.head.name}'${this.condition ? ` [${this.condition.name}]` : ''}`;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return typeof value;
 }

@@ -1,8 +1,25 @@
 /**
- * What a graph is made of. Every vertex of a graph is an Executable: a Node, a RunMap, a
- * RunConcurrent or a Subflow. The compiler switches on `kind`.
+ * What a graph is made of. Every vertex of a graph is an Executable of some kind: a Node, a
+ * WaitForEvent, a RunConcurrent, a RunMap or a Subflow.
+ *
+ * The pure model knows a kind only through what its class answers here (the items it holds,
+ * the graph it runs, its own problems), so the graph walk, validation and JSON never switch on
+ * kinds. How a kind runs is its compile module's business (src/compile/kinds/), found by `kind`
+ * in one table (src/compile/kinds/index.ts).
  */
-export type ExecutableKind = 'node' | 'runConcurrent' | 'runMap' | 'subflow';
+import type { Graph } from './graph.js';
+
+/**
+ * The executable kinds, by name. Each kind's model file adds itself here by declaration
+ * merging (`declare module './executable.js' { interface ExecutableKinds { myKind: MyKind } }`),
+ * and the compiler's kind table must then have a row for it, or it does not type-check.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ExecutableKinds {}
+
+export type ExecutableKind = keyof ExecutableKinds;
+
+const NO_ITEMS: readonly Executable[] = Object.freeze([]);
 
 export abstract class Executable {
   /** A getter on each kind's prototype: every run makes fresh instances, so they stay small. */
@@ -21,6 +38,29 @@ export abstract class Executable {
       );
     }
     this.name = resolved;
+  }
+
+  /** How messages name this kind, before the name: "RunConcurrent 'Both'", "subflow 'Inner'". */
+  get noun(): string {
+    return 'node';
+  }
+
+  /**
+   * The executables nested in this one that are part of its graph, keyed and drawn as its
+   * items (a RunConcurrent's); none for most kinds.
+   */
+  children(): readonly Executable[] {
+    return NO_ITEMS;
+  }
+
+  /** A fresh instance of the graph this executable runs of its own (a Subflow's); else none. */
+  innerGraph(): Graph | undefined {
+    return undefined;
+  }
+
+  /** Problems of this executable itself, each naming it and saying what to fix. */
+  problems(): string[] {
+    return [];
   }
 
   toString(): string {

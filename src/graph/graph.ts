@@ -10,8 +10,6 @@ import type { Edge } from './edge.js';
 import { toDot, toMermaid } from './render.js';
 import { graphToJSON, type GraphJSON } from './to-json.js';
 import { Executable } from './executable.js';
-import { RunConcurrent } from './run-concurrent.js';
-import { Subflow } from './subflow.js';
 
 export interface GraphOptions {
   source: Executable;
@@ -125,39 +123,31 @@ export class Graph {
 
     const owner = new Map<Executable, string>();
     for (const vertex of vertices) owner.set(vertex, 'the graph');
-    const visitItems = (group: RunConcurrent) => {
-      if (group.items.length === 0) {
-        problems.push(`RunConcurrent '${group.name}' has no items: give it at least one node or subflow`);
-      }
-      for (const item of group.items) {
+    const visitItems = (group: Executable) => {
+      for (const item of group.children()) {
         const seen = owner.get(item);
         if (seen) {
           problems.push(
-            `'${item.name}' is an item of RunConcurrent '${group.name}' and also of ${seen}: use a separate instance for each place`,
+            `'${item.name}' is an item of ${group.noun} '${group.name}' and also of ${seen}: use a separate instance for each place`,
           );
           continue;
         }
-        owner.set(item, `RunConcurrent '${group.name}'`);
-        if (item instanceof RunConcurrent) visitItems(item);
+        owner.set(item, `${group.noun} '${group.name}'`);
+        visitItems(item);
       }
     };
-    for (const vertex of vertices) if (vertex instanceof RunConcurrent) visitItems(vertex);
+    for (const vertex of vertices) visitItems(vertex);
 
     for (const executable of owner.keys()) {
-      if (executable instanceof Subflow) {
-        let inner: Graph;
-        try {
-          inner = executable.graphFactory();
-        } catch (err) {
-          problems.push(`subflow '${executable.name}': its graph factory threw: ${(err as Error)?.message ?? err}`);
-          continue;
-        }
-        if (!(inner instanceof Graph)) {
-          problems.push(`subflow '${executable.name}': its graph factory must return a Graph`);
-          continue;
-        }
-        for (const p of inner.problems()) problems.push(`in subflow '${executable.name}': ${p}`);
+      problems.push(...executable.problems());
+      let inner: Graph | undefined;
+      try {
+        inner = executable.innerGraph();
+      } catch (err) {
+        problems.push(`${executable.noun} '${executable.name}': its graph factory threw: ${(err as Error)?.message ?? err}`);
+        continue;
       }
+      if (inner) for (const p of inner.problems()) problems.push(`in ${executable.noun} '${executable.name}': ${p}`);
     }
     return problems;
   }
@@ -247,9 +237,7 @@ function walk(graph: Graph): { list: Executable[]; parents: (number | undefined)
     position.set(executable, at);
     list.push(executable);
     parents.push(parent);
-    if (executable instanceof RunConcurrent) {
-      for (const item of executable.items) add(item, at);
-    }
+    for (const item of executable.children()) add(item, at);
   };
   add(graph.source);
   for (const edge of graph.edges) {

@@ -3,7 +3,13 @@
  * call, a query …) and commits results through the store's actions. A node may carry a
  * retry policy and a timeout per attempt.
  */
-import { Executable } from './executable.js';
+import { Executable, type ExecutableKind } from './executable.js';
+
+declare module './executable.js' {
+  interface ExecutableKinds {
+    node: Node<any>;
+  }
+}
 
 /** What a node's service gets besides its store. */
 export interface NodeContext {
@@ -27,15 +33,6 @@ export interface NodeContext {
 /** Anything a node's service may return. The value is ignored: results go through the store. */
 export type NodeResult = void | Promise<void> | unknown;
 
-/**
- * Subclass it and implement `service`:
- *
- * ```ts
- * class IncrementNode extends Node<CounterStoreHandle> {
- *   async service(store: CounterStoreHandle) { await store.increment() }
- * }
- * ```
- */
 /** How a failed attempt is retried. */
 export interface RetryPolicy {
   /** Attempts in all, the first included (so 3 = up to 2 retries). */
@@ -55,8 +52,18 @@ export interface NodeOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Subclass it and implement `service`:
+ *
+ * ```ts
+ * class IncrementNode extends Node<CounterStoreHandle> {
+ *   async service(store: CounterStoreHandle) { await store.increment() }
+ * }
+ * ```
+ */
 export abstract class Node<S = unknown> extends Executable {
-  get kind(): 'node' {
+  // Typed as any kind: kinds that are nodes too (WaitForEvent) answer with their own.
+  get kind(): ExecutableKind {
     return 'node';
   }
   // Own properties only when given: every run makes fresh nodes, and most have neither.

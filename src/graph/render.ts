@@ -61,12 +61,12 @@ export function toMermaid(graph: GraphJSON, options: RenderOptions = {}): string
     const declare = (node: JSONNode | GraphNodeJSON, depth: string): void => {
       const id = idOf(prefix + node.id);
       ids.set(node.id, id);
-      if (node.kind === 'runConcurrent') {
+      if (node.items?.length) {
         lines.push(`${depth}subgraph ${id}[${mermaidText(`${node.name} (concurrent)`)}]`);
         lines.push(`${depth}  direction LR`);
         for (const item of node.items ?? []) declare(nodes.get(item)!, depth + '  ');
         lines.push(`${depth}end`);
-      } else if (node.kind === 'subflow' && node.graph) {
+      } else if (node.graph) {
         lines.push(`${depth}subgraph ${id}[${mermaidText(`${node.name} (subflow)`)}]`);
         level(node.graph, `${id}__`, depth + '  ');
         lines.push(`${depth}end`);
@@ -119,7 +119,7 @@ export function toDot(graph: GraphJSON, options: RenderOptions = {}): string {
     const declare = (node: JSONNode | GraphNodeJSON, depth: string): Placed => {
       const id = prefix + node.id;
       let place: Placed;
-      if (node.kind === 'runConcurrent') {
+      if (node.items?.length) {
         const cluster = `cluster_${id}`;
         lines.push(`${depth}subgraph ${dotText(cluster)} {`);
         lines.push(`${depth}  label=${dotText(`${node.name} (concurrent)`)};`);
@@ -127,7 +127,7 @@ export function toDot(graph: GraphJSON, options: RenderOptions = {}): string {
         const items = (node.items ?? []).map((item) => declare(nodes.get(item)!, depth + '  '));
         lines.push(`${depth}}`);
         place = { entry: items[0]!.entry, exit: items[0]!.exit, cluster };
-      } else if (node.kind === 'subflow' && node.graph) {
+      } else if (node.graph) {
         const cluster = `cluster_${id}`;
         const inner = node.graph;
         lines.push(`${depth}subgraph ${dotText(cluster)} {`);

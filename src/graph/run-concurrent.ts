@@ -4,6 +4,12 @@
  */
 import { Executable } from './executable.js';
 
+declare module './executable.js' {
+  interface ExecutableKinds {
+    runConcurrent: RunConcurrent;
+  }
+}
+
 export interface RunConcurrentOptions {
   name: string;
   items: readonly Executable[];
@@ -12,6 +18,9 @@ export interface RunConcurrentOptions {
 export class RunConcurrent extends Executable {
   get kind(): 'runConcurrent' {
     return 'runConcurrent';
+  }
+  override get noun(): string {
+    return 'RunConcurrent';
   }
   readonly items: readonly Executable[];
 
@@ -27,6 +36,14 @@ export class RunConcurrent extends Executable {
         );
       }
     });
-    this.items = [...items];
+    this.items = Object.freeze([...items]);
+  }
+
+  override children(): readonly Executable[] {
+    return this.items;
+  }
+
+  override problems(): string[] {
+    return this.items.length === 0 ? [`RunConcurrent '${this.name}' has no items: give it at least one node or subflow`] : [];
   }
 }

@@ -16,7 +16,14 @@
  * ```
  */
 import { Executable } from './executable.js';
-import type { Graph } from './graph.js';
+import { describe } from '../describe.js';
+import { Graph } from './graph.js';
+
+declare module './executable.js' {
+  interface ExecutableKinds {
+    subflow: Subflow;
+  }
+}
 
 export interface SubflowOptions<SubStore> {
   name?: string;
@@ -32,8 +39,13 @@ export class Subflow<SubStore = any, ParentStore = any> extends Executable {
   get kind(): 'subflow' {
     return 'subflow';
   }
-  readonly graphFactory: () => Graph;
-  readonly storeFactory: () => SubStore;
+  override get noun(): string {
+    return 'subflow';
+  }
+  /** Builds the subflow's graph, as `Workflow.graph` does a workflow's. */
+  readonly graph: () => Graph;
+  /** Builds the subflow's store, as `Workflow.store` does a workflow's. */
+  readonly store: () => SubStore;
   readonly maxIterations: number;
 
   constructor(options: SubflowOptions<SubStore>) {
@@ -44,9 +56,14 @@ export class Subflow<SubStore = any, ParentStore = any> extends Executable {
     if (typeof options.store !== 'function') {
       throw new TypeError(`Subflow '${this.name}': store must be a factory function () => store`);
     }
-    this.graphFactory = options.graph;
-    this.storeFactory = options.store;
+    this.graph = options.graph;
+    this.store = options.store;
     this.maxIterations = checkMaxIterations(options.maxIterations, `Subflow '${this.name}'`);
+  }
+
+  /** A fresh graph from the factory; throws naming the subflow when it returns something else. */
+  override innerGraph(): Graph {
+    return checkGraph(this.graph(), `Subflow '${this.name}'`);
   }
 
   /** Runs before the subflow's graph: typically copies what it needs from the parent. */
@@ -62,4 +79,12 @@ export function checkMaxIterations(value: number | undefined, owner: string): nu
     throw new TypeError(`${owner}: maxIterations must be a positive integer, got ${String(value)}`);
   }
   return value;
+}
+
+/** Checks what a graph factory returned; `owner` names the factory's owner in the error. */
+export function checkGraph(graph: unknown, owner: string): Graph {
+  if (!(graph instanceof Graph)) {
+    throw new TypeError(`${owner}: the graph factory must return a Graph, got ${describe(graph)}`);
+  }
+  return graph;
 }

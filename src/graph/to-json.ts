@@ -5,17 +5,15 @@
  */
 import type { Executable, ExecutableKind } from './executable.js';
 import type { Graph } from './graph.js';
-import { RunConcurrent } from './run-concurrent.js';
-import { Subflow } from './subflow.js';
 
 export interface GraphNodeJSON {
   /** Structural id: the node's unique key in its graph. */
   id: string;
   name: string;
   kind: ExecutableKind;
-  /** RunConcurrent only: its items' ids. */
+  /** Kinds that hold items (RunConcurrent): their ids. */
   items?: string[];
-  /** Subflow only: its own graph. */
+  /** Kinds that run a graph of their own (Subflow): that graph. */
   graph?: GraphJSON;
 }
 
@@ -43,8 +41,10 @@ export function graphToJSON(graph: Graph): GraphJSON {
     nodes: graph.entries.map(({ key: id, executable, parent }) => {
       const json: GraphNodeJSON & { parent?: string } = { id, name: executable.name, kind: executable.kind };
       if (parent !== undefined) json.parent = parent;
-      if (executable instanceof RunConcurrent) json.items = executable.items.map(key);
-      if (executable instanceof Subflow) json.graph = graphToJSON(executable.graphFactory());
+      const items = executable.children();
+      if (items.length) json.items = items.map(key);
+      const inner = executable.innerGraph();
+      if (inner) json.graph = graphToJSON(inner);
       return json;
     }),
     edges: graph.edges.map((edge, i) => ({

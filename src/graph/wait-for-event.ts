@@ -10,8 +10,15 @@
  * // later: runActor.send({ type: 'approve', by: 'dana' })
  * ```
  */
+import type { ExecutableKind } from './executable.js';
 import type { NodeContext, NodeResult } from './node.js';
 import { Node } from './node.js';
+
+declare module './executable.js' {
+  interface ExecutableKinds {
+    waitForEvent: WaitForEvent<any, any>;
+  }
+}
 
 /** An event a waiting node accepts: `type` plus any JSON-able payload. */
 export interface ResumeEvent {
@@ -20,6 +27,12 @@ export interface ResumeEvent {
 }
 
 export abstract class WaitForEvent<S = unknown, E extends ResumeEvent = ResumeEvent> extends Node<S> {
+  override get kind(): ExecutableKind {
+    return 'waitForEvent';
+  }
+  override get noun(): string {
+    return 'WaitForEvent';
+  }
   /** The event types that resume the run. */
   readonly events: readonly string[];
 

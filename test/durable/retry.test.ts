@@ -8,23 +8,16 @@ import {
   Workflow,
   WorkflowCancelledError,
   WorkflowExecutionError,
-  defineStore,
   node,
   type NodeOptions,
   type NodeContext,
-  type StoreOf,
   type WorkflowEvent,
 } from '../../src/index.js';
 import { activeTimers, settle, sleep } from '../helpers.js';
+import { LogStore, type Log } from '../fixtures/stores.js';
 
 const test = suite('durable: retries and timeouts');
 
-const LogStore = defineStore({
-  name: 'LogStore',
-  initial: { log: [] as string[] },
-  actions: { add: (d, line: string) => void d.log.push(line) },
-});
-type Log = StoreOf<typeof LogStore>;
 
 /** A workflow of one node (then a last node), with hooks recording every event. */
 function oneNode(service: (store: Log, ctx: NodeContext) => unknown, options: Omit<NodeOptions, 'name'>) {
@@ -33,7 +26,7 @@ function oneNode(service: (store: Log, ctx: NodeContext) => unknown, options: Om
     name: 'OneNode',
     graph: () => {
       const work = node<Log>('Work', service, options);
-      const end = node<Log>('End', (s) => s.add('end'));
+      const end = node<Log>('End', (s) => s.log('end'));
       return new Graph({ source: work, sinks: [end], edges: [new Edge({ tail: work, head: end })] });
     },
     store: () => LogStore.create(),
@@ -52,7 +45,7 @@ test('a flaky node succeeds on its third attempt; each attempt is reported, with
     async (store, ctx) => {
       attempts.push(ctx.attempt);
       if (ctx.attempt < 3) throw new Error(`flake ${ctx.attempt}`);
-      await store.add(`worked on attempt ${ctx.attempt}`);
+      await store.log(`worked on attempt ${ctx.attempt}`);
     },
     { retry: { attempts: 5, backoff: (n) => n * 5 } },
   );
@@ -132,10 +125,10 @@ test('a node that ignores its signal is still timed out, and its late updates ar
     async (store, ctx) => {
       if (ctx.attempt === 1) {
         await sleep(60);
-        late = await store.add('late').catch((e) => e);
+        late = await store.log('late').catch((e) => e);
         return;
       }
-      await store.add(`attempt ${ctx.attempt}`);
+      await store.log(`attempt ${ctx.attempt}`);
     },
     { timeoutMs: 20, retry: { attempts: 2 } },
   );
@@ -169,9 +162,9 @@ test('retries never run after the run is cancelled, even mid-backoff', async () 
 test('an update an earlier attempt committed is not applied again by the next one', async () => {
   const { workflow } = oneNode(
     async (store, ctx) => {
-      await store.add('first update');
+      await store.log('first update');
       if (ctx.attempt === 1) throw new Error('failed after its first update');
-      await store.add('second update');
+      await store.log('second update');
     },
     { retry: { attempts: 2 } },
   );

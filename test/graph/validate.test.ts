@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Edge, Graph, GraphValidationError, RunConcurrent, Subflow, Workflow, condition, defineStore, node } from '../../src/index.js';
+import { Edge, Graph, GraphValidationError, RunConcurrent, Subflow, Workflow, condition, node } from '../../src/index.js';
+import { InertStore } from '../fixtures/stores.js';
 
-const Store = defineStore({ name: 'S', initial: { n: 0 }, actions: {} });
 const noop = (name: string) => node(name, async () => {});
 
 const test = suite('graph validation');
@@ -105,7 +105,7 @@ test('problems inside a subflow are named with the subflow', () => {
       const x = noop('X');
       return new Graph({ source: x, sinks: [], edges: [] });
     };
-    const sub = new Subflow({ name: 'Inner', graph: inner, store: () => Store.create() });
+    const sub = new Subflow({ name: 'Inner', graph: inner, store: () => InertStore.create() });
     const end = noop('End');
     return new Graph({ source: sub, sinks: [end], edges: [new Edge({ tail: sub, head: end })] });
   });
@@ -131,7 +131,7 @@ test('execute validates before any node runs, and validate:false skips it', asyn
         edges: [new Edge({ tail: a, head: dead, condition: condition('Never', () => false) }), new Edge({ tail: a, head: end })],
       });
     },
-    store: () => Store.create(),
+    store: () => InertStore.create(),
   });
   try {
     await workflow.execute();
