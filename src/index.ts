@@ -3,7 +3,7 @@ export { Node, node, type NodeContext, type NodeResult, type NodeOptions, type R
 export { Condition, condition } from './graph/condition.js';
 export { Edge, type EdgeOptions } from './graph/edge.js';
 export { Executable, type ExecutableKind } from './graph/executable.js';
-export { Graph, type GraphOptions, type GraphEntry } from './graph/graph.js';
+export { Graph, isWarning, type GraphOptions, type GraphEntry } from './graph/graph.js';
 export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent.js';
 export { RunMap, type RunMapOptions } from './graph/run-map.js';
 export { Subflow, type SubflowOptions } from './graph/subflow.js';

@@ -190,6 +190,15 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
   execute(...[input, options = NO_OPTIONS]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+    // Whatever goes wrong, even compiling the machine, rejects: a caller awaits, never catches twice.
+    try {
+      return this.#execute(input, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #execute(input: I | undefined, options: ExecuteOptions): Promise<ExecutionResult<HandleState<H>>> {
     // RunOptions are read by name from `options`, so it is passed on without copying.
     if (!options.checkpoint) return driveRun<ExecutionResult<HandleState<H>>>(this.#createActor(input, options, options.inspect), options, this.#cancelled);
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;

@@ -17,8 +17,8 @@ import { nodeRunner } from '../../actors/node-runner.js';
 import { storeLogic, type StoreActorRef } from '../../actors/store.js';
 import { EMPTY_RECORD } from '../empty-record.js';
 import { GraphValidationError, MaxIterationsError, WorkflowExecutionError } from '../errors.js';
-import type { Executable } from '../graph/executable.js';
-import type { Graph } from '../graph/graph.js';
+import { nestingCycle, nestingCycleProblem, type Executable } from '../graph/executable.js';
+import { isWarning, type Graph } from '../graph/graph.js';
 import type { Node } from '../graph/node.js';
 import type { Subflow } from '../graph/subflow.js';
 import { graphToJSON } from '../graph/to-json.js';
@@ -87,7 +87,7 @@ export interface CompiledGraph {
 }
 
 export function compileWorkflow(source: WorkflowSource) {
-  return new GraphCompiler(instantiateGraph(`Workflow '${source.name}'`, source.graph), workflowRole(source)).compile();
+  return new GraphCompiler(instantiateGraph(`Workflow '${source.name}'`, source.graph), workflowRole(source), source.name).compile();
 }
 
 /** How a workflow's machine starts its runs: options from the actor's input, validation first. */
@@ -107,7 +107,7 @@ function workflowRole(source: WorkflowSource): MachineRole {
       if (options.validate !== false) {
         // Every run's graph has the prototype's shape (instantiateRunGraph checks), so the
         // prototype's findings are every run's; finding them once saves each run a graph walk.
-        problems ??= prototype.problems();
+        problems ??= prototype.problems().filter((p) => !isWarning(p));
         if (problems.length) throw new GraphValidationError(source.name, problems);
       }
       const runGraph = instantiateRunGraph(owner, source.graph, prototype, graph.positions);
@@ -150,6 +150,9 @@ export class GraphCompiler {
   constructor(
     readonly prototype: Graph,
     readonly role: MachineRole,
+    /** The workflow this graph belongs to, and the subflows it is nested in. */
+    readonly workflow: string,
+    readonly outer: readonly Subflow[] = [],
   ) {
     this.positions = positionsOf(prototype);
     this.#guards = edgeGuards(prototype);
@@ -215,7 +218,15 @@ export class GraphCompiler {
   subflow(subflow: Subflow, shape: string): CompiledGraph {
     let compiled = this.#subflows.get(shape);
     if (!compiled) {
-      const inner = new GraphCompiler(instantiateGraph(`Subflow '${subflow.name}'`, subflow.graph), subflowRole(subflow));
+      // A subflow inside itself would compile forever: refuse it, as validation does.
+      const cycle = nestingCycle(this.outer, subflow);
+      if (cycle) throw new GraphValidationError(this.workflow, [nestingCycleProblem(cycle)]);
+      const inner = new GraphCompiler(
+        instantiateGraph(`Subflow '${subflow.name}'`, subflow.graph),
+        subflowRole(subflow),
+        this.workflow,
+        [...this.outer, subflow],
+      );
       const machine = inner.compile();
       compiled = { machine, src: `subflow:${shape}`, awaited: inner.awaited() };
       this.#actors[compiled.src] = machine;
@@ -296,7 +307,7 @@ export class GraphCompiler {
       actions: runActions,
     }).createMachine({
       id: role.name.replace(/[.#]/g, '_'),
-      meta: { junjo: { kind: role.kind, name: role.name, graph: graphToJSON(prototype) } },
+      meta: { junjo: { kind: role.kind, name: role.name, graph: graphToJSON(prototype, this.outer) } },
       context: ({ input: actorInput, self, spawn }) => {
         const { runId, input, options } = role.begin(actorInput, self);
         const scope = this.#scope(runId, input, self, options);

@@ -33,6 +33,8 @@ export class Edge<State = any> {
     this.tail = tail;
     this.head = head;
     this.condition = condition;
+    // A graph indexes its edges once: an edge moved after that would disagree with the index.
+    Object.freeze(this);
   }
 
   toString(): string {

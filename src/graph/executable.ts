@@ -67,3 +67,22 @@ export abstract class Executable {
     return this.name;
   }
 }
+
+/**
+ * Where a chain of executables that run graphs of their own (subflows inside subflows) returns
+ * to one already in it: the chain from that one on, or undefined. A subflow is known by its
+ * class and name, since each run of a graph factory makes fresh instances.
+ */
+export function nestingCycle(outer: readonly Executable[], executable: Executable): Executable[] | undefined {
+  const at = outer.findIndex((o) => o.constructor === executable.constructor && o.name === executable.name);
+  return at === -1 ? undefined : [...outer.slice(at), executable];
+}
+
+/** The message for a cycle of subflows found by `nestingCycle`. */
+export function nestingCycleProblem(cycle: readonly Executable[]): string {
+  const first = cycle[0]!;
+  return (
+    `${first.noun} '${first.name}' contains itself (${cycle.map((e) => `'${e.name}'`).join(' → ')}): ` +
+    `a subflow cannot run inside itself; break the cycle (if these are different subflows, give them different names)`
+  );
+}

@@ -9,7 +9,7 @@ import { GraphValidationError } from '../errors.js';
 import type { Edge } from './edge.js';
 import { toDot, toMermaid } from './render.js';
 import { graphToJSON, type GraphJSON } from './to-json.js';
-import { Executable } from './executable.js';
+import { Executable, nestingCycle, nestingCycleProblem } from './executable.js';
 
 export interface GraphOptions {
   source: Executable;
@@ -47,9 +47,11 @@ export class Graph {
       throw new TypeError(`Graph with source '${source.name}': edges must be an array of Edge`);
     }
     this.source = source;
-    this.sinks = [...sinks];
-    this.edges = [...edges];
+    this.sinks = Object.freeze([...sinks]);
+    this.edges = Object.freeze([...edges]);
     this.name = name;
+    // Its keys and edge index are cached: a graph changed after that would disagree with them.
+    Object.freeze(this);
   }
 
   /** Every executable with its unique key: vertices first-seen order, RunConcurrent items after their group. */
@@ -82,8 +84,16 @@ export class Graph {
     return this.sinks.includes(executable);
   }
 
-  /** Every problem found, each naming the node and saying what to fix; empty when valid. */
+  /**
+   * Every problem found, each naming the node and saying what to fix; empty when valid.
+   * Warnings (`isWarning`: they begin with 'warning: ') do not make the graph invalid.
+   */
   problems(): string[] {
+    return this.#problems([]);
+  }
+
+  /** `outer`: the subflows (or other graph-running executables) this graph runs inside. */
+  #problems(outer: readonly Executable[]): string[] {
     const problems: string[] = [];
     if (this.sinks.length === 0) {
       problems.push(`the graph has no sinks: list at least one node in 'sinks'`);
@@ -110,6 +120,13 @@ export class Graph {
       if (out.length) {
         problems.push(
           `sink '${sink.name}' has outgoing edges (to ${out.map((e) => `'${e.head.name}'`).join(', ')}): a sink ends the run; remove the edges or the node from 'sinks'`,
+        );
+      }
+    }
+    for (const vertex of vertices) {
+      if (!reachable.has(vertex) && !this.isSink(vertex)) {
+        problems.push(
+          `${WARNING}'${vertex.name}' cannot be reached from source '${this.source.name}', so it never runs: add an edge leading to it, or remove its edges`,
         );
       }
     }
@@ -140,6 +157,11 @@ export class Graph {
 
     for (const executable of owner.keys()) {
       problems.push(...executable.problems());
+      const cycle = nestingCycle(outer, executable);
+      if (cycle) {
+        problems.push(nestingCycleProblem(cycle));
+        continue;
+      }
       let inner: Graph | undefined;
       try {
         inner = executable.innerGraph();
@@ -147,14 +169,18 @@ export class Graph {
         problems.push(`${executable.noun} '${executable.name}': its graph factory threw: ${(err as Error)?.message ?? err}`);
         continue;
       }
-      if (inner) for (const p of inner.problems()) problems.push(`in ${executable.noun} '${executable.name}': ${p}`);
+      if (!inner) continue;
+      for (const p of inner.#problems([...outer, executable])) {
+        const where = `in ${executable.noun} '${executable.name}': `;
+        problems.push(isWarning(p) ? WARNING + where + p.slice(WARNING.length) : where + p);
+      }
     }
     return problems;
   }
 
-  /** Throws a GraphValidationError listing every problem; returns the graph when valid. */
+  /** Throws a GraphValidationError listing every problem (warnings aside); returns the graph when valid. */
   validate(name = this.name ?? this.source.name): this {
-    const problems = this.problems();
+    const problems = this.problems().filter((p) => !isWarning(p));
     if (problems.length) throw new GraphValidationError(name, problems);
     return this;
   }
@@ -221,6 +247,16 @@ export class Graph {
     this.#entries = entries;
     this.#keys = keys;
   }
+}
+
+/**
+ * How problems that do not make a graph invalid begin: Junjo accepts such a graph, and so does
+ * validation, but `problems()` lists them.
+ */
+export const WARNING = 'warning: ';
+
+export function isWarning(problem: string): boolean {
+  return problem.startsWith(WARNING);
 }
 
 /**

@@ -3,7 +3,7 @@
  * same ids (they are the entries' unique keys). The compiled machine carries this in its root
  * state's `meta`, which is how an inspector draws a run's graph from the run itself.
  */
-import type { Executable, ExecutableKind } from './executable.js';
+import { nestingCycle, type Executable, type ExecutableKind } from './executable.js';
 import type { Graph } from './graph.js';
 
 export interface GraphNodeJSON {
@@ -33,7 +33,11 @@ export interface GraphJSON {
   edges: GraphEdgeJSON[];
 }
 
-export function graphToJSON(graph: Graph): GraphJSON {
+/**
+ * `outer`: the subflows this graph runs inside. A subflow that contains itself is given without
+ * its `graph` where it returns, so the JSON (and every rendering of it) stays finite.
+ */
+export function graphToJSON(graph: Graph, outer: readonly Executable[] = []): GraphJSON {
   const key = (e: Executable) => graph.keyOf(e);
   return {
     source: key(graph.source),
@@ -43,8 +47,8 @@ export function graphToJSON(graph: Graph): GraphJSON {
       if (parent !== undefined) json.parent = parent;
       const items = executable.children();
       if (items.length) json.items = items.map(key);
-      const inner = executable.innerGraph();
-      if (inner) json.graph = graphToJSON(inner);
+      const inner = nestingCycle(outer, executable) ? undefined : executable.innerGraph();
+      if (inner) json.graph = graphToJSON(inner, [...outer, executable]);
       return json;
     }),
     edges: graph.edges.map((edge, i) => ({

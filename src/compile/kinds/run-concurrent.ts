@@ -14,6 +14,14 @@ const WIDE_RUN_CONCURRENT = 16;
 export const runConcurrentKind: KindCompiler<RunConcurrent> = {
   state: (group, site, graph) => {
     const { key, path, done } = site;
+    const entry = [
+      { type: 'countExecution', params: { node: key } },
+      { type: 'reportGroupStarted', params: { key } },
+    ] as const;
+    // A parallel state with no regions is never done: an empty group completes at once.
+    if (group.items.length === 0) {
+      return { id: key, meta: stateMeta('runConcurrent', group.name, key), entry, always: done([{ type: 'reportGroupCompleted', params: { key } }]) };
+    }
     if (group.items.length > WIDE_RUN_CONCURRENT && group.items.every((item) => graph.canBeItem(item))) {
       return fanOutState(group, 'runConcurrent', site, graph, [
         { type: 'countItems', params: { items: group.items.map((item) => graph.prototype.keyOf(item)) } },
@@ -23,10 +31,7 @@ export const runConcurrentKind: KindCompiler<RunConcurrent> = {
       id: key,
       type: 'parallel',
       meta: stateMeta('runConcurrent', group.name, key),
-      entry: [
-        { type: 'countExecution', params: { node: key } },
-        { type: 'reportGroupStarted', params: { key } },
-      ],
+      entry,
       states: Object.fromEntries(
         group.items.map((item) => {
           const itemKey = graph.prototype.keyOf(item);
