@@ -3,6 +3,8 @@
  * involved and says what to do about it.
  */
 
+import { describe } from './describe.js';
+
 /**
  * The base of every error this library throws. `toJSON` keeps the message, the fields and the
  * cause, which `JSON.stringify` of a plain Error drops — so inspectors, logs and persisted
@@ -142,8 +144,9 @@ export class NoMatchingEdgeError extends JunjoError {
   }
 }
 
+/** The text of a thrown value or a reason, for a message; never throws (see src/describe.ts). */
 export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return describe(err);
 }
 
 /** One failed item of a RunMap (or of a wide RunConcurrent). */

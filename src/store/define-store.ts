@@ -13,7 +13,8 @@
  */
 import { freeze, type Draft, type Immutable } from 'immer';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { SET_STATE, formatIssue } from '../../actors/store.js';
+import { SET_STATE, checkSchema } from '../../actors/store.js';
+import { kindOf } from '../describe.js';
 import { StoreUpdateError } from '../errors.js';
 import { createHandleClass, type StoreHandle } from './handle.js';
 
@@ -87,22 +88,38 @@ export function defineStore<S extends object, A extends StoreActions<S>>(
   return definition;
 }
 
+// Definitions whose `initial` (without overrides) passed their schema: it is frozen, so it
+// needs checking once.
+const initialChecked = new WeakSet<object>();
+
 function initialState<S extends object>(
   definition: StoreDefinition<S, any>,
   overrides: Partial<S> | undefined,
 ): Immutable<S> {
-  if (overrides === undefined || overrides === null) return definition.initial;
+  if (overrides === undefined || overrides === null) {
+    if (!initialChecked.has(definition)) {
+      checkInitial(definition, definition.initial);
+      initialChecked.add(definition);
+    }
+    return definition.initial;
+  }
   if (typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new TypeError(
-      `Store '${definition.name}': create() takes an object of fields to override, got ${Array.isArray(overrides) ? 'an array' : typeof overrides}`,
+      `Store '${definition.name}': create() takes an object of fields to override, got ${kindOf(overrides)}`,
     );
   }
   const state = freeze({ ...definition.initial, ...overrides }, true) as Immutable<S>;
-  if (definition.schema) {
-    const result = definition.schema['~standard'].validate(state);
-    if (!(result instanceof Promise) && result.issues) {
-      throw new StoreUpdateError(definition.name, '(initial state)', result.issues.map(formatIssue));
-    }
-  }
+  checkInitial(definition, state);
   return state;
+}
+
+function checkInitial(definition: StoreDefinition<any, any>, state: unknown): void {
+  if (!definition.schema) return;
+  const problem = checkSchema(definition.schema, state);
+  if (problem) {
+    throw new StoreUpdateError(definition.name, '(initial state)', [
+      ...problem.reasons,
+      'fix the store\'s initial state or the overrides given to create()',
+    ], undefined, problem.cause);
+  }
 }
