@@ -14,6 +14,7 @@ import {
   WorkflowExecutionError,
   defineStore,
   node,
+  Subflow,
   type StoreOf,
 } from '../src/index.js';
 import { describe } from '../src/describe.js';
@@ -377,6 +378,34 @@ test('a forgotten update that a reducer rejects in a run leaves no unhandled rej
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('a subflow postRunActions that forgets an update the parent schema rejects fails the run', async () => {
+  const Sub = defineStore({ name: 'Sub', initial: { n: 0 }, actions: {} });
+  class Forgetful extends Subflow<StoreOf<typeof Sub>, CheckedStore> {
+    override postRunActions(parent: CheckedStore) {
+      void parent.setCounter(99);
+    }
+  }
+  const workflow = new Workflow({
+    name: 'ForgetfulSubflow',
+    graph: () => {
+      const sub = new Forgetful({
+        name: 'Inner',
+        graph: () => {
+          const a = node<StoreOf<typeof Sub>>('A', () => {});
+          return new Graph({ source: a, sinks: [a], edges: [] });
+        },
+        store: () => Sub.create(),
+      });
+      return new Graph({ source: sub, sinks: [sub], edges: [] });
+    },
+    store: () => Checked.create(),
+  });
+  const error = await failureOf(workflow.execute());
+  assert.instance(error.cause, StoreUpdateError);
+  assert.is((error.cause as StoreUpdateError).action, 'setCounter');
+  assert.equal(error.state.counter, 0);
 });
 
 test.run();

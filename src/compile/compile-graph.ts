@@ -33,7 +33,7 @@ import { RunMap } from '../graph/run-map.js';
 import { graphToJSON } from '../graph/to-json.js';
 import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
-import { definitionOf, initialStateOf, viewFor } from '../store/handle.js';
+import { definitionOf, initialStateOf, settleUpdates, viewFor } from '../store/handle.js';
 import {
   executableOf,
   instantiateGraph,
@@ -231,8 +231,10 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
       const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
       const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
-      if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
-      else await scope.subflow!.postRunActions(parentStore, store);
+      const result = input.phase === 'pre' ? scope.subflow!.preRunActions(parentStore, store) : scope.subflow!.postRunActions(parentStore, store);
+      // (issue 13, branch robust) Like a node: done once both views' updates settled, failed
+      // by a refused update it did not await (src/store/handle.ts, settleUpdates).
+      await settleUpdates(store, settleUpdates(parentStore, result));
     }),
   };
   const awaited = new Set<string>();
