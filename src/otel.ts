@@ -26,6 +26,7 @@
  * Its own entry point (`junjo-xstate/otel`), so the core never imports `@opentelemetry/api`.
  */
 import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { describe } from './describe.js';
 import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type WorkflowHooks } from './hooks.js';
 
 export interface OtelHooksOptions {
@@ -71,8 +72,10 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
     if (event.state !== undefined) span.setAttribute('junjo.workflow.state.end', json(event.state));
     if (event.status === 'failed') {
       const error = event.error;
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      // describe(), not String(): a thrown value may have no prototype or a throwing toString,
+      // and a span left open here would be lost.
+      span.recordException(error instanceof Error ? exceptionOf(error) : describe(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describe(error) });
     }
     span.end();
   };
@@ -103,4 +106,26 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
       else ended(event);
     },
   };
+}
+
+/** An Error as OpenTelemetry records it, read without letting a throwing getter escape. */
+function exceptionOf(error: Error): { name: string; message: string; stack?: string } {
+  let stack: unknown;
+  try {
+    stack = error.stack;
+  } catch {
+    stack = undefined;
+  }
+  let name: unknown;
+  try {
+    name = error.name;
+  } catch {
+    name = 'Error';
+  }
+  const exception: { name: string; message: string; stack?: string } = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: describe(error),
+  };
+  if (typeof stack === 'string') exception.stack = stack;
+  return exception;
 }

@@ -15,6 +15,7 @@ import {
   defineStore,
   node,
   Subflow,
+  condition,
   type StoreOf,
 } from '../src/index.js';
 import { describe } from '../src/describe.js';
@@ -406,6 +407,22 @@ test('a subflow postRunActions that forgets an update the parent schema rejects 
   assert.instance(error.cause, StoreUpdateError);
   assert.is((error.cause as StoreUpdateError).action, 'setCounter');
   assert.equal(error.state.counter, 0);
+});
+
+test('a condition returning a null-prototype object fails the run with a ConditionError saying what it returned', async () => {
+  const Plain = defineStore({ name: 'Plain', initial: { n: 0 }, actions: {} });
+  const workflow = new Workflow({
+    name: 'OddCondition',
+    graph: () => {
+      const a = node<StoreOf<typeof Plain>>('A', () => {});
+      const b = node<StoreOf<typeof Plain>>('B', () => {});
+      const odd = condition('Odd', () => Object.create(null) as boolean);
+      return new Graph({ source: a, sinks: [b], edges: [new Edge({ tail: a, head: b, condition: odd })] });
+    },
+    store: () => Plain.create(),
+  });
+  const error = await failureOf(workflow.execute());
+  assert.match(error.message, /Condition 'Odd' .* threw: it returned an object, not a boolean/);
 });
 
 test.run();

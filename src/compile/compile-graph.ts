@@ -33,6 +33,7 @@ import { RunMap } from '../graph/run-map.js';
 import { graphToJSON } from '../graph/to-json.js';
 import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
+import { kindOf } from '../describe.js';
 import { definitionOf, initialStateOf, settleUpdates, viewFor } from '../store/handle.js';
 import {
   executableOf,
@@ -204,7 +205,8 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
       try {
         const holds: unknown = condition.evaluate(context.store.getSnapshot().context);
         if (typeof holds !== 'boolean') {
-          throw new TypeError(`it returned ${typeof holds === 'object' ? String(holds) : typeof holds}, not a boolean`);
+          // (issue 13, branch robust) kindOf, not String(): a null-prototype object has no text.
+          throw new TypeError(`it returned ${typeof holds === 'object' && holds !== null ? kindOf(holds) : typeof holds}, not a boolean`);
         }
         return holds;
       } catch (error) {
