@@ -19,7 +19,7 @@
  * const state = await requestUpdate(ref, { type: 'increment', args: [] });
  * ```
  */
-import { enablePatches, produceWithPatches, type Patch } from 'immer';
+import { enablePatches, freeze, produceWithPatches, type Patch } from 'immer';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ActorLogic, ActorRefFrom, ActorScope, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
 import { EMPTY_RECORD, writable } from '../src/empty-record.js';
@@ -138,7 +138,13 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       return applyUpdate(resolveDefinition(), snapshot, event, scope);
     },
     getPersistedSnapshot: (snapshot) => snapshot,
-    restoreSnapshot: (persisted) => ({ ...(persisted as StoreSnapshot<S>), applied: (persisted as StoreSnapshot<S>).applied ?? EMPTY_RECORD }),
+    // A restored state was deserialized, so it is not frozen as immer's commits are: freeze it,
+    // or getState() after a resume would hand out a state a node could change in place.
+    restoreSnapshot: (persisted) => ({
+      ...(persisted as StoreSnapshot<S>),
+      context: freeze((persisted as StoreSnapshot<S>).context, true),
+      applied: (persisted as StoreSnapshot<S>).applied ?? EMPTY_RECORD,
+    }),
   };
 }
 

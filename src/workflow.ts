@@ -19,7 +19,7 @@ import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
-import { driveRun } from './run-outcome.js';
+import { driveRun, freezeResult } from './run-outcome.js';
 import { WorkflowStream } from './stream.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
@@ -240,7 +240,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
           `start a new run, and delete this checkpoint (checkpoint.delete('${runId}')) once you no longer need it. It was left as it is.`,
       );
     }
-    if (record.status === 'completed') return checkpoint.snapshot.output as ExecutionResult<HandleState<H>>;
+    // (issue 13, branch robust) Frozen like a live run's result: this one was deserialized.
+    if (record.status === 'completed') return freezeResult(checkpoint.snapshot.output as ExecutionResult<HandleState<H>>);
 
     const { snapshot } = checkpoint;
     countResumedAttempts(snapshot, NODE_ACTOR, executionKey);

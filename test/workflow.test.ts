@@ -24,6 +24,7 @@ import {
   type StoreOf,
 } from '../src/index.js';
 import { activeTimers, failureOf, settle, sleep } from './helpers.js';
+import { EMPTY_RECORD } from '../src/empty-record.js';
 
 const test = suite('workflow');
 
@@ -441,7 +442,9 @@ test('isolation: retry attempts and applied updates of one run never show in ano
     return new Graph({ source: only, sinks: [only], edges: [] });
   }).execute();
   assert.equal(result.subflows, {});
-  assert.not.ok(Object.isFrozen(result.subflows), "a result's records are the caller's to change");
+  // Results are frozen (issue 13), each with records of its own, never the shared empty one.
+  assert.ok(Object.isFrozen(result.subflows));
+  assert.is.not(result.subflows, EMPTY_RECORD);
 });
 
 test('isolation: every run gets fresh nodes from the factory', async () => {

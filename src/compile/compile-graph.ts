@@ -34,6 +34,7 @@ import { graphToJSON } from '../graph/to-json.js';
 import { HookDispatcher, type Redact, type WorkflowHooks } from '../hooks.js';
 import type { AnyStoreDefinition } from '../store/define-store.js';
 import { kindOf } from '../describe.js';
+import { freezeResult } from '../run-outcome.js';
 import { definitionOf, initialStateOf, settleUpdates, viewFor } from '../store/handle.js';
 import {
   executableOf,
@@ -621,11 +622,13 @@ function compile(prototype: Graph, mode: Mode): AnyStateMachine {
     on: { [ATTEMPT_EVENT]: { actions: 'recordAttempt' } },
     initial,
     states,
-    output: ({ context }: { context: RunContext }) => ({
+    // (issue 13, branch robust) Frozen, like Junjo's results; subflows copied, since the
+    // context's record is written in place while a run goes on.
+    output: ({ context }: { context: RunContext }) => freezeResult({
       runId: context.runId,
       state: context.store.getSnapshot().context,
       executionCounts: { ...context.executionCounts },
-      subflows: context.subflows === EMPTY_RECORD ? {} : context.subflows,
+      subflows: context.subflows === EMPTY_RECORD ? {} : Object.fromEntries(Object.entries(context.subflows).map(([k, runs]) => [k, [...(runs as unknown[])]])),
     }),
   } as any) as AnyStateMachine;
   registerRebuild(machine, rebuild);
