@@ -3,6 +3,7 @@
  * handle and, for a subflow run, the parent's store. Machine context holds only plain data and
  * actor refs (so a run can be persisted); the scope is found from the context's store actor.
  */
+import { otherCopy, twoCopiesError } from '../graph/brand.js';
 import type { AnyActorRef } from 'xstate';
 import type { StoreActorRef } from '../../actors/store.js';
 import type { Condition } from '../graph/condition.js';
@@ -82,6 +83,8 @@ export function registerScope(store: StoreActorRef<any>, scope: RunScope): void 
 export function instantiateGraph(owner: string, factory: () => Graph): Graph {
   const graph = factory();
   if (!(graph instanceof Graph)) {
+    // (issue 13, branch robust) Another copy's Graph: say so (src/graph/brand.ts).
+    if (otherCopy(graph)) throw twoCopiesError(`${owner}: the graph factory's Graph`, graph);
     throw new TypeError(`${owner}: the graph factory must return a Graph, got ${describe(graph)}`);
   }
   return graph;
@@ -142,6 +145,8 @@ export function instantiateStore(
 ): AnyStoreHandle {
   const handle = factory();
   if (!isStoreHandle(handle)) {
+    // (issue 13, branch robust) Another copy's store: say so (src/graph/brand.ts).
+    if (otherCopy(handle)) throw twoCopiesError(`${owner}: the store factory's store`, handle);
     throw new TypeError(
       `${owner}: the store factory must return a store, e.g. () => MyStore.create(), got ${describe(handle)}`,
     );

@@ -3,6 +3,7 @@
  * without a condition always holds). A node's edges are tried in declaration order.
  */
 import type { Condition } from './condition.js';
+import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
 
 export interface EdgeOptions<State = any> {
@@ -19,6 +20,8 @@ export class Edge<State = any> {
   constructor({ tail, head, condition }: EdgeOptions<State>) {
     for (const [field, value] of [['tail', tail], ['head', head]] as const) {
       if (!(value instanceof Executable)) {
+        // (issue 13, branch robust) Another copy's Node: say so (src/graph/brand.ts).
+        if (otherCopy(value)) throw twoCopiesError(`Edge ${field}`, value);
         throw new TypeError(
           `Edge ${field} must be a Node, RunConcurrent or Subflow, got ${describe(value)}`,
         );

@@ -2,6 +2,8 @@
  * What a graph is made of. Every vertex of a graph is an Executable: a Node, a RunMap, a
  * RunConcurrent or a Subflow. The compiler switches on `kind`.
  */
+import { stamp } from './brand.js';
+
 export type ExecutableKind = 'node' | 'runConcurrent' | 'runMap' | 'subflow';
 
 export abstract class Executable {
@@ -27,3 +29,5 @@ export abstract class Executable {
     return this.name;
   }
 }
+// (issue 13, branch robust) So another loaded copy's checks can say "two copies" (brand.ts).
+stamp(Executable.prototype);

@@ -10,6 +10,7 @@ import type { Edge } from './edge.js';
 import { toDot, toMermaid } from './render.js';
 import { graphToJSON, type GraphJSON } from './to-json.js';
 import { Executable } from './executable.js';
+import { otherCopy, stamp, twoCopiesError } from './brand.js';
 import { RunConcurrent } from './run-concurrent.js';
 import { Subflow } from './subflow.js';
 
@@ -40,6 +41,8 @@ export class Graph {
 
   constructor({ source, sinks, edges, name }: GraphOptions) {
     if (!(source instanceof Executable)) {
+      // (issue 13, branch robust) Say so when it is another copy's Node (src/graph/brand.ts).
+      if (otherCopy(source)) throw twoCopiesError('Graph source', source);
       throw new TypeError('Graph source must be a Node, RunConcurrent or Subflow');
     }
     if (!Array.isArray(sinks)) {
@@ -259,3 +262,6 @@ function walk(graph: Graph): { list: Executable[]; parents: (number | undefined)
   for (const sink of graph.sinks) add(sink);
   return { list, parents, position };
 }
+
+// (issue 13, branch robust) So another loaded copy can tell its Graph apart (brand.ts).
+stamp(Graph.prototype);

@@ -2,6 +2,7 @@
  * RunConcurrent: runs its items side by side on the run's store and completes when all of
  * them complete. The first failure cancels the items still running.
  */
+import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
 
 export interface RunConcurrentOptions {
@@ -22,6 +23,8 @@ export class RunConcurrent extends Executable {
     }
     items.forEach((item, i) => {
       if (!(item instanceof Executable)) {
+        // (issue 13, branch robust) Another copy's Node: say so (src/graph/brand.ts).
+        if (otherCopy(item)) throw twoCopiesError(`RunConcurrent '${name}': item ${i}`, item);
         throw new TypeError(
           `RunConcurrent '${name}': item ${i} is not a Node, RunConcurrent or Subflow`,
         );

@@ -18,6 +18,7 @@ import {
   type StoreLogic,
 } from '../../actors/store.js';
 import { describe } from '../describe.js';
+import { stamp } from '../graph/brand.js';
 import { StoreUpdateError } from '../errors.js';
 import type { StoreActions, StoreDefinition, AnyStoreDefinition } from './define-store.js';
 
@@ -218,6 +219,8 @@ export function createHandleClass<S extends object, A extends StoreActions<S>>(
     });
   }
   Object.defineProperty(Handle, 'name', { value: `${definition.name}Handle` });
+  // So another loaded copy of the library can say "two copies" of this handle (src/graph/brand.ts).
+  stamp(Handle.prototype);
   return Handle as unknown as HandleClass<S, A>;
 }
 
