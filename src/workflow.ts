@@ -39,8 +39,11 @@ export interface ExecutionResult<S = unknown> {
 
 export interface WorkflowOptions<I, H extends AnyStoreHandle> {
   name: string;
-  /** Builds the graph; called once per run, so every run gets fresh nodes. */
-  graph: () => Graph;
+  /**
+   * Builds the graph; called once per run, so every run gets fresh nodes. (issue 13, branch
+   * robust) A Graph of this workflow's store: one holding another store's nodes does not type-check.
+   */
+  graph: () => Graph<NoInfer<H>>;
   /** Builds the run's store from the run's input; called once per run. */
   store: (input: I) => H;
   /** How often one node may run in one run (default 100). */
@@ -99,7 +102,7 @@ export type WorkflowMachine<I, S> = StateMachine<
 
 export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> implements WorkflowSource {
   readonly name: string;
-  readonly graph: () => Graph;
+  readonly graph: () => Graph<H>;
   readonly store: (input: I) => H;
   readonly maxIterations: number;
   readonly redact: Redact | undefined;

@@ -6,18 +6,21 @@ import type { Condition } from './condition.js';
 import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
 
-export interface EdgeOptions<State = any> {
-  tail: Executable;
-  head: Executable;
-  condition?: Condition<State>;
+// (issue 13, branch robust) Typed by the store `S` of its ends and condition, all checked
+// against each other: the condition's '~store' asks for a store whose state it can read.
+export interface EdgeOptions<S = any> {
+  tail: Executable<S>;
+  head: Executable<S>;
+  condition?: Condition<any> & { readonly '~store'?: (store: S) => void };
 }
 
-export class Edge<State = any> {
-  readonly tail: Executable;
-  readonly head: Executable;
-  readonly condition: Condition<State> | undefined;
+export class Edge<S = any> {
+  declare readonly '~store'?: (store: S) => void;
+  readonly tail: Executable<S>;
+  readonly head: Executable<S>;
+  readonly condition: Condition<any> | undefined;
 
-  constructor({ tail, head, condition }: EdgeOptions<State>) {
+  constructor({ tail, head, condition }: EdgeOptions<S>) {
     for (const [field, value] of [['tail', tail], ['head', head]] as const) {
       if (!(value instanceof Executable)) {
         // (issue 13, branch robust) Another copy's Node: say so (src/graph/brand.ts).

@@ -6,7 +6,18 @@ import { stamp } from './brand.js';
 
 export type ExecutableKind = 'node' | 'runConcurrent' | 'runMap' | 'subflow';
 
-export abstract class Executable {
+/**
+ * The store an executable works on, for the type checker only (issue 13, branch robust): a
+ * function of it, so a Node<S> fits a graph of any store that gives at least what S asks for
+ * (contravariance), and a graph of nodes of another store does not type-check. Declared only:
+ * no value exists at run time.
+ */
+export interface StoreBound<S> {
+  readonly '~store'?: (store: S) => void;
+}
+
+export abstract class Executable<S = any> implements StoreBound<S> {
+  declare readonly '~store'?: (store: S) => void;
   /** A getter on each kind's prototype: every run makes fresh instances, so they stay small. */
   abstract readonly kind: ExecutableKind;
   /**

@@ -14,10 +14,12 @@ import { otherCopy, stamp, twoCopiesError } from './brand.js';
 import { RunConcurrent } from './run-concurrent.js';
 import { Subflow } from './subflow.js';
 
-export interface GraphOptions {
-  source: Executable;
-  sinks: readonly Executable[];
-  edges: readonly Edge[];
+// (issue 13, branch robust) Typed by the store `S` its executables and edges work on; a
+// workflow's graph factory must return a Graph of its store.
+export interface GraphOptions<S = any> {
+  source: Executable<S>;
+  sinks: readonly Executable<S>[];
+  edges: readonly Edge<S>[];
   /** Used in error messages and renderings; defaults to the workflow's name. */
   name?: string;
 }
@@ -30,7 +32,8 @@ export interface GraphEntry {
   parent?: string;
 }
 
-export class Graph {
+export class Graph<S = any> {
+  declare readonly '~store'?: (store: S) => void;
   readonly source: Executable;
   readonly sinks: readonly Executable[];
   readonly edges: readonly Edge[];
@@ -39,7 +42,7 @@ export class Graph {
   #keys: Map<Executable, string> | undefined;
   #outgoing: Map<Executable, Edge[]> | undefined;
 
-  constructor({ source, sinks, edges, name }: GraphOptions) {
+  constructor({ source, sinks, edges, name }: GraphOptions<S>) {
     if (!(source instanceof Executable)) {
       // (issue 13, branch robust) Say so when it is another copy's Node (src/graph/brand.ts).
       if (otherCopy(source)) throw twoCopiesError('Graph source', source);

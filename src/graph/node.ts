@@ -55,7 +55,7 @@ export interface NodeOptions {
   timeoutMs?: number;
 }
 
-export abstract class Node<S = unknown> extends Executable {
+export abstract class Node<S = unknown> extends Executable<S> {
   get kind(): 'node' {
     return 'node';
   }

@@ -5,18 +5,19 @@
 import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
 
-export interface RunConcurrentOptions {
+// (issue 13, branch robust) Typed by the store `S` its items share.
+export interface RunConcurrentOptions<S = any> {
   name: string;
-  items: readonly Executable[];
+  items: readonly Executable<S>[];
 }
 
-export class RunConcurrent extends Executable {
+export class RunConcurrent<S = any> extends Executable<S> {
   get kind(): 'runConcurrent' {
     return 'runConcurrent';
   }
   readonly items: readonly Executable[];
 
-  constructor({ name, items }: RunConcurrentOptions) {
+  constructor({ name, items }: RunConcurrentOptions<S>) {
     super(name);
     if (!Array.isArray(items)) {
       throw new TypeError(`RunConcurrent '${name}': items must be an array of nodes or subflows`);

@@ -31,6 +31,7 @@
  * ] });
  * ```
  */
+import type { Immutable } from 'immer';
 import { Executable } from './executable.js';
 import { Node } from './node.js';
 import { Subflow } from './subflow.js';
@@ -44,21 +45,22 @@ export interface RunMapOptions<S, T, H> {
    * Builds the node (or subflow) for one item; called as that item starts. All items of
    * one RunMap must be of the same kind (all nodes or all subflows of the same shape).
    */
-  node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+  node: (item: T, index: number) => Node<H> | Subflow<any, H>;
   /** At most this many items run at once (default: all of them). */
   concurrency?: number;
   /** Run every item even after one failed, then fail listing every failure (default false). */
   collectFailures?: boolean;
 }
 
-export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
+// (issue 13, branch robust) Its store: the items' store, whose state `items` reads.
+export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable<H & { getState(): Immutable<S> }> {
   get kind(): 'runMap' {
     return 'runMap';
   }
   readonly concurrency: number;
   readonly collectFailures: boolean;
   readonly #items: (state: S) => readonly T[];
-  readonly #node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+  readonly #node: (item: T, index: number) => Node<H> | Subflow<any, H>;
 
   constructor(options: RunMapOptions<S, T, H>) {
     super(options?.name);
@@ -92,7 +94,7 @@ export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
   }
 
   /** The executable of item `index`; throws naming the RunMap if the factory returned something else. */
-  itemAt(item: T, index: number): Node<H> | Subflow<unknown, H> {
+  itemAt(item: T, index: number): Node<H> | Subflow<any, H> {
     const executable: unknown = this.#node(item, index);
     if (executable instanceof WaitForEvent || !(executable instanceof Node || executable instanceof Subflow)) {
       throw new TypeError(

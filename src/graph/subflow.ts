@@ -21,18 +21,18 @@ import type { Graph } from './graph.js';
 export interface SubflowOptions<SubStore> {
   name?: string;
   /** Builds the subflow's graph; called once per subflow run, so nodes are fresh each time. */
-  graph: () => Graph;
+  graph: () => Graph<SubStore>;
   /** Builds the subflow's store; called once per subflow run. */
   store: () => SubStore;
   /** How often the subflow's own nodes may run in one subflow run (default 100). */
   maxIterations?: number;
 }
 
-export class Subflow<SubStore = any, ParentStore = any> extends Executable {
+export class Subflow<SubStore = any, ParentStore = any> extends Executable<ParentStore> {
   get kind(): 'subflow' {
     return 'subflow';
   }
-  readonly graphFactory: () => Graph;
+  readonly graphFactory: () => Graph<SubStore>;
   readonly storeFactory: () => SubStore;
   readonly maxIterations: number;
 
