@@ -81,8 +81,15 @@ export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent)
   onEvent?: (event: WorkflowEvent) => void;
 };
 
-/** Hides secrets from hooks and spans: receives each state before it is reported. */
-export type Redact = (state: unknown) => unknown;
+/**
+ * Hides secrets from hooks and spans: receives each state before it is reported. `S` is the
+ * run's own state; a subflow's events bring that subflow's store state, so any store state
+ * (an object) may come too — `(state) => ({ ...state, apiKey: '[redacted]' })` type-checks.
+ */
+export type Redact<S = StoreState> = (state: S | StoreState) => unknown;
+
+/** Any store's state, as far as hooks know: an object. */
+export type StoreState = Readonly<Record<string, unknown>>;
 
 /** Calls every registered hook for an event; a hook that throws is reported, never rethrown. */
 export class HookDispatcher {
@@ -99,7 +106,8 @@ export class HookDispatcher {
   }
 
   state(state: unknown): unknown {
-    return this.redact ? this.redact(state) : state;
+    // Every store state is an object (defineStore and the store actor see to it).
+    return this.redact ? this.redact(state as StoreState) : state;
   }
 
   patches(patches: Patch[], redactedState: unknown): Patch[] {

@@ -27,7 +27,7 @@
  */
 import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { describe } from './describe.js';
-import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type WorkflowHooks } from './hooks.js';
+import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type StoreState, type WorkflowHooks } from './hooks.js';
 
 export interface OtelHooksOptions {
   /** Default: `trace.getTracer('junjo-xstate')` of the globally registered provider. */
@@ -43,7 +43,7 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
   const byExecution = new Map<string, Span>();
   const byStructure = new Map<string, Span>();
   const structureKey = (runId: string, id: string) => `${runId}\n${id}`;
-  const json = (state: unknown) => JSON.stringify(redact ? redact(state) : state) ?? 'undefined';
+  const json = (state: unknown) => JSON.stringify(redact ? redact(state as StoreState) : state) ?? 'undefined';
 
   const started = (event: LifecycleEvent) => {
     const parent = event.parentExecutionId === null ? undefined : byExecution.get(event.parentExecutionId);
@@ -85,7 +85,7 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
       (event.nodeId === null ? undefined : byStructure.get(structureKey(event.runId, event.nodeId))) ??
       byStructure.get(structureKey(event.runId, event.id));
     if (!span) return;
-    const patches = redact ? redactPatches(event.patches, redact(event.state)) : event.patches;
+    const patches = redact ? redactPatches(event.patches, redact(event.state as StoreState)) : event.patches;
     const attributes: Attributes = {
       'junjo.store.action': event.action,
       'junjo.store.id': event.id,

@@ -50,8 +50,8 @@ export interface WorkflowOptions<I, H extends AnyStoreHandle> {
   maxIterations?: number;
   /** Lifecycle hooks for every run; more can be added with `addHooks`. */
   hooks?: WorkflowHooks;
-  /** Hides secrets from the states that hooks (and spans) see. */
-  redact?: Redact;
+  /** Hides secrets from the states that hooks (and spans) see. (issue 13, branch robust: typed by the store) */
+  redact?: Redact<HandleState<H>>;
 }
 
 type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -84,7 +84,7 @@ export type RunArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [in
 
 /** The compiled machine of a workflow: input `I`, output an ExecutionResult of state `S`. */
 export type WorkflowMachine<I, S> = StateMachine<
-  RunContext,
+  RunContext<S>,
   AnyEventObject,
   Record<string, AnyActorRef | undefined>,
   any,
@@ -123,7 +123,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     this.graph = graph;
     this.store = store;
     this.maxIterations = checkMaxIterations(options.maxIterations, `Workflow '${name}'`);
-    this.redact = options.redact;
+    // Typed by the store for the caller; the runtime hands it every store state (subflows' too).
+    this.redact = options.redact as Redact | undefined;
     if (options.hooks) this.#hooks.add(options.hooks);
   }
 

@@ -2,6 +2,9 @@
  * Type-level checks of the public API, verified by `tsc -p .` (part of CI), not run by uvu.
  * Each `@ts-expect-error` fails the type check if the error it expects goes away.
  */
+import { z } from 'zod';
+import { createActor, type ActorRefFrom } from 'xstate';
+import { useSelector } from '@xstate/react';
 import { condition, defineStore, Edge, Graph, node, Workflow, type StateOf, type StoreOf } from '../src/index.js';
 
 const Store = defineStore({
@@ -107,4 +110,92 @@ new Workflow({
     return new Graph({ source: plain, sinks: [typed], edges: [new Edge({ tail: plain, head: typed, condition: positive })] });
   },
   store: () => Store.create(),
+});
+
+// Nodes and conditions made by the store definition need no annotation at all.
+new Workflow({
+  name: 'Inferred',
+  graph: () => {
+    const bump = Store.node('Bump', async (store) => {
+      await store.increment();
+      // @ts-expect-error setLabel takes a string
+      await store.setLabel(1);
+    });
+    const done = Store.node('Done', () => {});
+    const labelled = Store.condition('Labelled', (s) => s.label !== null);
+    // @ts-expect-error the state has no field q
+    Store.condition('HasQ', (s) => s.q !== '');
+    return new Graph({ source: bump, sinks: [done], edges: [new Edge({ tail: bump, head: done, condition: labelled })] });
+  },
+  store: () => Store.create(),
+});
+new Workflow({
+  name: 'InferredButForeign',
+  // @ts-expect-error Other.node makes a node of OtherStore
+  graph: () => {
+    const foreign = Other.node('Foreign', (s) => s.setQ('x'));
+    return new Graph({ source: foreign, sinks: [foreign], edges: [] });
+  },
+  store: () => Store.create(),
+});
+() => {
+  const a = Store.node('A', () => {});
+  // @ts-expect-error a condition of another store
+  return new Edge({ tail: a, head: a, condition: Other.condition('HasQ', (s) => s.q !== '') });
+};
+
+// A schema types the state: initial and every action are checked against it.
+const Schema = z.object({ count: z.number(), label: z.string().nullable() });
+const Schematic = defineStore({
+  name: 'Schematic',
+  schema: Schema,
+  initial: { count: 0, label: null },   // `label: null` needs no cast: the schema types it
+  actions: {
+    setLabel: (draft, label: string) => {
+      draft.label = label;
+    },
+    bad: (draft) => {
+      // @ts-expect-error count is a number
+      draft.count = 'x';
+    },
+  },
+});
+Schematic.node('UsesIt', async (store) => {
+  const label: string | null = (await store.setLabel('y')).label;
+  return label;
+});
+// @ts-expect-error initial does not match the schema
+defineStore({ name: 'Mismatch', schema: Schema, initial: { count: 'zero', label: null }, actions: {} });
+// @ts-expect-error a schema of another state altogether
+defineStore({ name: 'Unrelated', schema: z.object({ q: z.string() }), initial: { count: 0 }, actions: {} });
+
+// redact sees the run's state (or a subflow's store state): spreading it type-checks.
+const Secret = defineStore({ name: 'Secret', initial: { apiKey: 'k', n: 0 }, actions: {} });
+new Workflow({
+  name: 'Redacted',
+  graph: () => {
+    const only = Secret.node('Only', () => {});
+    return new Graph({ source: only, sinks: [only], edges: [] });
+  },
+  store: () => Secret.create(),
+  redact: (state) => ({ ...state, apiKey: '[redacted]' }),
+});
+
+// A run's store state, selected from its actor, is typed — as React's useSelector reads it.
+declare const run: ActorRefFrom<typeof noInput.machine>;
+const selected = useSelector(useSelector(run, (s) => s.context.store), (s) => s.context);
+const selectedLabel: string | null = selected.label;
+// @ts-expect-error the state has no field q
+void selected.q;
+void selectedLabel;
+const direct: number = createActor(noInput.machine).getSnapshot().context.store.getSnapshot().context.counter;
+void direct;
+
+// Subflow results, read through the subflow's store definition, are typed.
+void noInput.execute().then((result) => {
+  const runs = Other.subflowResults(result, 'Inner');
+  const q: string = runs[0]!.state.q;
+  // @ts-expect-error an OtherStore state has no counter
+  void runs[0]!.state.counter;
+  return q;
 });

@@ -37,11 +37,13 @@ export interface RunScope {
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
-export interface RunContext {
+// (issue 13, branch robust) `S`, the store's state, types `context.store` for selectors:
+// useSelector(useSelector(run, (s) => s.context.store), (s) => s.context) is the run's state.
+export interface RunContext<S = any> {
   runId: string;
   /** What the run was started with, kept so a restored run can rebuild its scope. */
   input: unknown;
-  store: StoreActorRef<any>;
+  store: StoreActorRef<S>;
   /**
    * How often each node has started in this run. Updated in place by the `countExecution`
    * action: copying a record of n nodes on each of n steps would make long runs quadratic.
