@@ -263,6 +263,12 @@ export function formatIssue(issue: { message: string; path?: ReadonlyArray<Prope
 
 /** Why a reducer's returned value cannot be the next state, or undefined if it can. */
 function checkReturned(returned: unknown, current: unknown): string | undefined {
+  if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+    // An async reducer: it would change the draft after immer finished with it, and its own
+    // rejection ("proxy has been revoked") would go unhandled.
+    Promise.resolve(returned).catch(() => {});
+    return 'a promise (reducers run synchronously: do the async work in the node, then call the action with its result)';
+  }
   if (returned === null || typeof returned !== 'object' || Array.isArray(returned)) return kindOf(returned);
   const missing = Object.keys(current as object).filter((key) => !Object.hasOwn(returned, key));
   if (missing.length === 0) return undefined;

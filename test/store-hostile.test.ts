@@ -129,6 +129,60 @@ test('a reducer returning a whole new state is still allowed', async () => {
   assert.equal(state, { counter: 1, items: ['new'] });
 });
 
+test('an async reducer is refused saying reducers are synchronous, with no unhandled rejection', async () => {
+  const Async = defineStore({
+    name: 'Async',
+    initial: { n: 0 },
+    actions: {
+      // The types refuse an async reducer; JavaScript callers (and casts) can still pass one.
+      later: (async (draft: { n: number }) => {
+        await null;
+        draft.n = 5;
+      }) as unknown as (draft: { n: number }) => void,
+    },
+  });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const store = Async.create();
+    const err = await store.later().then(() => null, (e: unknown) => e);
+    assert.instance(err, StoreUpdateError);
+    assert.match((err as Error).message, /returned a promise \(reducers run synchronously/);
+    await settle();
+    await settle();
+    assert.equal(unhandled, []);
+    assert.equal(store.getState(), { n: 0 });
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a subscriber that throws is reported and does not crash the process; the store goes on', async () => {
+  const store = Shape.create();
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+  try {
+    const seen: number[] = [];
+    store.subscribe(() => {
+      throw new Error('listener broke');
+    });
+    store.subscribe((state) => seen.push(state.counter));
+    await store.whole();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(uncaught, []);
+    assert.equal(seen, [1], 'the other subscriber still got the commit');
+    assert.match(String(errors[0]), /a subscriber of store 'Shape' threw on commit 1 \(whole\).*listener broke/);
+  } finally {
+    console.error = original;
+    process.off('uncaughtException', onUncaught);
+  }
+});
+
 const Strict = defineStore({
   name: 'Strict',
   initial: { counter: -1 },

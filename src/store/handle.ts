@@ -200,7 +200,13 @@ export function createHandleClass<S extends object, A extends StoreActions<S>>(
       const sub = refOf(this).subscribe((snapshot) => {
         if (snapshot.commit && snapshot.commit.seq !== seen) {
           seen = snapshot.commit.seq;
-          listener(snapshot.context as Immutable<S>, snapshot.commit);
+          // A listener that throws must not escape into XState, which rethrows it as an
+          // uncaught exception (a crash); it is reported, and the store goes on.
+          try {
+            listener(snapshot.context as Immutable<S>, snapshot.commit);
+          } catch (err) {
+            console.error(`[junjo-xstate] a subscriber of store '${definition.name}' threw on commit ${snapshot.commit.seq} (${snapshot.commit.action}); the store goes on: ${describe(err)}`);
+          }
         }
       });
       return () => sub.unsubscribe();
