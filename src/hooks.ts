@@ -9,6 +9,7 @@
  * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
  * full list of fields and guarantees.
  */
+import { describe } from './describe.js';
 import type { Patch } from 'immer';
 
 export type ExecutableLifecycleKind = 'workflow' | 'subflow' | 'node' | 'runConcurrent';
@@ -128,7 +129,12 @@ function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => voi
   try {
     fn.call(hooks, event);
   } catch (err) {
-    console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on:`, err);
+    // Reporting must not throw in turn (console.error inspects `err`, which may be hostile).
+    try {
+      console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on:`, err);
+    } catch {
+      console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on: ${describe(err)}`);
+    }
   }
 }
 

@@ -199,3 +199,7 @@ void noInput.execute().then((result) => {
   void runs[0]!.state.counter;
   return q;
 });
+
+// Reducers are synchronous: an async one does not type-check (and is refused at run time).
+// @ts-expect-error an async reducer returns a promise, not a state
+defineStore({ name: 'AsyncReducer', initial: { n: 0 }, actions: { later: async (d) => void (d.n = 1) } });
