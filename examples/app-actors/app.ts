@@ -6,7 +6,7 @@
  * for that child.
  */
 import { assertEvent, assign, sendTo, setup, spawnChild, type AnyActorRef, type DoneActorEvent, type ErrorActorEvent, type OutputFrom, type SnapshotFrom } from 'xstate';
-import { WorkflowExecutionError, messageOf } from '../../src/index.js';
+import { WorkflowExecutionError } from '../../src/index.js';
 import { orderWorkflow, type OrderInput, type OrderState } from './workflow.js';
 
 export interface OrderRecord {
@@ -103,7 +103,7 @@ export const orderApp = setup({
         orders: ({ context, event }) =>
           update(context.orders, event.actorId, {
             status: 'failed',
-            error: messageOf(event.error instanceof WorkflowExecutionError ? event.error.cause : event.error),
+            error: event.error instanceof WorkflowExecutionError ? String(event.error.cause) : String(event.error),
           }),
       }),
     },
