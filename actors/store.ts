@@ -295,6 +295,13 @@ export function checkSchema(
     result.catch(() => {});
     return { reasons: ['its schema validates asynchronously, which a store cannot wait for; use a synchronous schema'] };
   }
-  if (result?.issues) return { reasons: result.issues.map(formatIssue) };
+  // A result that is not one ({ value } or { issues }) must not pass as "valid".
+  if (result === null || typeof result !== 'object') {
+    return { reasons: [`its schema returned ${kindOf(result)}, not a Standard Schema result ({ value } or { issues })`] };
+  }
+  if (result.issues !== undefined) {
+    if (!Array.isArray(result.issues)) return { reasons: ['its schema returned issues that are not a list'] };
+    return { reasons: result.issues.length ? result.issues.map(formatIssue) : ['its schema reported an empty list of issues'] };
+  }
   return undefined;
 }

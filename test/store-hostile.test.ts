@@ -183,6 +183,20 @@ test('a subscriber that throws is reported and does not crash the process; the s
   }
 });
 
+test('a schema returning something that is not a result refuses the update instead of passing it', async () => {
+  const Garbage = defineStore({
+    name: 'Garbage',
+    initial: { n: 0 },
+    schema: { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => ((value as { n: number }).n > 0 ? undefined : { value }) } } as unknown as StandardSchemaV1<unknown, unknown>,
+    actions: { bump: (d) => void (d.n += 1) },
+  });
+  const store = Garbage.create();
+  const err = await store.bump().then(() => null, (e: unknown) => e);
+  assert.instance(err, StoreUpdateError);
+  assert.match((err as Error).message, /its schema returned undefined, not a Standard Schema result/);
+  assert.equal(store.getState(), { n: 0 });
+});
+
 const Strict = defineStore({
   name: 'Strict',
   initial: { counter: -1 },
