@@ -66,6 +66,19 @@ test("a store or graph of the other copy, returned by a workflow's factories, is
   assert.match(String((err2 as Error)?.message), /another copy of junjo-xstate/);
 });
 
+test('installing from git or a folder builds the package: `prepare` runs build.mjs, and the files shipped are what it makes', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; files: string[]; exports: Record<string, unknown> };
+  assert.match(pkg.scripts.prepare ?? '', /node build\.mjs|npm run build/);
+  assert.ok(pkg.files.includes('dist'));
+  // Every require entry has CommonJS typings; the inspector is ESM-only and says so by having none.
+  for (const [entry, target] of Object.entries(pkg.exports)) {
+    if (typeof target !== 'object' || target === null || !('require' in target)) continue;
+    const req = (target as { require: { types?: string } }).require;
+    assert.match(req.types ?? '', /\.d\.cts$/, `${entry}: require types`);
+  }
+  assert.not.ok('require' in (pkg.exports['./inspector'] as object), './inspector is ESM-only');
+});
+
 // The typings an app's TypeScript reads come from the build (dist/), which CI makes before the
 // tests; without it this test cannot say anything, so it fails under CI and is skipped locally.
 const built = existsSync(join(root, 'dist/types/src/index.d.cts'));
