@@ -1,13 +1,14 @@
 // Builds the package with esbuild: ESM and CommonJS builds of the library and of its
 // OpenTelemetry entry (`junjo-xstate/otel`), a minified browser bundle of the core, the
-// `junjo-xstate` command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files.
+// `junjo-xstate` command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files,
+// and each gets a .d.cts twin for `require` users (see writeCommonJsTypings).
 // xstate and immer stay external everywhere: an app and this library must share one XState,
 // or the app's machines could not invoke ours.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 
 const external = ['xstate', 'immer', '@standard-schema/spec', '@opentelemetry/api'];
 const coreByName = {
@@ -58,8 +59,29 @@ if (existsSync('inspector/build.mjs')) {
 }
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+writeCommonJsTypings('dist/types');
 
 const min = readFileSync('dist/browser/junjo-xstate.min.js');
 console.log(
   `browser bundle (core, without xstate and immer): ${(min.length / 1024).toFixed(1)} KiB minified, ${(gzipSync(min).length / 1024).toFixed(1)} KiB gzipped`,
 );
+
+/**
+ * A .d.cts beside every .d.ts, its relative imports pointing at the other .d.cts files. The
+ * package is "type": "module", so TypeScript reads a .d.ts as ESM typings; a CommonJS user
+ * resolving `require` to them gets TS1479 ("Masquerading as ESM" in attw). The declarations
+ * are the same for both builds: only the module kind the file declares differs.
+ */
+function writeCommonJsTypings(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) writeCommonJsTypings(path);
+    else if (entry.name.endsWith('.d.ts')) {
+      const text = readFileSync(path, 'utf8').replace(
+        /((?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"]*?)\.js\2/g,
+        (_, lead, quote, target) => `${lead}${quote}${target}.cjs${quote}`,
+      );
+      writeFileSync(path.replace(/\.d\.ts$/, '.d.cts'), text);
+    }
+  }
+}

@@ -19,9 +19,11 @@
  * const state = await requestUpdate(ref, { type: 'increment', args: [] });
  * ```
  */
-import { enablePatches, produceWithPatches, type Patch } from 'immer';
+import { enablePatches, freeze, produceWithPatches, type Patch } from 'immer';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ActorLogic, ActorRefFrom, ActorScope, ActorSystem, AnyActorRef, EventObject, Snapshot } from 'xstate';
 import { EMPTY_RECORD, writable } from '../src/empty-record.js';
+import { describe, kindOf } from '../src/describe.js';
 import { StoreUpdateError } from '../src/errors.js';
 import type { AnyStoreDefinition } from '../src/store/define-store.js';
 
@@ -136,7 +138,13 @@ export function storeLogic<S>(resolveDefinition: () => AnyStoreDefinition): Stor
       return applyUpdate(resolveDefinition(), snapshot, event, scope);
     },
     getPersistedSnapshot: (snapshot) => snapshot,
-    restoreSnapshot: (persisted) => ({ ...(persisted as StoreSnapshot<S>), applied: (persisted as StoreSnapshot<S>).applied ?? EMPTY_RECORD }),
+    // A restored state was deserialized, so it is not frozen as immer's commits are: freeze it,
+    // or getState() after a resume would hand out a state a node could change in place.
+    restoreSnapshot: (persisted) => ({
+      ...(persisted as StoreSnapshot<S>),
+      context: freeze((persisted as StoreSnapshot<S>).context, true),
+      applied: (persisted as StoreSnapshot<S>).applied ?? EMPTY_RECORD,
+    }),
   };
 }
 
@@ -163,7 +171,7 @@ function applyUpdate<S>(
     if (event.type === SET_STATE) {
       const partial = args[0];
       if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
-        return rejectUpdate(definition.name, event, reply, scope, [`setState expects an object of fields to merge, got ${describe(partial)}`], undefined, snapshot);
+        return rejectUpdate(definition.name, event, reply, scope, [`setState expects an object of fields to merge, got ${kindOf(partial)}`], undefined, snapshot);
       }
       [next, patches] = produceWithPatches(snapshot.context, (draft: any) => {
         for (const key of Object.keys(partial)) draft[key] = (partial as any)[key];
@@ -176,14 +184,22 @@ function applyUpdate<S>(
         const known = [SET_STATE, ...Object.keys(definition.actions)].join(', ');
         return rejectUpdate(definition.name, event, reply, scope, [`it has no action named '${event.type}' (its actions: ${known})`], undefined, snapshot);
       }
-      [next, patches] = produceWithPatches(snapshot.context, (draft: any) => reducer(draft, ...args)) as [
-        S,
-        Patch[],
-        Patch[],
-      ];
+      let refused: string | undefined;
+      [next, patches] = produceWithPatches(snapshot.context, (draft: any) => {
+        const returned = reducer(draft, ...args);
+        // Immer takes any returned value (but undefined) as the whole next state: a number, or
+        // an object with fields missing, would silently replace or drop the state.
+        if (returned !== undefined) refused = checkReturned(returned, snapshot.context);
+        return refused === undefined ? returned : undefined;
+      }) as [S, Patch[], Patch[]];
+      if (refused !== undefined) {
+        return rejectUpdate(definition.name, event, reply, scope, [
+          `its reducer returned ${refused}; a reducer must mutate the draft or return the whole state (an object with every top-level field)`,
+        ], undefined, snapshot);
+      }
     }
   } catch (err) {
-    return rejectUpdate(definition.name, event, reply, scope, [`its reducer threw: ${(err as Error)?.message ?? String(err)}`], err, snapshot);
+    return rejectUpdate(definition.name, event, reply, scope, [`its reducer threw: ${describe(err)}`], err, snapshot);
   }
 
   if (patches.length === 0) {
@@ -193,15 +209,8 @@ function applyUpdate<S>(
   }
 
   if (definition.schema) {
-    const result = definition.schema['~standard'].validate(next);
-    if (result instanceof Promise) {
-      return rejectUpdate(definition.name, event, reply, scope, [
-        `its schema validates asynchronously, which a store cannot wait for; use a synchronous schema`,
-      ], undefined, snapshot);
-    }
-    if (result.issues) {
-      return rejectUpdate(definition.name, event, reply, scope, result.issues.map(formatIssue), undefined, snapshot);
-    }
+    const problem = checkSchema(definition.schema, next);
+    if (problem) return rejectUpdate(definition.name, event, reply, scope, problem.reasons, problem.cause, snapshot);
   }
 
   const commit: Commit = { seq: (snapshot.commit?.seq ?? 0) + 1, action: event.type, node, patches };
@@ -246,13 +255,53 @@ function reportUnawaited(error: StoreUpdateError): void {
 export function formatIssue(issue: { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }): string {
   const path = issue.path
     ?.map((p) => (typeof p === 'object' && p !== null ? p.key : p))
-    .map(String)
+    .map((key) => describe(key))
     .join('.');
-  return path ? `field '${path}': ${issue.message}` : issue.message;
+  const message = describe(issue.message);
+  return path ? `field '${path}': ${message}` : message;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
+/** Why a reducer's returned value cannot be the next state, or undefined if it can. */
+function checkReturned(returned: unknown, current: unknown): string | undefined {
+  if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+    // An async reducer: it would change the draft after immer finished with it, and its own
+    // rejection ("proxy has been revoked") would go unhandled.
+    Promise.resolve(returned).catch(() => {});
+    return 'a promise (reducers run synchronously: do the async work in the node, then call the action with its result)';
+  }
+  if (returned === null || typeof returned !== 'object' || Array.isArray(returned)) return kindOf(returned);
+  const missing = Object.keys(current as object).filter((key) => !Object.hasOwn(returned, key));
+  if (missing.length === 0) return undefined;
+  return `an object missing ${missing.length === 1 ? 'field' : 'fields'} ${missing.map((k) => `'${k}'`).join(', ')}`;
+}
+
+/**
+ * Checks `state` against a Standard Schema: the reasons it is refused (with the schema's own
+ * exception as the cause, if it threw), or undefined if it passes. Never throws: a schema that
+ * throws must not crash the store actor, or its update's promise would never settle.
+ */
+export function checkSchema(
+  schema: StandardSchemaV1<unknown, unknown>,
+  state: unknown,
+): { reasons: string[]; cause?: unknown } | undefined {
+  let result: ReturnType<StandardSchemaV1<unknown, unknown>['~standard']['validate']>;
+  try {
+    result = schema['~standard'].validate(state);
+  } catch (err) {
+    return { reasons: [`its schema threw: ${describe(err)}; a schema must return issues, not throw`], cause: err };
+  }
+  if (result instanceof Promise) {
+    // Not awaited, so its rejection must not go unhandled.
+    result.catch(() => {});
+    return { reasons: ['its schema validates asynchronously, which a store cannot wait for; use a synchronous schema'] };
+  }
+  // A result that is not one ({ value } or { issues }) must not pass as "valid".
+  if (result === null || typeof result !== 'object') {
+    return { reasons: [`its schema returned ${kindOf(result)}, not a Standard Schema result ({ value } or { issues })`] };
+  }
+  if (result.issues !== undefined) {
+    if (!Array.isArray(result.issues)) return { reasons: ['its schema returned issues that are not a list'] };
+    return { reasons: result.issues.length ? result.issues.map(formatIssue) : ['its schema reported an empty list of issues'] };
+  }
+  return undefined;
 }

@@ -3,6 +3,8 @@
  * involved and says what to do about it.
  */
 
+import { describe } from './describe.js';
+
 /**
  * The base of every error this library throws. `toJSON` keeps the message, the fields and the
  * cause, which `JSON.stringify` of a plain Error drops — so inspectors, logs and persisted
@@ -10,22 +12,27 @@
  */
 export abstract class JunjoError extends Error {
   toJSON(): Record<string, unknown> {
-    const json: Record<string, unknown> = { name: this.name, message: this.message };
-    for (const [key, value] of Object.entries(this)) if (key !== 'name') json[key] = value;
-    if (this.cause !== undefined) json.cause = errorToJSON(this.cause);
-    return json;
+    return errorToJSON(this, 1) as Record<string, unknown>;
   }
 }
 
 /** An error as plain JSON: its own `toJSON` if it has one, else name and message. */
-export function errorToJSON(error: unknown): unknown {
-  if (error instanceof JunjoError) return error.toJSON();
-  if (error instanceof Error) {
-    const json: Record<string, unknown> = { name: error.name, message: error.message };
-    if (error.cause !== undefined) json.cause = errorToJSON(error.cause);
-    return json;
+export function errorToJSON(error: unknown, depth = 0): unknown {
+  // A cause chain can be circular, and a thrown value's getters can throw: this feeds logs and
+  // checkpoints, so it must always return.
+  if (depth > 8) return '[cause chain too deep]';
+  try {
+    if (error instanceof JunjoError && depth === 0) return error.toJSON();
+    if (error instanceof Error) {
+      const json: Record<string, unknown> = { name: describe(error.name), message: describe(error) };
+      if (error instanceof JunjoError) for (const [key, value] of Object.entries(error)) if (key !== 'name') json[key] = value;
+      if (error.cause !== undefined) json.cause = errorToJSON(error.cause, depth + 1);
+      return json;
+    }
+    return error;
+  } catch {
+    return describe(error);
   }
-  return error;
 }
 
 /** A graph is malformed; raised before any node runs. `problems` lists every finding. */
@@ -142,8 +149,9 @@ export class NoMatchingEdgeError extends JunjoError {
   }
 }
 
+/** The text of a thrown value or a reason, for a message; never throws (see src/describe.ts). */
 export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return describe(err);
 }
 
 /** One failed item of a RunMap (or of a wide RunConcurrent). */

@@ -9,6 +9,7 @@
  * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
  * full list of fields and guarantees.
  */
+import { describe } from './describe.js';
 import type { Patch } from 'immer';
 
 export type ExecutableLifecycleKind = 'workflow' | 'subflow' | 'node' | 'runConcurrent';
@@ -81,8 +82,15 @@ export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent)
   onEvent?: (event: WorkflowEvent) => void;
 };
 
-/** Hides secrets from hooks and spans: receives each state before it is reported. */
-export type Redact = (state: unknown) => unknown;
+/**
+ * Hides secrets from hooks and spans: receives each state before it is reported. `S` is the
+ * run's own state; a subflow's events bring that subflow's store state, so any store state
+ * (an object) may come too — `(state) => ({ ...state, apiKey: '[redacted]' })` type-checks.
+ */
+export type Redact<S = StoreState> = (state: S | StoreState) => unknown;
+
+/** Any store's state, as far as hooks know: an object. */
+export type StoreState = Readonly<Record<string, unknown>>;
 
 /** Calls every registered hook for an event; a hook that throws is reported, never rethrown. */
 export class HookDispatcher {
@@ -99,7 +107,8 @@ export class HookDispatcher {
   }
 
   state(state: unknown): unknown {
-    return this.redact ? this.redact(state) : state;
+    // Every store state is an object (defineStore and the store actor see to it).
+    return this.redact ? this.redact(state as StoreState) : state;
   }
 
   patches(patches: Patch[], redactedState: unknown): Patch[] {
@@ -120,7 +129,12 @@ function call(hooks: WorkflowHooks, name: string, fn: ((e: WorkflowEvent) => voi
   try {
     fn.call(hooks, event);
   } catch (err) {
-    console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on:`, err);
+    // Reporting must not throw in turn (console.error inspects `err`, which may be hostile).
+    try {
+      console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on:`, err);
+    } catch {
+      console.error(`[junjo-xstate] the '${name}' hook threw on ${event.type} of '${event.id}'; the run goes on: ${describe(err)}`);
+    }
   }
 }
 

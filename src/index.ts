@@ -58,6 +58,7 @@ export {
   ConditionError,
   JunjoError,
   errorToJSON,
+  messageOf,
   RunMapError,
   type FanOutFailure,
 } from './errors.js';

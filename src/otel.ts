@@ -26,7 +26,8 @@
  * Its own entry point (`junjo-xstate/otel`), so the core never imports `@opentelemetry/api`.
  */
 import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type WorkflowHooks } from './hooks.js';
+import { describe } from './describe.js';
+import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type StoreState, type WorkflowHooks } from './hooks.js';
 
 export interface OtelHooksOptions {
   /** Default: `trace.getTracer('junjo-xstate')` of the globally registered provider. */
@@ -42,7 +43,7 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
   const byExecution = new Map<string, Span>();
   const byStructure = new Map<string, Span>();
   const structureKey = (runId: string, id: string) => `${runId}\n${id}`;
-  const json = (state: unknown) => JSON.stringify(redact ? redact(state) : state) ?? 'undefined';
+  const json = (state: unknown) => JSON.stringify(redact ? redact(state as StoreState) : state) ?? 'undefined';
 
   const started = (event: LifecycleEvent) => {
     const parent = event.parentExecutionId === null ? undefined : byExecution.get(event.parentExecutionId);
@@ -71,8 +72,10 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
     if (event.state !== undefined) span.setAttribute('junjo.workflow.state.end', json(event.state));
     if (event.status === 'failed') {
       const error = event.error;
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      // describe(), not String(): a thrown value may have no prototype or a throwing toString,
+      // and a span left open here would be lost.
+      span.recordException(error instanceof Error ? exceptionOf(error) : describe(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describe(error) });
     }
     span.end();
   };
@@ -82,7 +85,7 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
       (event.nodeId === null ? undefined : byStructure.get(structureKey(event.runId, event.nodeId))) ??
       byStructure.get(structureKey(event.runId, event.id));
     if (!span) return;
-    const patches = redact ? redactPatches(event.patches, redact(event.state)) : event.patches;
+    const patches = redact ? redactPatches(event.patches, redact(event.state as StoreState)) : event.patches;
     const attributes: Attributes = {
       'junjo.store.action': event.action,
       'junjo.store.id': event.id,
@@ -103,4 +106,26 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
       else ended(event);
     },
   };
+}
+
+/** An Error as OpenTelemetry records it, read without letting a throwing getter escape. */
+function exceptionOf(error: Error): { name: string; message: string; stack?: string } {
+  let stack: unknown;
+  try {
+    stack = error.stack;
+  } catch {
+    stack = undefined;
+  }
+  let name: unknown;
+  try {
+    name = error.name;
+  } catch {
+    name = 'Error';
+  }
+  const exception: { name: string; message: string; stack?: string } = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: describe(error),
+  };
+  if (typeof stack === 'string') exception.stack = stack;
+  return exception;
 }

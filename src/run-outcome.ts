@@ -7,6 +7,7 @@
  * const result = await driveRun(createActor(workflow.machine), { signal }, cancelledError);
  * ```
  */
+import { freeze } from 'immer';
 import type { AnyActorRef } from 'xstate';
 import type { RunCheckpointer } from './durable/checkpointer.js';
 import type { CheckpointError } from './errors.js';
@@ -16,6 +17,33 @@ export interface DriveOptions {
   runId?: string;
   /** With a checkpointer: keep the checkpoint of a completed run (default true). */
   keepCompleted?: boolean;
+}
+
+/** What freezeResult needs of an ExecutionResult (kept structural to avoid an import cycle). */
+interface ResultShape {
+  state: unknown;
+  executionCounts: Record<string, number>;
+  subflows: Record<string, ResultShape[]>;
+}
+
+/**
+ * Freezes a run's result in place, deeply, and returns it: results are immutable, as Junjo's
+ * are, so one handed to several callers (or kept in a checkpoint) cannot be changed by one of
+ * them. Its state is usually frozen already (immer); a state restored from a checkpoint is not.
+ */
+export function freezeResult<R>(result: R): R {
+  const shape = result as unknown as ResultShape;
+  if (shape === null || typeof shape !== 'object' || Object.isFrozen(shape)) return result;
+  freeze(shape.state, true);
+  Object.freeze(shape.executionCounts);
+  if (shape.subflows && typeof shape.subflows === 'object') {
+    for (const runs of Object.values(shape.subflows)) {
+      if (Array.isArray(runs)) runs.forEach(freezeResult);
+      Object.freeze(runs);
+    }
+    Object.freeze(shape.subflows);
+  }
+  return Object.freeze(shape) as R;
 }
 
 /** Builds the error a cancelled run rejects with. */

@@ -20,7 +20,7 @@ import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
-import { driveRun } from './run-outcome.js';
+import { driveRun, freezeResult } from './run-outcome.js';
 import { WorkflowStream } from './stream.js';
 import { checkMaxIterations } from './graph/subflow.js';
 import type { AnyStoreHandle } from './store/handle.js';
@@ -40,16 +40,19 @@ export interface ExecutionResult<S = unknown> {
 
 export interface WorkflowOptions<I, H extends AnyStoreHandle> {
   name: string;
-  /** Builds the graph; called once per run, so every run gets fresh nodes. */
-  graph: () => Graph;
+  /**
+   * Builds the graph; called once per run, so every run gets fresh nodes. (issue 13, branch
+   * robust) A Graph of this workflow's store: one holding another store's nodes does not type-check.
+   */
+  graph: () => Graph<NoInfer<H>>;
   /** Builds the run's store from the run's input; called once per run. */
   store: (input: I) => H;
   /** How often one node may run in one run (default 100). */
   maxIterations?: number;
   /** Lifecycle hooks for every run; more can be added with `addHooks`. */
   hooks?: WorkflowHooks;
-  /** Hides secrets from the states that hooks (and spans) see. */
-  redact?: Redact;
+  /** Hides secrets from the states that hooks (and spans) see. (issue 13, branch robust: typed by the store) */
+  redact?: Redact<HandleState<H>>;
 }
 
 type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -82,7 +85,7 @@ export type RunArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [in
 
 /** The compiled machine of a workflow: input `I`, output an ExecutionResult of state `S`. */
 export type WorkflowMachine<I, S> = StateMachine<
-  RunContext,
+  RunContext<S>,
   AnyEventObject,
   Record<string, AnyActorRef | undefined>,
   any,
@@ -100,7 +103,7 @@ export type WorkflowMachine<I, S> = StateMachine<
 
 export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> implements WorkflowSource {
   readonly name: string;
-  readonly graph: () => Graph;
+  readonly graph: () => Graph<H>;
   readonly store: (input: I) => H;
   readonly maxIterations: number;
   readonly redact: Redact | undefined;
@@ -121,7 +124,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     this.graph = graph;
     this.store = store;
     this.maxIterations = checkMaxIterations(options.maxIterations, `Workflow '${name}'`);
-    this.redact = options.redact;
+    // Typed by the store for the caller; the runtime hands it every store state (subflows' too).
+    this.redact = options.redact as Redact | undefined;
     if (options.hooks) this.#hooks.add(options.hooks);
   }
 
@@ -252,7 +256,8 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
           `start a new run, and delete this checkpoint (checkpoint.delete('${runId}')) once you no longer need it. It was left as it is.`,
       );
     }
-    if (record.status === 'completed') return checkpoint.snapshot.output as ExecutionResult<HandleState<H>>;
+    // (issue 13, branch robust) Frozen like a live run's result: this one was deserialized.
+    if (record.status === 'completed') return freezeResult(checkpoint.snapshot.output as ExecutionResult<HandleState<H>>);
 
     const { snapshot } = checkpoint;
     countResumedAttempts(snapshot, NODE_ACTOR, executionKey);

@@ -4,7 +4,7 @@ import { SpanStatusCode, context, propagation, trace } from '@opentelemetry/api'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { otelHooks } from '../src/otel.js';
-import { WorkflowCancelledError, WorkflowExecutionError, Workflow } from '../src/index.js';
+import { Graph, WorkflowCancelledError, WorkflowExecutionError, Workflow, node, type StoreOf } from '../src/index.js';
 import { LogStore, lifecycleWorkflow, type FailAt } from './fixtures/lifecycle-workflow.js';
 
 const test = suite('otel');
@@ -128,10 +128,12 @@ test('a failure inside a subflow fails the subflow span and the workflow span', 
 test('a cancelled run: every span ends, marked cancelled, none with an error', async () => {
   const { exporter, tracer } = inMemory();
   const controller = new AbortController();
-  const error = await lifecycleWorkflow()
+  // Cancelled on an event, not after a delay: Right waits for its signal, and Left completing
+  // means both have started.
+  const error = await lifecycleWorkflow('cancel')
     .execute(undefined, {
       signal: controller.signal,
-      hooks: [otelHooks({ tracer }), { nodeStarted: (e) => void (e.name === 'Right' && setImmediate(() => controller.abort())) }],
+      hooks: [otelHooks({ tracer }), { nodeCompleted: (e) => void (e.name === 'Left' && controller.abort()) }],
     })
     .catch((err: unknown) => err);
   assert.instance(error, WorkflowCancelledError);
@@ -144,6 +146,27 @@ test('a cancelled run: every span ends, marked cancelled, none with an error', a
     '    Left [UNSET completed] {log}',
     '    Right [UNSET cancelled]',
   ]);
+});
+
+test('a node throwing a value that cannot be turned into text: the spans still end, ERROR, with a description', async () => {
+  const { exporter, tracer } = inMemory();
+  const thrown = Object.create(null) as object;
+  const workflow = new Workflow({
+    name: 'Unprintable',
+    graph: () => {
+      const a = node<StoreOf<typeof LogStore>>('A', () => {
+        throw thrown;
+      });
+      return new Graph({ source: a, sinks: [a], edges: [] });
+    },
+    store: () => LogStore.create(),
+  });
+  const error = await workflow.execute(undefined, { hooks: otelHooks({ tracer }) }).catch((err: unknown) => err);
+  assert.instance(error, WorkflowExecutionError);
+  assert.is((error as Error).cause, thrown);
+  const spans = exporter.getFinishedSpans();
+  assert.equal(tree(spans), ['Unprintable [ERROR failed]', '  A [ERROR failed]']);
+  assert.type(byName(spans, 'A').status.message, 'string');
 });
 
 test('redact hides secrets from state attributes and patches', async () => {

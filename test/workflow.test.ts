@@ -24,6 +24,7 @@ import {
   type StoreOf,
 } from '../src/index.js';
 import { activeTimers, failureOf, settle, sleep } from './helpers.js';
+import { EMPTY_RECORD } from '../src/empty-record.js';
 
 const test = suite('workflow');
 
@@ -445,7 +446,9 @@ test('isolation: retry attempts and applied updates of one run never show in ano
     return new Graph({ source: only, sinks: [only], edges: [] });
   }).execute();
   assert.equal(result.subflows, {});
-  assert.not.ok(Object.isFrozen(result.subflows), "a result's records are the caller's to change");
+  // Results are frozen (issue 13), each with records of its own, never the shared empty one.
+  assert.ok(Object.isFrozen(result.subflows));
+  assert.is.not(result.subflows, EMPTY_RECORD);
 });
 
 test('isolation: every run gets fresh nodes from the factory', async () => {
@@ -603,7 +606,7 @@ test('runId can be given; factories are checked', async () => {
   });
   assert.is((await workflow.execute(undefined, { runId: 'my-run' })).runId, 'my-run');
   const broken = new Workflow({ name: 'Broken', graph: () => ({}) as Graph, store: () => CounterStore.create() });
-  assert.throws(() => broken.machine, /Workflow 'Broken': the graph factory must return a Graph, got Object/);
+  assert.throws(() => broken.machine, /Workflow 'Broken': the graph factory must return a Graph, got an object/);
   const badStore = new Workflow({
     name: 'BadStore',
     graph: () => {

@@ -8,7 +8,7 @@
  * The file is examples/durable/runs.sqlite (or $DURABLE_DB).
  */
 import { SqliteCheckpointStore } from '../../src/durable/sqlite.js';
-import type { ExecutionResult, WorkflowHooks } from '../../src/index.js';
+import { messageOf, type ExecutionResult, type WorkflowHooks } from '../../src/index.js';
 import { report } from './workflow.js';
 
 const file = process.env.DURABLE_DB ?? new URL('./runs.sqlite', import.meta.url).pathname;
@@ -16,7 +16,7 @@ const checkpoint = new SqliteCheckpointStore(file);
 
 const hooks: WorkflowHooks = {
   nodeCompleted: (e) => console.log(`  ✓ ${e.name}${e.attempt && e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`),
-  nodeRetrying: (e) => console.log(`  ↻ ${e.name} failed (${(e.error as Error).message}); attempt ${e.attempt + 1} in ${e.delayMs} ms`),
+  nodeRetrying: (e) => console.log(`  ↻ ${e.name} failed (${messageOf(e.error)}); attempt ${e.attempt + 1} in ${e.delayMs} ms`),
 };
 
 function show(result: ExecutionResult<unknown>) {
@@ -35,6 +35,13 @@ if (process.argv.includes('--resume')) {
   const runId = `report-${Date.now().toString(36)}`;
   console.log(`Run ${runId} checkpoints to ${file}.`);
   console.log('Press Ctrl-C at any time, then resume it with: npm run example:durable:resume');
+  // Say how to go on where the reader pressed Ctrl-C; then die of the signal as before, so a
+  // shell (and a test) still sees an interrupted process.
+  process.once('SIGINT', () => {
+    console.log(`\nInterrupted. Everything committed is in ${file}; resume run ${runId} with: npm run example:durable:resume`);
+    checkpoint.close();
+    process.kill(process.pid, 'SIGINT');
+  });
   show(await report.execute({ topic: process.argv[2] ?? 'durable runs' }, { checkpoint, runId, hooks }));
 }
 checkpoint.close();

@@ -6,14 +6,24 @@
  *   npm start -- "swam 1k and rode 20k yesterday"
  *   npm start -- --inspect                      # also send the run to `npm run inspector`
  */
-import type { LifecycleEvent, StateChangedEvent } from '../../src/index.js';
+import { messageOf, type LifecycleEvent, type StateChangedEvent } from '../../src/index.js';
 import { inspect } from '../../inspector/client.js';
 import { recordWorkoutActivity } from './workflow.js';
 
 const message = process.argv.slice(2).find((arg) => !arg.startsWith('--'))
   ?? 'Ran 5k this morning, then did 20 pushups and yoga';
 
-const inspector = process.argv.includes('--inspect') ? inspect() : undefined;
+// The client says once if nothing listens; then the run was not shown anywhere, and the
+// closing line must not claim it was.
+let inspectorUnreachable = false;
+const inspector = process.argv.includes('--inspect')
+  ? inspect({
+      log: (line) => {
+        if (/nothing listens/.test(line)) inspectorUnreachable = true;
+        console.warn(line);
+      },
+    })
+  : undefined;
 
 const started = Date.now();
 const elapsed = () => `${String(Date.now() - started).padStart(4)} ms`;
@@ -33,7 +43,7 @@ const result = await recordWorkoutActivity.execute(
         }
         const e = event as LifecycleEvent;
         const what = `${e.kind} '${e.name}'`;
-        console.log(`${elapsed()}   ${e.status.padEnd(9)} ${what}${e.error ? `: ${String(e.error)}` : ''}`);
+        console.log(`${elapsed()}   ${e.status.padEnd(9)} ${what}${e.error ? `: ${messageOf(e.error)}` : ''}`);
       },
     },
   },
@@ -45,5 +55,6 @@ console.log(`Execution counts: ${show(result.executionCounts)}`);
 
 if (inspector) {
   await inspector.stop();
-  console.log('Sent to the inspector: see it at http://127.0.0.1:4480/ (started with `npm run inspector`)');
+  if (inspectorUnreachable) console.log('Not shown in the inspector: start it with `npm run inspector`, then run this again with --inspect');
+  else console.log('Sent to the inspector: see it at http://127.0.0.1:4480/ (started with `npm run inspector`)');
 }

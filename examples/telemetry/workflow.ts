@@ -82,5 +82,5 @@ export const research = new Workflow({
   store: (input: { topic: string; apiKey: string }) => ResearchStore.create(input),
   // What hooks, streams and spans see of each state: never the key.
   // (The subflow's states pass through it too; they have no key.)
-  redact: (state) => (state && typeof state === 'object' && 'apiKey' in state ? { ...state, apiKey: '[redacted]' } : state),
+  redact: (state) => ('apiKey' in state ? { ...state, apiKey: '[redacted]' } : state),
 });

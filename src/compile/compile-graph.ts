@@ -16,6 +16,7 @@ import { fanOut, type FanOutItem } from '../../actors/fan-out.js';
 import { nodeRunner } from '../../actors/node-runner.js';
 import { storeLogic, type StoreActorRef } from '../../actors/store.js';
 import { EMPTY_RECORD } from '../empty-record.js';
+import { freezeResult } from '../run-outcome.js';
 import { GraphValidationError, MaxIterationsError, WorkflowExecutionError } from '../errors.js';
 import { nestingCycle, nestingCycleProblem, type Executable } from '../graph/executable.js';
 import { isWarning, type Graph } from '../graph/graph.js';
@@ -130,7 +131,7 @@ function workflowRole(source: WorkflowSource): MachineRole {
 }
 
 /** The kind module of `executable`. */
-function kindOf(executable: Executable): KindCompiler<Executable> {
+function kindModule(executable: Executable): KindCompiler<Executable> {
   return KINDS[executable.kind] as KindCompiler<Executable>;
 }
 
@@ -172,7 +173,7 @@ export class GraphCompiler {
         // Item actors are children of the fan-out actor; they find their run through it.
         bindScope(scope, self);
         const executable = executableAt(scope, input.node)!;
-        return kindOf(executable).plan!(executable, { scope, key: input.node, iteration: input.iteration }, this);
+        return kindModule(executable).plan!(executable, { scope, key: input.node, iteration: input.iteration }, this);
       }),
       [FAILURE_ACTOR]: fromPromise<never, { error: WorkflowExecutionError }>(({ input }) => Promise.reject(input.error)),
       [SUBFLOW_ACTIONS_ACTOR]: subflowActions,
@@ -196,12 +197,12 @@ export class GraphCompiler {
 
   /** The state of one executable at `site`, as its kind builds it. */
   stateOf(executable: Executable, site: StateSite): RunStateConfig {
-    return kindOf(executable).state(executable, site, this);
+    return kindModule(executable).state(executable, site, this);
   }
 
   /** Whether `executable` can run as a fan-out item (a RunMap item). */
   canBeItem(executable: Executable): boolean {
-    return kindOf(executable).item !== undefined;
+    return kindModule(executable).item !== undefined;
   }
 
   /** The nouns of the kinds that can be fan-out items, for error messages. */
@@ -211,7 +212,7 @@ export class GraphCompiler {
 
   /** `executable` as a fan-out item with actor id `id`; items of one `shape` share a machine. */
   item(executable: Executable, id: string, iteration: number, shape: string): FanOutItem {
-    return kindOf(executable).item!(executable, id, iteration, this, shape);
+    return kindModule(executable).item!(executable, id, iteration, this, shape);
   }
 
   /** The compiled machine of `subflow` (compiled once per `shape`, the key it runs under). */
@@ -239,7 +240,7 @@ export class GraphCompiler {
   awaited(): string[] {
     const events = new Set<string>();
     for (const { executable } of this.prototype.entries) {
-      for (const type of kindOf(executable).awaits?.(executable, this) ?? []) events.add(type);
+      for (const type of kindModule(executable).awaits?.(executable, this) ?? []) events.add(type);
     }
     return [...events];
   }
@@ -319,12 +320,18 @@ export class GraphCompiler {
       on: { [ATTEMPT_EVENT]: { actions: { type: 'recordAttempt', params: undefined } } },
       initial: frame.initial,
       states,
-      output: ({ context }) => ({
-        runId: context.runId,
-        state: context.store.getSnapshot().context,
-        executionCounts: { ...context.executionCounts },
-        subflows: context.subflows === EMPTY_RECORD ? {} : context.subflows,
-      }),
+      // Frozen, like Junjo's results; subflows copied, since the context's record is written in
+      // place while a run goes on.
+      output: ({ context }) =>
+        freezeResult({
+          runId: context.runId,
+          state: context.store.getSnapshot().context,
+          executionCounts: { ...context.executionCounts },
+          subflows:
+            context.subflows === EMPTY_RECORD
+              ? {}
+              : Object.fromEntries(Object.entries(context.subflows).map(([key, runs]) => [key, [...runs]])),
+        }),
     });
     registerMachine(machine, (context, actor, options = {}) =>
       this.#attach(this.#scope(context.runId, context.input, actor, options), context.store),

@@ -4,6 +4,7 @@
  * tries its edges in declaration order, failing the run, naming the node, if none holds.
  */
 import type { AnyEventObject } from 'xstate';
+import { kindOf } from '../describe.js';
 import { ConditionError } from '../errors.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -42,7 +43,8 @@ export function edgeGuards(graph: Graph): EdgeGuards {
       try {
         const holds: unknown = condition.evaluate(context.store.getSnapshot().context);
         if (typeof holds !== 'boolean') {
-          throw new TypeError(`it returned ${typeof holds === 'object' ? String(holds) : typeof holds}, not a boolean`);
+          // kindOf, not String(): a null-prototype object has no text.
+          throw new TypeError(`it returned ${typeof holds === 'object' && holds !== null ? kindOf(holds) : typeof holds}, not a boolean`);
         }
         return holds;
       } catch (error) {

@@ -5,7 +5,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { AttemptReport, Cancellation, NodeExecution, NodeRunnerInput } from '../../actors/node-runner.js';
 import type { Node, NodeContext } from '../graph/node.js';
-import { viewFor } from '../store/handle.js';
+import { settleUpdates, viewFor } from '../store/handle.js';
 import type { RunContext, RunScope } from './run-scope.js';
 
 /** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
@@ -46,7 +46,9 @@ export class RunNodeExecution implements NodeExecution {
   }
 
   service(store: unknown, ctx: NodeContext): unknown {
-    return this.node.service(store, ctx);
+    // (issue 13, branch robust) The node completes once its updates have settled, and fails
+    // with a refused update it did not await; see settleUpdates in src/store/handle.ts.
+    return settleUpdates(store, this.node.service(store, ctx));
   }
 
   attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined {

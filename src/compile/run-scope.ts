@@ -5,7 +5,8 @@
  * through the run registry (src/compile/run-registry.ts).
  */
 import type { StoreActorRef } from '../../actors/store.js';
-import { describe } from '../describe.js';
+import { kindOf } from '../describe.js';
+import { otherCopy, twoCopiesError } from '../graph/brand.js';
 import type { Condition } from '../graph/condition.js';
 import type { Executable } from '../graph/executable.js';
 import type { Graph } from '../graph/graph.js';
@@ -42,11 +43,13 @@ export interface RunScope {
 }
 
 /** The machine context of every run. Plain data and actor refs only: it is persisted. */
-export interface RunContext {
+// `S`, the store's state, types `context.store` for selectors:
+// useSelector(useSelector(run, (s) => s.context.store), (s) => s.context) is the run's state.
+export interface RunContext<S = any> {
   runId: string;
   /** What the run was started with, kept so a restored run can rebuild its scope. */
   input: unknown;
-  store: StoreActorRef<any>;
+  store: StoreActorRef<S>;
   /**
    * How often each node has started in this run. Updated in place by the `countExecution`
    * action: copying a record of n nodes on each of n steps would make long runs quadratic.
@@ -139,8 +142,10 @@ export function instantiateStore(
 ): AnyStoreHandle {
   const handle = factory();
   if (!isStoreHandle(handle)) {
+    // Another copy's store: say so (src/graph/brand.ts).
+    if (otherCopy(handle)) throw twoCopiesError(`${owner}: the store factory's store`, handle);
     throw new TypeError(
-      `${owner}: the store factory must return a store, e.g. () => MyStore.create(), got ${describe(handle)}`,
+      `${owner}: the store factory must return a store, e.g. () => MyStore.create(), got ${kindOf(handle)}`,
     );
   }
   if (known && definitionOf(handle) !== known) {

@@ -2,7 +2,14 @@
  * Condition: a named predicate over the committed store state, used as an edge's guard.
  * Conditions must be synchronous and pure: they are evaluated inside a machine transition.
  */
+import type { Immutable } from 'immer';
+
 export abstract class Condition<State = unknown> {
+  /**
+   * Type checker only (issue 13, branch robust): the store a condition needs, one whose
+   * state is at least `State`, so an edge over another store's state does not type-check.
+   */
+  declare readonly '~store'?: (store: { getState(): Immutable<State> }) => void;
   readonly name: string;
 
   constructor(options?: { name?: string }) {

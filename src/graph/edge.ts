@@ -3,31 +3,37 @@
  * without a condition always holds). A node's edges are tried in declaration order.
  */
 import type { Condition } from './condition.js';
+import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
-import { describe } from '../describe.js';
+import { kindOf } from '../describe.js';
 
-export interface EdgeOptions<State = any> {
-  tail: Executable;
-  head: Executable;
-  condition?: Condition<State>;
+// (issue 13, branch robust) Typed by the store `S` of its ends and condition, all checked
+// against each other: the condition's '~store' asks for a store whose state it can read.
+export interface EdgeOptions<S = any> {
+  tail: Executable<S>;
+  head: Executable<S>;
+  condition?: Condition<any> & { readonly '~store'?: (store: S) => void };
 }
 
-export class Edge<State = any> {
-  readonly tail: Executable;
-  readonly head: Executable;
-  readonly condition: Condition<State> | undefined;
+export class Edge<S = any> {
+  declare readonly '~store'?: (store: S) => void;
+  readonly tail: Executable<S>;
+  readonly head: Executable<S>;
+  readonly condition: Condition<any> | undefined;
 
-  constructor({ tail, head, condition }: EdgeOptions<State>) {
+  constructor({ tail, head, condition }: EdgeOptions<S>) {
     for (const [field, value] of [['tail', tail], ['head', head]] as const) {
       if (!(value instanceof Executable)) {
+        // (issue 13, branch robust) Another copy's Node: say so (src/graph/brand.ts).
+        if (otherCopy(value)) throw twoCopiesError(`Edge ${field}`, value);
         throw new TypeError(
-          `Edge ${field} must be a Node, RunConcurrent or Subflow, got ${describe(value)}`,
+          `Edge ${field} must be a Node, RunConcurrent or Subflow, got ${kindOf(value)}`,
         );
       }
     }
     if (condition !== undefined && typeof condition?.evaluate !== 'function') {
       throw new TypeError(
-        `Edge '${tail.name}' → '${head.name}': condition must be a Condition (use condition(name, fn)), got ${describe(condition)}`,
+        `Edge '${tail.name}' → '${head.name}': condition must be a Condition (use condition(name, fn)), got ${kindOf(condition)}`,
       );
     }
     this.tail = tail;

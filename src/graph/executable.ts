@@ -7,6 +7,7 @@
  * kinds. How a kind runs is its compile module's business (src/compile/kinds/), found by `kind`
  * in one table (src/compile/kinds/index.ts).
  */
+import { stamp } from './brand.js';
 import type { Graph } from './graph.js';
 
 /**
@@ -21,7 +22,18 @@ export type ExecutableKind = keyof ExecutableKinds;
 
 const NO_ITEMS: readonly Executable[] = Object.freeze([]);
 
-export abstract class Executable {
+/**
+ * The store an executable works on, for the type checker only (issue 13, branch robust): a
+ * function of it, so a Node<S> fits a graph of any store that gives at least what S asks for
+ * (contravariance), and a graph of nodes of another store does not type-check. Declared only:
+ * no value exists at run time.
+ */
+export interface StoreBound<S> {
+  readonly '~store'?: (store: S) => void;
+}
+
+export abstract class Executable<S = any> implements StoreBound<S> {
+  declare readonly '~store'?: (store: S) => void;
   /** A getter on each kind's prototype: every run makes fresh instances, so they stay small. */
   abstract readonly kind: ExecutableKind;
   /**
@@ -86,3 +98,6 @@ export function nestingCycleProblem(cycle: readonly Executable[]): string {
     `a subflow cannot run inside itself; break the cycle (if these are different subflows, give them different names)`
   );
 }
+
+// (issue 13, branch robust) So another loaded copy's checks can say "two copies" (brand.ts).
+stamp(Executable.prototype);

@@ -10,11 +10,14 @@ import type { Edge } from './edge.js';
 import { toDot, toMermaid } from './render.js';
 import { graphToJSON, type GraphJSON } from './to-json.js';
 import { Executable, nestingCycle, nestingCycleProblem } from './executable.js';
+import { otherCopy, stamp, twoCopiesError } from './brand.js';
 
-export interface GraphOptions {
-  source: Executable;
-  sinks: readonly Executable[];
-  edges: readonly Edge[];
+// (issue 13, branch robust) Typed by the store `S` its executables and edges work on; a
+// workflow's graph factory must return a Graph of its store.
+export interface GraphOptions<S = any> {
+  source: Executable<S>;
+  sinks: readonly Executable<S>[];
+  edges: readonly Edge<S>[];
   /** Used in error messages and renderings; defaults to the workflow's name. */
   name?: string;
 }
@@ -27,7 +30,8 @@ export interface GraphEntry {
   parent?: string;
 }
 
-export class Graph {
+export class Graph<S = any> {
+  declare readonly '~store'?: (store: S) => void;
   readonly source: Executable;
   readonly sinks: readonly Executable[];
   readonly edges: readonly Edge[];
@@ -36,8 +40,10 @@ export class Graph {
   #keys: Map<Executable, string> | undefined;
   #outgoing: Map<Executable, Edge[]> | undefined;
 
-  constructor({ source, sinks, edges, name }: GraphOptions) {
+  constructor({ source, sinks, edges, name }: GraphOptions<S>) {
     if (!(source instanceof Executable)) {
+      // (issue 13, branch robust) Say so when it is another copy's Node (src/graph/brand.ts).
+      if (otherCopy(source)) throw twoCopiesError('Graph source', source);
       throw new TypeError('Graph source must be a Node, RunConcurrent or Subflow');
     }
     if (!Array.isArray(sinks)) {
@@ -283,3 +289,6 @@ function walk(graph: Graph): { list: Executable[]; parents: (number | undefined)
   for (const sink of graph.sinks) add(sink);
   return { list, parents, position };
 }
+
+// (issue 13, branch robust) So another loaded copy can tell its Graph apart (brand.ts).
+stamp(Graph.prototype);

@@ -61,7 +61,7 @@ export interface NodeOptions {
  * }
  * ```
  */
-export abstract class Node<S = unknown> extends Executable {
+export abstract class Node<S = unknown> extends Executable<S> {
   // Typed as any kind: kinds that are nodes too (WaitForEvent) answer with their own.
   get kind(): ExecutableKind {
     return 'node';

@@ -2,6 +2,7 @@
  * RunConcurrent: runs its items side by side on the run's store and completes when all of
  * them complete. The first failure cancels the items still running.
  */
+import { otherCopy, twoCopiesError } from './brand.js';
 import { Executable } from './executable.js';
 
 declare module './executable.js' {
@@ -10,12 +11,13 @@ declare module './executable.js' {
   }
 }
 
-export interface RunConcurrentOptions {
+// (issue 13, branch robust) Typed by the store `S` its items share.
+export interface RunConcurrentOptions<S = any> {
   name: string;
-  items: readonly Executable[];
+  items: readonly Executable<S>[];
 }
 
-export class RunConcurrent extends Executable {
+export class RunConcurrent<S = any> extends Executable<S> {
   get kind(): 'runConcurrent' {
     return 'runConcurrent';
   }
@@ -24,13 +26,15 @@ export class RunConcurrent extends Executable {
   }
   readonly items: readonly Executable[];
 
-  constructor({ name, items }: RunConcurrentOptions) {
+  constructor({ name, items }: RunConcurrentOptions<S>) {
     super(name);
     if (!Array.isArray(items)) {
       throw new TypeError(`RunConcurrent '${name}': items must be an array of nodes or subflows`);
     }
     items.forEach((item, i) => {
       if (!(item instanceof Executable)) {
+        // (issue 13, branch robust) Another copy's Node: say so (src/graph/brand.ts).
+        if (otherCopy(item)) throw twoCopiesError(`RunConcurrent '${name}': item ${i}`, item);
         throw new TypeError(
           `RunConcurrent '${name}': item ${i} is not a Node, RunConcurrent or Subflow`,
         );

@@ -31,6 +31,7 @@
  * ] });
  * ```
  */
+import type { Immutable } from 'immer';
 import { Executable } from './executable.js';
 import type { Node } from './node.js';
 import type { Subflow } from './subflow.js';
@@ -49,14 +50,15 @@ export interface RunMapOptions<S, T, H> {
    * Builds the node (or subflow) for one item; called as that item starts. All items of
    * one RunMap must be of the same kind (all nodes or all subflows of the same shape).
    */
-  node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+  node: (item: T, index: number) => Node<H> | Subflow<any, H>;
   /** At most this many items run at once (default: all of them). */
   concurrency?: number;
   /** Run every item even after one failed, then fail listing every failure (default false). */
   collectFailures?: boolean;
 }
 
-export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
+// (issue 13, branch robust) Its store: the items' store, whose state `items` reads.
+export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable<H & { getState(): Immutable<S> }> {
   get kind(): 'runMap' {
     return 'runMap';
   }
@@ -66,7 +68,7 @@ export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable {
   readonly concurrency: number;
   readonly collectFailures: boolean;
   readonly #items: (state: S) => readonly T[];
-  readonly #node: (item: T, index: number) => Node<H> | Subflow<unknown, H>;
+  readonly #node: (item: T, index: number) => Node<H> | Subflow<any, H>;
 
   constructor(options: RunMapOptions<S, T, H>) {
     super(options?.name);

@@ -16,7 +16,8 @@
  * ```
  */
 import { Executable } from './executable.js';
-import { describe } from '../describe.js';
+import { kindOf } from '../describe.js';
+import { otherCopy, twoCopiesError } from './brand.js';
 import { Graph } from './graph.js';
 
 declare module './executable.js' {
@@ -28,14 +29,14 @@ declare module './executable.js' {
 export interface SubflowOptions<SubStore> {
   name?: string;
   /** Builds the subflow's graph; called once per subflow run, so nodes are fresh each time. */
-  graph: () => Graph;
+  graph: () => Graph<SubStore>;
   /** Builds the subflow's store; called once per subflow run. */
   store: () => SubStore;
   /** How often the subflow's own nodes may run in one subflow run (default 100). */
   maxIterations?: number;
 }
 
-export class Subflow<SubStore = any, ParentStore = any> extends Executable {
+export class Subflow<SubStore = any, ParentStore = any> extends Executable<ParentStore> {
   get kind(): 'subflow' {
     return 'subflow';
   }
@@ -43,7 +44,7 @@ export class Subflow<SubStore = any, ParentStore = any> extends Executable {
     return 'subflow';
   }
   /** Builds the subflow's graph, as `Workflow.graph` does a workflow's. */
-  readonly graph: () => Graph;
+  readonly graph: () => Graph<SubStore>;
   /** Builds the subflow's store, as `Workflow.store` does a workflow's. */
   readonly store: () => SubStore;
   readonly maxIterations: number;
@@ -84,7 +85,9 @@ export function checkMaxIterations(value: number | undefined, owner: string): nu
 /** Checks what a graph factory returned; `owner` names the factory's owner in the error. */
 export function checkGraph(graph: unknown, owner: string): Graph {
   if (!(graph instanceof Graph)) {
-    throw new TypeError(`${owner}: the graph factory must return a Graph, got ${describe(graph)}`);
+    // Another copy's Graph: say so (src/graph/brand.ts).
+    if (otherCopy(graph)) throw twoCopiesError(`${owner}: the graph factory's Graph`, graph);
+    throw new TypeError(`${owner}: the graph factory must return a Graph, got ${kindOf(graph)}`);
   }
   return graph;
 }

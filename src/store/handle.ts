@@ -17,6 +17,8 @@ import {
   type StoreEvent,
   type StoreLogic,
 } from '../../actors/store.js';
+import { describe } from '../describe.js';
+import { stamp } from '../graph/brand.js';
 import { StoreUpdateError } from '../errors.js';
 import type { StoreActions, StoreDefinition, AnyStoreDefinition } from './define-store.js';
 
@@ -49,8 +51,118 @@ interface Internals {
   node?: string;
   /** The node execution's cancellation (an AbortSignal, or the node runner's Cancellation). */
   cancel?: { readonly aborted: boolean };
-  /** A node execution's view: its id and how many updates it has sent. */
-  execution?: { id: string; sent: number };
+  /** A node execution's view: its id, how many updates it has sent, and their outcomes. */
+  execution?: ExecutionUpdates;
+}
+
+/**
+ * The updates of one node execution (one attempt). A node may forget to `await` an update; if
+ * the store then refuses it, nobody would see the refusal — the node would complete as if the
+ * update were committed, and the rejected promise would crash Node as an unhandled rejection.
+ * So the execution keeps its updates' outcomes: the node completes only once they have all
+ * settled, and fails with the first refusal the node never looked at (see `settleUpdates`).
+ * Once it has completed, it is closed: a later update (from a stray timer) is refused.
+ */
+interface ExecutionUpdates {
+  id: string;
+  sent: number;
+  /** Updates sent and not yet settled. */
+  pending: number;
+  /** Refused updates, to check at completion whether the node observed them. */
+  refused: UpdatePromise<unknown>[] | undefined;
+  /** Called when `pending` drops to 0. */
+  idle: (() => void) | undefined;
+  /** Set once the node's service has settled: updates sent after it are refused. */
+  closed: 'completed' | 'failed' | undefined;
+}
+
+/**
+ * The promise an update gives a node inside a run. It notes whether the node ever attached a
+ * handler (`then`, `catch`, `finally`, `await` — which calls `then` on a subclass), so a refusal
+ * the node never looked at can fail the node instead of going unseen.
+ */
+class UpdatePromise<T> extends Promise<T> {
+  observed = false;
+  // Chained promises are plain ones: only the promise handed to the node is watched.
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+  override then<A = T, B = never>(
+    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.observed = true;
+    return super.then(onfulfilled, onrejected);
+  }
+}
+
+// The intrinsic then: our own bookkeeping must not count as the node observing its update.
+const intrinsicThen = Promise.prototype.then;
+
+function tracked<T>(updates: ExecutionUpdates, outcome: Promise<T>): UpdatePromise<T> {
+  let settle!: { resolve(value: T): void; reject(error: unknown): void };
+  const promise = new UpdatePromise<T>((resolve, reject) => (settle = { resolve, reject }));
+  updates.pending++;
+  const done = () => {
+    if (--updates.pending === 0 && updates.idle) {
+      const idle = updates.idle;
+      updates.idle = undefined;
+      idle();
+    }
+  };
+  intrinsicThen.call(
+    outcome,
+    (value) => {
+      settle.resolve(value as T);
+      done();
+    },
+    (error: unknown) => {
+      settle.reject(error);
+      // Handled here, so a refusal never becomes an unhandled rejection: it is reported by
+      // failing the node (below, in settleUpdates) or, after completion, by a warning.
+      intrinsicThen.call(promise, undefined, noop);
+      if (updates.closed === undefined) (updates.refused ??= []).push(promise as UpdatePromise<unknown>);
+      else warnIfUnobserved(promise, error);
+      done();
+    },
+  );
+  return promise;
+}
+
+const noop = (): void => {};
+
+// An update refused after its node completed has nobody left to fail; if its sender did not
+// look at the refusal either, it must still be seen.
+function warnIfUnobserved(promise: UpdatePromise<unknown>, error: unknown): void {
+  setTimeout(() => {
+    if (!promise.observed) console.warn(`[junjo-xstate] ${describe(error)}`);
+  }, 0);
+}
+
+/**
+ * Wraps a node service's outcome (`result`, its return value) so that the node completes only
+ * once every update it sent has settled, and fails with the first refused update it did not
+ * observe; then closes `view` to further updates. Returns `result` itself for a store that is
+ * not a node execution's view.
+ */
+export function settleUpdates(view: unknown, result: unknown): unknown {
+  const updates = isStoreHandle(view) ? internalsOf(view).execution : undefined;
+  if (!updates) return result;
+  const complete = (): unknown => {
+    if (updates.pending > 0) return new Promise<void>((resolve) => (updates.idle = resolve)).then(complete);
+    updates.closed = 'completed';
+    const unobserved = updates.refused?.find((p) => !p.observed);
+    if (unobserved) return unobserved;
+    return undefined;
+  };
+  const fail = (error: unknown): never => {
+    updates.closed = 'failed';
+    throw error;
+  };
+  if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+    return Promise.resolve(result).then(complete, fail);
+  }
+  return complete();
 }
 
 type HandleClass<S, A extends StoreActions<S>> = new (initial: Immutable<S>) => StoreHandle<S, A>;
@@ -88,7 +200,13 @@ export function createHandleClass<S extends object, A extends StoreActions<S>>(
       const sub = refOf(this).subscribe((snapshot) => {
         if (snapshot.commit && snapshot.commit.seq !== seen) {
           seen = snapshot.commit.seq;
-          listener(snapshot.context as Immutable<S>, snapshot.commit);
+          // A listener that throws must not escape into XState, which rethrows it as an
+          // uncaught exception (a crash); it is reported, and the store goes on.
+          try {
+            listener(snapshot.context as Immutable<S>, snapshot.commit);
+          } catch (err) {
+            console.error(`[junjo-xstate] a subscriber of store '${definition.name}' threw on commit ${snapshot.commit.seq} (${snapshot.commit.action}); the store goes on: ${describe(err)}`);
+          }
         }
       });
       return () => sub.unsubscribe();
@@ -107,6 +225,8 @@ export function createHandleClass<S extends object, A extends StoreActions<S>>(
     });
   }
   Object.defineProperty(Handle, 'name', { value: `${definition.name}Handle` });
+  // So another loaded copy of the library can say "two copies" of this handle (src/graph/brand.ts).
+  stamp(Handle.prototype);
   return Handle as unknown as HandleClass<S, A>;
 }
 
@@ -154,7 +274,9 @@ export function viewFor<H extends AnyStoreHandle>(
   // object spread and Object.create here cost ~30× more (bench/).
   const { definition, initial, binding } = internalsOf(handle);
   const internals: Internals = { definition, initial, binding, node, cancel };
-  if (execution !== undefined) internals.execution = { id: execution, sent: 0 };
+  if (execution !== undefined) {
+    internals.execution = { id: execution, sent: 0, pending: 0, refused: undefined, idle: undefined, closed: undefined };
+  }
   const View = handle.constructor as new (initial: unknown, internals: Internals) => H;
   return new View(initial, internals);
 }
@@ -173,16 +295,27 @@ function refOf(handle: object): StoreActorRef<any> {
 function dispatch(handle: object, action: string, args: unknown[]): Promise<any> {
   const { node, cancel, definition, execution } = internalsOf(handle);
   if (cancel?.aborted) {
-    return Promise.reject(
+    const refused = Promise.reject(
       new StoreUpdateError(definition.name, action, [
         `node '${node}' was cancelled, so its update was not applied`,
       ], node),
     );
+    return execution ? tracked(execution, refused) : refused;
+  }
+  if (execution?.closed) {
+    return tracked(
+      execution,
+      Promise.reject(
+        new StoreUpdateError(definition.name, action, [
+          `node '${node}' already ${execution.closed}, so its update was not applied; ` +
+            `await every store update inside the node's service (this one came from a timer or callback that outlived it)`,
+        ], node),
+      ),
+    );
   }
   const event: StoreEvent = node === undefined ? { type: action, args } : { type: action, args, node };
-  if (execution) {
-    event.execution = execution.id;
-    event.position = ++execution.sent;
-  }
-  return requestUpdate(refOf(handle), event, definition.name);
+  if (!execution) return requestUpdate(refOf(handle), event, definition.name);
+  event.execution = execution.id;
+  event.position = ++execution.sent;
+  return tracked(execution, requestUpdate(refOf(handle), event, definition.name));
 }

@@ -159,7 +159,7 @@ test('keys are unique names, stable across builds', () => {
 });
 
 test('bad constructor input gets a clear error', () => {
-  assert.throws(() => new Edge({ tail: {} as never, head: noop('B') }), /Edge tail must be a Node, RunConcurrent or Subflow, got Object/);
+  assert.throws(() => new Edge({ tail: {} as never, head: noop('B') }), /Edge tail must be a Node, RunConcurrent or Subflow, got an object/);
   assert.throws(() => node('', async () => {}), /needs a non-empty name/);
   assert.throws(() => new RunConcurrent({ name: 'G', items: [1 as never] }), /RunConcurrent 'G': item 0 is not a Node/);
 });

@@ -3,8 +3,9 @@
  * and runs one item actor per element (a node runner or a subflow machine, as the item's kind
  * says), at most `concurrency` at a time.
  */
-import { describe } from '../../describe.js';
+import { kindOf } from '../../describe.js';
 import { MaxIterationsError } from '../../errors.js';
+import { otherCopy, twoCopiesError } from '../../graph/brand.js';
 import { Executable } from '../../graph/executable.js';
 import type { RunMap } from '../../graph/run-map.js';
 import { fanOutState } from './fan-out-state.js';
@@ -25,8 +26,9 @@ export const runMapKind: KindCompiler<RunMap<any, any, any>> = {
         const id = `${key}[${index}]`;
         const item = map.itemAt(list[index], index);
         if (!(item instanceof Executable) || !graph.canBeItem(item)) {
+          if (otherCopy(item)) throw twoCopiesError(`RunMap '${map.name}': node(item, ${index})`, item);
           throw new TypeError(
-            `RunMap '${map.name}': node(item, ${index}) must return one of: ${graph.itemKinds().join(', ')}; got ${item instanceof Executable ? item.noun : describe(item)}`,
+            `RunMap '${map.name}': node(item, ${index}) must return one of: ${graph.itemKinds().join(', ')}; got ${item instanceof Executable ? item.noun : kindOf(item)}`,
           );
         }
         kind ??= item.kind;

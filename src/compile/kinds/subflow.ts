@@ -6,7 +6,7 @@
 import { forwardTo, fromPromise } from 'xstate';
 import { MaxIterationsError } from '../../errors.js';
 import type { Subflow } from '../../graph/subflow.js';
-import { viewFor } from '../../store/handle.js';
+import { settleUpdates, viewFor } from '../../store/handle.js';
 import { DONE_STATE, type GraphCompiler, type MachineRole } from '../compile-graph.js';
 import { executionKey } from '../node-execution.js';
 import { countExecution } from '../run-actions.js';
@@ -107,6 +107,8 @@ export const subflowActions = fromPromise<void, { phase: 'pre' | 'post' }>(async
   const phase = input.phase === 'pre' ? 'preRunActions' : 'postRunActions';
   const parentStore = viewFor(scope.parentStore!, parentKey, signal, `${executionKey(parentKey, iteration)}/${phase}`);
   const store = viewFor(scope.store, phase, signal, executionKey(phase, 1));
-  if (input.phase === 'pre') await scope.subflow!.preRunActions(parentStore, store);
-  else await scope.subflow!.postRunActions(parentStore, store);
+  const result = input.phase === 'pre' ? scope.subflow!.preRunActions(parentStore, store) : scope.subflow!.postRunActions(parentStore, store);
+  // Like a node: done once both views' updates settled, failed by a refused update it did not
+  // await (src/store/handle.ts, settleUpdates).
+  await settleUpdates(store, settleUpdates(parentStore, result));
 });
