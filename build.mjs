@@ -16,6 +16,12 @@ const coreByName = {
     build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'junjo-xstate', external: true }));
   },
 };
+// The Node-only entries load their optional peer dependency with a require (to say what to install
+// when it is missing): the ESM build gets a real `require`, and the CommonJS build never reads import.meta.
+const nodeOnly = (format) =>
+  format === 'esm'
+    ? { banner: { js: "import { createRequire as __junjoCreateRequire } from 'node:module';\nconst require = __junjoCreateRequire(import.meta.url);" } }
+    : { logOverride: { 'empty-import-meta': 'silent' } };
 const common = { entryPoints: ['src/index.ts'], bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
@@ -33,9 +39,23 @@ await Promise.all([
       entryPoints: ['src/durable/sqlite.ts'],
       external: [...external, 'better-sqlite3'],
       plugins: [coreByName],
+      ...nodeOnly(format),
       format,
       platform: 'node',
       outfile: format === 'esm' ? 'dist/esm/sqlite.js' : 'dist/cjs/sqlite.cjs',
+    }),
+  ),
+  // `junjo-xstate/postgres`: Node only, like the SQLite entry; pg and pg-boss stay the app's own.
+  ...['esm', 'cjs'].map((format) =>
+    build({
+      ...common,
+      entryPoints: ['src/postgres/index.ts'],
+      external: [...external, 'pg', 'pg-boss'],
+      plugins: [coreByName],
+      ...nodeOnly(format),
+      format,
+      platform: 'node',
+      outfile: format === 'esm' ? 'dist/esm/postgres.js' : 'dist/cjs/postgres.cjs',
     }),
   ),
   // Its own entry, so the core never imports @opentelemetry/api; it imports only types from the core.

@@ -1,0 +1,201 @@
+/**
+ * The PostgreSQL checkpoint store (Node only: `import { PostgresCheckpointStore } from
+ * 'junjo-xstate/postgres'`, with `pg` installed). One table holds the checkpoints of any number
+ * of runs and workflows, one row per run, in a schema of its own (`junjo` unless told), which
+ * the store creates and versions itself. Every write is one statement, so one transaction: a
+ * crash of the process or of the server leaves a run's previous or new checkpoint, never a mix.
+ * Each row carries a SHA-1 of its data, so a record changed or cut short behind the store's back
+ * is refused rather than resumed. The data is kept as text, not jsonb, so it is stored exactly
+ * as written and its checksum still matches.
+ */
+import { createHash } from 'node:crypto';
+import type * as PG from 'pg';
+import {
+  CheckpointError,
+  type CheckpointFilter,
+  type CheckpointRecord,
+  type CheckpointStore,
+  type CheckpointSummary,
+  type RunStatus,
+} from '../index.js';
+import { optionalModule } from '../durable/optional-module.js';
+
+/** The version of the tables this code reads and writes; a database at a newer one is refused. */
+export const SCHEMA_VERSION = 1;
+
+export interface PostgresCheckpointStoreOptions {
+  /** The schema the store's tables live in (default `junjo`); created if missing. */
+  schema?: string;
+}
+
+interface Row {
+  run_id: string;
+  workflow: string;
+  status: RunStatus;
+  created_at: string;
+  updated_at: string;
+  error: string | null;
+  checksum?: string;
+  data?: string | null;
+}
+
+const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error';
+
+export class PostgresCheckpointStore implements CheckpointStore {
+  readonly schema: string;
+  /** `schema.junjo_checkpoints`, quoted, for SQL. */
+  readonly table: string;
+  readonly #pool: PG.Pool;
+  readonly #ownsPool: boolean;
+  #ready: Promise<void> | undefined;
+
+  /** `pool`: a `pg.Pool` (left open by `close()`), or a connection string (the store's own pool). */
+  constructor(pool: PG.Pool | string, options: PostgresCheckpointStoreOptions = {}) {
+    const schema = options.schema ?? 'junjo';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new TypeError(`PostgresCheckpointStore: schema '${schema}' is not a plain SQL name: use letters, digits and _ (e.g. 'junjo')`);
+    }
+    this.schema = schema;
+    this.table = `"${schema}".junjo_checkpoints`;
+    if (typeof pool === 'string') {
+      const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
+      this.#pool = new pg.Pool({ connectionString: pool });
+      this.#ownsPool = true;
+    } else {
+      this.#pool = pool;
+      this.#ownsPool = false;
+    }
+    // An idle client losing its server (a restart) emits 'error' on the pool; unhandled, it would
+    // crash the process. The next query takes a new connection and reports its own error.
+    this.#pool.on('error', () => {});
+  }
+
+  /** The pool the store queries through (the RunQueue shares it). */
+  get pool(): PG.Pool {
+    return this.#pool;
+  }
+
+  /** Creates the schema and tables if needed (every method does it first; call it to fail early). */
+  ready(): Promise<void> {
+    this.#ready ??= this.#migrate().catch((err) => {
+      this.#ready = undefined;
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Two processes creating the same tables at once would collide on Postgres's catalogs.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`junjo-xstate:${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await client.query(`CREATE TABLE IF NOT EXISTS "${this.schema}".junjo_meta (key text PRIMARY KEY, value text NOT NULL)`);
+      const { rows } = await client.query<{ value: string }>(`SELECT value FROM "${this.schema}".junjo_meta WHERE key = 'schema_version'`);
+      const found = rows[0] ? Number(rows[0].value) : 0;
+      if (found > SCHEMA_VERSION) {
+        throw new Error(
+          `The checkpoint tables in schema '${this.schema}' are at version ${found}, written by a newer junjo-xstate; this one reads version ${SCHEMA_VERSION}. ` +
+            `Upgrade junjo-xstate here, or give the store another schema. Nothing was changed.`,
+        );
+      }
+      if (found < 1) {
+        // A row is a run: its lease (owner, fence, expiry) and, once written, its checkpoint.
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
+          run_id text PRIMARY KEY,
+          workflow text NOT NULL,
+          status text NOT NULL,
+          created_at bigint NOT NULL,
+          updated_at bigint NOT NULL,
+          error text,
+          checksum text,
+          data text,
+          lease_owner text,
+          lease_fence bigint NOT NULL DEFAULT 0,
+          lease_expires_at bigint
+        )`);
+        await client.query(`CREATE INDEX IF NOT EXISTS junjo_checkpoints_by_status ON ${this.table} (status, workflow, created_at)`);
+        await client.query(`INSERT INTO "${this.schema}".junjo_meta (key, value) VALUES ('schema_version', $1)
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(SCHEMA_VERSION)]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async put(record: CheckpointRecord): Promise<void> {
+    await this.ready();
+    await this.#pool.query(
+      `INSERT INTO ${this.table} (run_id, workflow, status, created_at, updated_at, error, checksum, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
+         updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`,
+      [record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null, checksum(record.data), record.data],
+    );
+  }
+
+  async get(runId: string): Promise<CheckpointRecord | undefined> {
+    await this.ready();
+    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY}, checksum, data FROM ${this.table} WHERE run_id = $1 AND data IS NOT NULL`, [runId]);
+    const row = rows[0];
+    if (!row) return undefined;
+    if (typeof row.data !== 'string' || row.checksum !== checksum(row.data)) {
+      throw new CheckpointError(
+        'corrupt',
+        runId,
+        `The checkpoint of run '${runId}' in ${this.table} is corrupt (its data does not match its checksum: it was changed or truncated ` +
+          `outside junjo-xstate), so the run cannot be resumed. It was left as it is: restore the row from a backup, or delete the ` +
+          `checkpoint (checkpoint.delete('${runId}')) and start the run again.`,
+      );
+    }
+    return { ...summaryOf(row), data: row.data };
+  }
+
+  async list(filter: CheckpointFilter = {}): Promise<CheckpointSummary[]> {
+    await this.ready();
+    const where = ['data IS NOT NULL'];
+    const params: unknown[] = [];
+    if (filter.workflow !== undefined) {
+      params.push(filter.workflow);
+      where.push(`workflow = $${params.length}`);
+    }
+    if (filter.status !== undefined) {
+      params.push(typeof filter.status === 'string' ? [filter.status] : [...filter.status]);
+      where.push(`status = ANY($${params.length}::text[])`);
+    }
+    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY} FROM ${this.table} WHERE ${where.join(' AND ')} ORDER BY created_at, run_id`, params);
+    return rows.map(summaryOf);
+  }
+
+  async delete(runId: string): Promise<boolean> {
+    await this.ready();
+    const { rowCount } = await this.#pool.query(`DELETE FROM ${this.table} WHERE run_id = $1 AND data IS NOT NULL`, [runId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Ends the store's own pool (a pool given to the constructor is left open). */
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.#pool.end();
+  }
+}
+
+function checksum(data: string): string {
+  return createHash('sha1').update(data).digest('base64');
+}
+
+function summaryOf(row: Row): CheckpointSummary {
+  const summary: CheckpointSummary = {
+    runId: row.run_id,
+    workflow: row.workflow,
+    status: row.status,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+  if (row.error !== null) summary.error = row.error;
+  return summary;
+}
