@@ -16,12 +16,9 @@ const coreByName = {
     build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'junjo-xstate', external: true }));
   },
 };
-// The Node-only entries load their optional peer dependency with a require (to say what to install
-// when it is missing): the ESM build gets a real `require`, and the CommonJS build never reads import.meta.
-const nodeOnly = (format) =>
-  format === 'esm'
-    ? { banner: { js: "import { createRequire as __junjoCreateRequire } from 'node:module';\nconst require = __junjoCreateRequire(import.meta.url);" } }
-    : { logOverride: { 'empty-import-meta': 'silent' } };
+// The Node-only entries load their optional peer dependency with createRequire (to say what to
+// install when it is missing); in the CommonJS build that reads __filename, never import.meta.
+const nodeOnly = (format) => (format === 'esm' ? {} : { logOverride: { 'empty-import-meta': 'silent' } });
 const common = { entryPoints: ['src/index.ts'], bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });

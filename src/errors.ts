@@ -228,3 +228,47 @@ export class CheckpointError extends JunjoError {
     super(message, cause === undefined ? undefined : { cause });
   }
 }
+
+// --- Leases of durable runs (src/durable/lease.ts) ------------------------------------------
+
+/** `resume()` or `execute()` of a run whose lease another live process holds: it runs there. */
+export class LeaseHeldError extends JunjoError {
+  override name = 'LeaseHeldError';
+  constructor(
+    readonly runId: string,
+    /** Who holds the lease, e.g. `host:pid#n`. */
+    readonly owner: string,
+    /** How long until the lease expires unless its owner renews it, in ms. */
+    readonly expiresInMs: number,
+  ) {
+    super(
+      `Run '${runId}' is owned by '${owner}' (its lease expires in ${Math.max(0, Math.ceil(expiresInMs / 1000))} s unless renewed): ` +
+        `it is running there, so it was not started here and nothing was written. Wait for that run to end; ` +
+        `if that process is gone, resume the run once its lease has expired.`,
+    );
+  }
+}
+
+/**
+ * A process held a run's lease past its expiry (it stalled, or could not reach the store) and
+ * another process took the run over: this process's run was stopped, its nodes aborted, and it
+ * wrote nothing more.
+ */
+export class LeaseLostError extends JunjoError {
+  override name = 'LeaseLostError';
+  constructor(
+    readonly runId: string,
+    /** This process's lease: its owner name and fencing number. */
+    readonly owner: string,
+    readonly fence: number,
+    /** Who owns the run now (null: its lease was taken over and since released, or the run was deleted). */
+    readonly newOwner: string | null,
+  ) {
+    super(
+      `Run '${runId}' was taken over by ${newOwner === null ? 'another process (which has since let it go)' : `'${newOwner}'`}: ` +
+        `this process ('${owner}', lease ${fence}) held its lease past the expiry (it stalled, or could not reach the checkpoint store, ` +
+        `for longer than the lease). So this process stopped the run, aborted its nodes and wrote nothing more; the run continues ` +
+        `under its new owner. Nothing needs fixing unless this happens often: then raise leaseMs.`,
+    );
+  }
+}

@@ -8,8 +8,7 @@
  * ```
  */
 import type { AnyActorRef } from 'xstate';
-import type { RunCheckpointer } from './durable/checkpointer.js';
-import type { CheckpointError } from './errors.js';
+import type { CheckpointWriteError, RunCheckpointer } from './durable/checkpointer.js';
 
 export interface DriveOptions {
   signal?: AbortSignal;
@@ -31,7 +30,10 @@ export function driveRun<R>(
   checkpointer?: RunCheckpointer,
 ): Promise<R> {
   const { signal } = options;
-  if (signal?.aborted) return Promise.reject(cancelled(actor, options.runId, signal.reason));
+  if (signal?.aborted) {
+    // A lease claimed for this run is let go: the run never started.
+    return Promise.resolve(checkpointer?.release()).then(() => Promise.reject(cancelled(actor, options.runId, signal.reason)));
+  }
   return new Promise<R>((resolve, reject) => {
     const outcome = new RunOutcome<R>(actor, options, cancelled, resolve, reject, checkpointer);
     signal?.addEventListener('abort', outcome, { once: true });
@@ -47,7 +49,7 @@ export function driveRun<R>(
  * object: thousands of runs may wait at once, and a closure per callback would cost each of them.
  */
 class RunOutcome<R> {
-  #writeError: CheckpointError | undefined;
+  #writeError: CheckpointWriteError | undefined;
 
   constructor(
     readonly actor: AnyActorRef,

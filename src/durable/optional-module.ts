@@ -7,8 +7,9 @@
 import { createRequire } from 'node:module';
 
 export function optionalModule<T>(name: string, install: string, entry: string): T {
-  // The CommonJS build has `require`; the ESM build (and tsx) make one from this file's URL.
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+  // CommonJS has __filename; ESM (also bundled, or under tsx) has import.meta.url. The name
+  // `require` itself is avoided: bundlers replace it with a stub that throws in ESM.
+  const load = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
   try {
     return load(name) as T;
   } catch (err) {

@@ -12,13 +12,22 @@ import { createHash } from 'node:crypto';
 import type * as PG from 'pg';
 import {
   CheckpointError,
+  LeaseHeldError,
+  LeaseLostError,
+  type ClaimRequest,
+  type Lease,
+  type LeasingStore,
   type CheckpointFilter,
   type CheckpointRecord,
   type CheckpointStore,
   type CheckpointSummary,
   type RunStatus,
 } from '../index.js';
+import { isNodeOwnerGone, nodeOwnerName } from '../durable/node-owner.js';
 import { optionalModule } from '../durable/optional-module.js';
+
+/** The database's clock, in ms: leases of processes on many machines are timed by one clock. */
+const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /** The version of the tables this code reads and writes; a database at a newer one is refused. */
 export const SCHEMA_VERSION = 1;
@@ -36,15 +45,17 @@ interface Row {
   updated_at: string;
   error: string | null;
   checksum?: string;
-  data?: string | null;
+  data?: string;
 }
 
 const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error';
 
-export class PostgresCheckpointStore implements CheckpointStore {
+export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   readonly schema: string;
   /** `schema.junjo_checkpoints`, quoted, for SQL. */
   readonly table: string;
+  /** `schema.junjo_leases`: one row per run that was ever claimed, its fence growing with each claim. */
+  readonly leases: string;
   readonly #pool: PG.Pool;
   readonly #ownsPool: boolean;
   #ready: Promise<void> | undefined;
@@ -57,6 +68,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     }
     this.schema = schema;
     this.table = `"${schema}".junjo_checkpoints`;
+    this.leases = `"${schema}".junjo_leases`;
     if (typeof pool === 'string') {
       const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
       this.#pool = new pg.Pool({ connectionString: pool });
@@ -101,7 +113,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
         );
       }
       if (found < 1) {
-        // A row is a run: its lease (owner, fence, expiry) and, once written, its checkpoint.
         await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
           run_id text PRIMARY KEY,
           workflow text NOT NULL,
@@ -109,11 +120,14 @@ export class PostgresCheckpointStore implements CheckpointStore {
           created_at bigint NOT NULL,
           updated_at bigint NOT NULL,
           error text,
-          checksum text,
-          data text,
-          lease_owner text,
-          lease_fence bigint NOT NULL DEFAULT 0,
-          lease_expires_at bigint
+          checksum text NOT NULL,
+          data text NOT NULL
+        )`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.leases} (
+          run_id text PRIMARY KEY,
+          owner text,
+          fence bigint NOT NULL,
+          expires_at bigint
         )`);
         await client.query(`CREATE INDEX IF NOT EXISTS junjo_checkpoints_by_status ON ${this.table} (status, workflow, created_at)`);
         await client.query(`INSERT INTO "${this.schema}".junjo_meta (key, value) VALUES ('schema_version', $1)
@@ -128,20 +142,81 @@ export class PostgresCheckpointStore implements CheckpointStore {
     }
   }
 
-  async put(record: CheckpointRecord): Promise<void> {
+  async put(record: CheckpointRecord, lease?: Lease): Promise<void> {
     await this.ready();
-    await this.#pool.query(
-      `INSERT INTO ${this.table} (run_id, workflow, status, created_at, updated_at, error, checksum, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    const values = [record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null, checksum(record.data), record.data];
+    const upsert = `INSERT INTO ${this.table} (run_id, workflow, status, created_at, updated_at, error, checksum, data)
+       %SOURCE%
        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
-         updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`,
-      [record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null, checksum(record.data), record.data],
+         updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`;
+    if (!lease) {
+      await this.#pool.query(upsert.replace('%SOURCE%', 'VALUES ($1, $2, $3, $4, $5, $6, $7, $8)'), values);
+      return;
+    }
+    // One statement: the lease row is locked (FOR SHARE) while the checkpoint is written, so a
+    // claim waits for this write, and a write after a claim finds another fence and writes nothing.
+    const { rowCount } = await this.#pool.query(
+      `WITH current AS (SELECT 1 FROM ${this.leases} WHERE run_id = $1 AND fence = $9 AND owner = $10 FOR SHARE) ` +
+        upsert.replace('%SOURCE%', 'SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM current)'),
+      [...values, lease.fence, lease.owner],
     );
+    if (!rowCount) throw await this.#lost(lease);
+  }
+
+  async claim({ runId, owner, leaseMs, takeOverFrom }: ClaimRequest): Promise<Lease> {
+    await this.ready();
+    // A lease released between the refusal and the look at its owner: claim again.
+    for (let tries = 0; ; tries++) {
+      const { rows } = await this.#pool.query<{ fence: string; expires_at: string }>(
+        `INSERT INTO ${this.leases} AS l (run_id, owner, fence, expires_at) VALUES ($1, $2, 1, ${NOW} + $3)
+         ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, fence = l.fence + 1, expires_at = excluded.expires_at
+           WHERE l.owner IS NULL OR l.expires_at <= ${NOW} OR l.owner = $4
+         RETURNING fence, expires_at`,
+        [runId, owner, leaseMs, takeOverFrom ?? null],
+      );
+      if (rows[0]) return { runId, owner, fence: Number(rows[0].fence), expiresAt: Number(rows[0].expires_at) };
+      const held = await this.#pool.query<{ owner: string | null; left: string }>(`SELECT owner, expires_at - ${NOW} AS left FROM ${this.leases} WHERE run_id = $1`, [runId]);
+      const row = held.rows[0];
+      if (row?.owner && Number(row.left) > 0) throw new LeaseHeldError(runId, row.owner, Number(row.left));
+      if (tries >= 3) throw new Error(`Run '${runId}': its lease could not be claimed (it kept changing hands); try again`);
+    }
+  }
+
+  async renew(lease: Lease, leaseMs: number): Promise<Lease> {
+    await this.ready();
+    const { rows } = await this.#pool.query<{ expires_at: string }>(
+      `UPDATE ${this.leases} SET expires_at = ${NOW} + $4 WHERE run_id = $1 AND fence = $2 AND owner = $3 RETURNING expires_at`,
+      [lease.runId, lease.fence, lease.owner, leaseMs],
+    );
+    if (!rows[0]) throw await this.#lost(lease);
+    return { ...lease, expiresAt: Number(rows[0].expires_at) };
+  }
+
+  async release(lease: Lease): Promise<void> {
+    await this.ready();
+    await this.#pool.query(`UPDATE ${this.leases} SET owner = NULL, expires_at = NULL WHERE run_id = $1 AND fence = $2 AND owner = $3`, [
+      lease.runId,
+      lease.fence,
+      lease.owner,
+    ]);
+  }
+
+  ownerName(): string {
+    return nodeOwnerName();
+  }
+
+  isOwnerGone(owner: string): boolean {
+    return isNodeOwnerGone(owner);
+  }
+
+  async #lost(lease: Lease): Promise<LeaseLostError> {
+    const { rows } = await this.#pool.query<{ owner: string | null }>(`SELECT owner FROM ${this.leases} WHERE run_id = $1`, [lease.runId]);
+    return new LeaseLostError(lease.runId, lease.owner, lease.fence, rows[0]?.owner ?? null);
   }
 
   async get(runId: string): Promise<CheckpointRecord | undefined> {
     await this.ready();
-    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY}, checksum, data FROM ${this.table} WHERE run_id = $1 AND data IS NOT NULL`, [runId]);
+    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY}, checksum, data FROM ${this.table} WHERE run_id = $1`, [runId]);
     const row = rows[0];
     if (!row) return undefined;
     if (typeof row.data !== 'string' || row.checksum !== checksum(row.data)) {
@@ -158,7 +233,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
 
   async list(filter: CheckpointFilter = {}): Promise<CheckpointSummary[]> {
     await this.ready();
-    const where = ['data IS NOT NULL'];
+    const where: string[] = [];
     const params: unknown[] = [];
     if (filter.workflow !== undefined) {
       params.push(filter.workflow);
@@ -168,13 +243,18 @@ export class PostgresCheckpointStore implements CheckpointStore {
       params.push(typeof filter.status === 'string' ? [filter.status] : [...filter.status]);
       where.push(`status = ANY($${params.length}::text[])`);
     }
-    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY} FROM ${this.table} WHERE ${where.join(' AND ')} ORDER BY created_at, run_id`, params);
+    const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY} FROM ${this.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, run_id`, params);
     return rows.map(summaryOf);
   }
 
   async delete(runId: string): Promise<boolean> {
     await this.ready();
-    const { rowCount } = await this.#pool.query(`DELETE FROM ${this.table} WHERE run_id = $1 AND data IS NOT NULL`, [runId]);
+    // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
+    const { rowCount } = await this.#pool.query(
+      `WITH lease AS (DELETE FROM ${this.leases} WHERE run_id = $1 AND (owner IS NULL OR expires_at <= ${NOW}))
+       DELETE FROM ${this.table} WHERE run_id = $1`,
+      [runId],
+    );
     return (rowCount ?? 0) > 0;
   }
 
