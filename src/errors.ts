@@ -261,11 +261,11 @@ export class LeaseLostError extends JunjoError {
     /** This process's lease: its owner name and fencing number. */
     readonly owner: string,
     readonly fence: number,
-    /** Who owns the run now (null: its lease was taken over and since released, or the run was deleted). */
+    /** Who took the run over (null: its record and lease were deleted). */
     readonly newOwner: string | null,
   ) {
     super(
-      `Run '${runId}' was taken over by ${newOwner === null ? 'another process (which has since let it go)' : `'${newOwner}'`}: ` +
+      `Run '${runId}' was taken over by ${newOwner === null ? 'another process (and has since been deleted)' : `'${newOwner}'`}: ` +
         `this process ('${owner}', lease ${fence}) held its lease past the expiry (it stalled, or could not reach the checkpoint store, ` +
         `for longer than the lease). So this process stopped the run, aborted its nodes and wrote nothing more; the run continues ` +
         `under its new owner. Nothing needs fixing unless this happens often: then raise leaseMs.`,

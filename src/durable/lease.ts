@@ -107,7 +107,8 @@ export class LeaseTable {
 
   release(lease: Lease): void {
     const held = this.#leases.get(lease.runId);
-    if (held && held.owner === lease.owner && held.fence === lease.fence) this.#leases.delete(lease.runId);
+    // Kept, lapsed, so that a late write of an older owner is told who had the run last.
+    if (held && held.owner === lease.owner && held.fence === lease.fence) this.#leases.set(lease.runId, { ...held, expiresAt: 0 });
   }
 
   /** The run's record was deleted: forget its lease unless someone holds it. */

@@ -128,11 +128,12 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
       return lease;
     }).immediate;
     this.#renew = db.prepare('UPDATE junjo_leases SET expires_at = ? WHERE run_id = ? AND fence = ? AND owner = ?');
-    this.#release = db.prepare('UPDATE junjo_leases SET owner = NULL, expires_at = NULL WHERE run_id = ? AND fence = ? AND owner = ?');
+    // Released leases keep their owner, lapsed: a late write of an older owner is told who had the run last.
+    this.#release = db.prepare('UPDATE junjo_leases SET expires_at = 0 WHERE run_id = ? AND fence = ? AND owner = ?');
     this.#get = db.prepare(`SELECT ${SUMMARY}, checksum, data FROM junjo_checkpoints WHERE run_id = ?`);
     const deleteRecord = db.prepare<[string]>('DELETE FROM junjo_checkpoints WHERE run_id = ?');
     // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
-    const deleteLease = db.prepare<[string, number]>('DELETE FROM junjo_leases WHERE run_id = ? AND (owner IS NULL OR expires_at <= ?)');
+    const deleteLease = db.prepare<[string, number]>('DELETE FROM junjo_leases WHERE run_id = ? AND expires_at <= ?');
     this.#delete = db.transaction((runId: string) => {
       deleteLease.run(runId, Date.now());
       return deleteRecord.run(runId).changes > 0;

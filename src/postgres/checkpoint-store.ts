@@ -170,7 +170,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
       const { rows } = await this.#pool.query<{ fence: string; expires_at: string }>(
         `INSERT INTO ${this.leases} AS l (run_id, owner, fence, expires_at) VALUES ($1, $2, 1, ${NOW} + $3)
          ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, fence = l.fence + 1, expires_at = excluded.expires_at
-           WHERE l.owner IS NULL OR l.expires_at <= ${NOW} OR l.owner = $4
+           WHERE l.expires_at <= ${NOW} OR l.owner = $4
          RETURNING fence, expires_at`,
         [runId, owner, leaseMs, takeOverFrom ?? null],
       );
@@ -194,7 +194,8 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
 
   async release(lease: Lease): Promise<void> {
     await this.ready();
-    await this.#pool.query(`UPDATE ${this.leases} SET owner = NULL, expires_at = NULL WHERE run_id = $1 AND fence = $2 AND owner = $3`, [
+    // Kept, lapsed: a late write of an older owner is told who had the run last.
+    await this.#pool.query(`UPDATE ${this.leases} SET expires_at = 0 WHERE run_id = $1 AND fence = $2 AND owner = $3`, [
       lease.runId,
       lease.fence,
       lease.owner,
@@ -251,7 +252,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     await this.ready();
     // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
     const { rowCount } = await this.#pool.query(
-      `WITH lease AS (DELETE FROM ${this.leases} WHERE run_id = $1 AND (owner IS NULL OR expires_at <= ${NOW}))
+      `WITH lease AS (DELETE FROM ${this.leases} WHERE run_id = $1 AND expires_at <= ${NOW})
        DELETE FROM ${this.table} WHERE run_id = $1`,
       [runId],
     );
