@@ -67,8 +67,9 @@ class RunOutcome<R> {
     }
   }
 
-  /** The signal aborted: stopping the actor cancels the run. */
+  /** The signal aborted: stopping the actor cancels the run, once what it did so far is written. */
   handleEvent(): void {
+    this.checkpointer?.flush();
     this.actor.stop();
   }
 

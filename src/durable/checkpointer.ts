@@ -130,6 +130,30 @@ export class RunCheckpointer {
     });
   }
 
+  /**
+   * Queues a write of the run's snapshot as it is now, before the run is stopped (cancelled):
+   * a step made in this very tick (a node that just completed) has only a write scheduled, which
+   * would find the actor stopped and write nothing, and the resumed run would redo that step.
+   */
+  flush(): void {
+    if (this.#writeError || this.#ended || !this.#actor) return;
+    try {
+      const actor = this.#actor;
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status !== 'active' || this.#options.skip(snapshot)) return;
+      const json = JSON.stringify(actor.getPersistedSnapshot());
+      const data = encodeData(this.#prefix, json);
+      this.#chain = this.#chain.then(() => {
+        if (this.#writeError || json === this.#lastJSON) return;
+        this.#lastJSON = json;
+        this.#lastData = data;
+        return this.#put('running');
+      });
+    } catch (err) {
+      this.#failed(err, false);
+    }
+  }
+
   #writeCurrent(): void | Promise<void> {
     if (this.#writeError || this.#ended) return;
     const actor = this.#actor!;

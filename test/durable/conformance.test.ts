@@ -136,6 +136,40 @@ function conformance(make: () => Backend) {
     }
   });
 
+  test("a cancel in the same tick as a node's completion keeps that completion: the node does not run again", async () => {
+    const store = await backend.open();
+    const ran: string[] = [];
+    const twoSteps = new Workflow({
+      name: 'TwoSteps',
+      graph: () => {
+        const a = node<Trace>('A', async (s, ctx) => void (ran.push(`A@${ctx.attempt}`), await s.add('A')));
+        const b = node<Trace>('B', async (s, ctx) => void (ran.push(`B@${ctx.attempt}`), await s.add('B')));
+        return new Graph({ source: a, sinks: [b], edges: [new Edge({ tail: a, head: b })] });
+      },
+      store: () => TraceStore.create(),
+    });
+    // Writes that take a turn of the event loop: the transition to B has only a write pending
+    // (behind the one under way) when the run is cancelled.
+    const slow = watched(store, () => {});
+    const put = slow.put;
+    slow.put = (r) => new Promise<void>((resolve, reject) => setImmediate(() => Promise.resolve(put(r)).then(resolve, reject)));
+    const controller = new AbortController();
+    let cancelled = false;
+    const inspect = (event: { type: string; snapshot?: unknown }) => {
+      if (!cancelled && event.type === '@xstate.snapshot' && (event.snapshot as { value?: unknown }).value === 'B') {
+        cancelled = true;
+        queueMicrotask(() => controller.abort());
+      }
+    };
+    const error = await twoSteps.execute(undefined, { checkpoint: slow, runId: 'tick', signal: controller.signal, inspect }).catch((e) => e);
+    assert.is(error.name, 'WorkflowCancelledError');
+    ran.length = 0;
+    const result = await twoSteps.resume('tick', { checkpoint: store });
+    assert.equal(result.state.log, ['A', 'B']);
+    assert.equal(ran, ['B@2'], 'A completed before the cancel and did not run again; B was in flight');
+    await store.delete('tick');
+  });
+
   test('a failed run keeps its checkpoint as failed, and is not resumed', async () => {
     const failing = new Workflow({
       name: 'Failing',
