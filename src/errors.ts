@@ -210,7 +210,8 @@ export class NodeTimeoutError extends JunjoError {
 }
 
 /** Why a checkpoint could not be used (or written). */
-export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write';
+/** `io`: the store could not be opened, read or written (permissions, a missing folder, a full disk). */
+export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write' | 'io';
 
 /**
  * A checkpoint was refused: missing, corrupt, written by another workflow or by another

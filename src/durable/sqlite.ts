@@ -95,7 +95,7 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
       ) STRICT;`);
     } catch (err) {
       db?.close();
-      throw this.#unusable(err, '(any)');
+      throw this.#classify(err, '(any)', 'opened');
     }
     this.#db = db;
     const upsert = db.prepare<[string, string, string, number, number, string | null, string, string]>(
@@ -211,10 +211,32 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
     try {
       return fn();
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) throw this.#unusable(err, runId);
-      throw err;
+      throw this.#classify(err, runId, 'used');
     }
+  }
+
+  /** A corrupt file is named corrupt; a file that cannot be opened or written says why instead. */
+  #classify(err: unknown, runId: string, doing: 'opened' | 'used'): unknown {
+    const code = (err as { code?: string }).code ?? '';
+    if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return this.#unusable(err, runId);
+    const hint = /^SQLITE_CANTOPEN/.test(code)
+      ? 'its folder does not exist, is not a folder, or this process may not create files in it: check the path and its permissions'
+      : /^SQLITE_(READONLY|PERM|AUTH)/.test(code)
+        ? 'the file or its folder is read-only for this process (SQLite also needs to create the -wal and -shm files beside it): make them writable, or give the store another path'
+        : /^SQLITE_FULL/.test(code)
+          ? 'the disk is full: free some space'
+          : /^SQLITE_IOERR/.test(code)
+            ? 'the disk or file system reported an I/O error: check it'
+            : /^SQLITE_(BUSY|LOCKED)/.test(code)
+              ? 'another connection held the file locked for longer than busyTimeoutMs: raise it, or find what holds the lock'
+              : undefined;
+    if (!hint) return err;
+    return new CheckpointError(
+      'io',
+      runId,
+      `The checkpoint database '${this.path}' could not be ${doing} (SQLite says: ${(err as Error).message}, ${code}): ${hint}. The file itself is not damaged.`,
+      err,
+    );
   }
 
   #unusable(err: unknown, runId: string): CheckpointError {
