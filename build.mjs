@@ -61,6 +61,8 @@ await Promise.all([
   build({
     ...common,
     entryPoints: ['bin/junjo-xstate.ts'],
+    // The worker command's drivers are the app's own, like the postgres entry's.
+    external: [...external, 'pg', 'pg-boss', 'better-sqlite3'],
     format: 'esm',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
