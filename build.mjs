@@ -17,6 +17,9 @@ const coreByName = {
     build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'junjo-xstate', external: true }));
   },
 };
+// The Node-only entries load their optional peer dependency with createRequire (to say what to
+// install when it is missing); in the CommonJS build that reads __filename, never import.meta.
+const nodeOnly = (format) => (format === 'esm' ? {} : { logOverride: { 'empty-import-meta': 'silent' } });
 const common = { entryPoints: ['src/index.ts'], bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
@@ -34,9 +37,23 @@ await Promise.all([
       entryPoints: ['src/durable/sqlite.ts'],
       external: [...external, 'better-sqlite3'],
       plugins: [coreByName],
+      ...nodeOnly(format),
       format,
       platform: 'node',
       outfile: format === 'esm' ? 'dist/esm/sqlite.js' : 'dist/cjs/sqlite.cjs',
+    }),
+  ),
+  // `junjo-xstate/postgres`: Node only, like the SQLite entry; pg and pg-boss stay the app's own.
+  ...['esm', 'cjs'].map((format) =>
+    build({
+      ...common,
+      entryPoints: ['src/postgres/index.ts'],
+      external: [...external, 'pg', 'pg-boss'],
+      plugins: [coreByName],
+      ...nodeOnly(format),
+      format,
+      platform: 'node',
+      outfile: format === 'esm' ? 'dist/esm/postgres.js' : 'dist/cjs/postgres.cjs',
     }),
   ),
   // Its own entry, so the core never imports @opentelemetry/api; it imports only types from the core.
@@ -45,6 +62,8 @@ await Promise.all([
   build({
     ...common,
     entryPoints: ['bin/junjo-xstate.ts'],
+    // The worker command's drivers are the app's own, like the postgres entry's.
+    external: [...external, 'pg', 'pg-boss', 'better-sqlite3'],
     format: 'esm',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },

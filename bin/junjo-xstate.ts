@@ -1,9 +1,13 @@
 /**
- * The `junjo-xstate` command line. One command for now:
+ * The `junjo-xstate` command line:
  *
  *   junjo-xstate graph <module> [--export name] [--format mermaid|dot|json]
  *
- * prints the graph of a Workflow (or a Graph, or a graph factory) that a module exports.
+ * prints the graph of a Workflow (or a Graph, or a graph factory) that a module exports;
+ *
+ *   junjo-xstate worker <module> --database-url postgres://… [--concurrency N] [--lease-ms N] [--schema s]
+ *
+ * executes runs of its workflows from a RunQueue (src/postgres/worker-command.ts).
  * The module is loaded with `import()`, so it is a built `.js` file; a `.ts` file loads when
  * node has a TypeScript loader: `node --import tsx node_modules/junjo-xstate/dist/cli/junjo-xstate.js graph src/flow.ts`.
  *
@@ -18,12 +22,16 @@ import { toDot, toMermaid } from '../src/graph/render.js';
 import type { GraphJSON } from '../src/graph/to-json.js';
 
 const USAGE = `Usage: junjo-xstate graph <module> [--export name] [--format mermaid|dot|json]
+       junjo-xstate worker <module> --database-url postgres://… [--concurrency N] [--lease-ms N] [--schema s]
 
 Prints the graph of a Workflow, Graph or graph factory exported by <module> (a .js file;
 for a .ts file run node with a TypeScript loader, e.g. node --import tsx ...).
 
   --export, -e   the export to draw (default: the one Workflow or Graph the module exports)
-  --format, -f   mermaid (default), dot or json`;
+  --format, -f   mermaid (default), dot or json
+
+worker: executes the runs of the workflows <module> exports, taken from the RunQueue in
+that database (pg and pg-boss@10 installed), until SIGTERM (drains) or a second SIGTERM.`;
 
 const FORMATS = ['mermaid', 'dot', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -103,10 +111,19 @@ async function main(argv: string[]): Promise<string> {
       export: { type: 'string', short: 'e' },
       format: { type: 'string', short: 'f', default: 'mermaid' },
       help: { type: 'boolean', short: 'h' },
+      'database-url': { type: 'string' },
+      concurrency: { type: 'string' },
+      'lease-ms': { type: 'string' },
+      schema: { type: 'string' },
     },
   });
   if (values.help) return USAGE;
   const [command, path, ...rest] = positionals;
+  if (command === 'worker' && path !== undefined && rest.length === 0) {
+    const { workerCommand } = await import('../src/postgres/worker-command.js');
+    const options = { databaseUrl: values['database-url'], concurrency: values.concurrency, leaseMs: values['lease-ms'], schema: values.schema };
+    return workerCommand(await load(path), path, options, (message) => new CliError(message));
+  }
   if (command !== 'graph') throw new CliError(command === undefined ? USAGE : `unknown command '${command}'\n\n${USAGE}`);
   if (path === undefined || rest.length > 0) throw new CliError(USAGE);
   const format = values.format as Format;

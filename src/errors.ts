@@ -218,7 +218,8 @@ export class NodeTimeoutError extends JunjoError {
 }
 
 /** Why a checkpoint could not be used (or written). */
-export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write';
+/** `io`: the store could not be opened, read or written (permissions, a missing folder, a full disk). */
+export type CheckpointProblem = 'missing' | 'corrupt' | 'workflow' | 'graph' | 'finished' | 'write' | 'io';
 
 /**
  * A checkpoint was refused: missing, corrupt, written by another workflow or by another
@@ -234,5 +235,49 @@ export class CheckpointError extends JunjoError {
     cause?: unknown,
   ) {
     super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+// --- Leases of durable runs (src/durable/lease.ts) ------------------------------------------
+
+/** `resume()` or `execute()` of a run whose lease another live process holds: it runs there. */
+export class LeaseHeldError extends JunjoError {
+  override name = 'LeaseHeldError';
+  constructor(
+    readonly runId: string,
+    /** Who holds the lease, e.g. `host:pid#n`. */
+    readonly owner: string,
+    /** How long until the lease expires unless its owner renews it, in ms. */
+    readonly expiresInMs: number,
+  ) {
+    super(
+      `Run '${runId}' is owned by '${owner}' (its lease expires in ${Math.max(0, Math.ceil(expiresInMs / 1000))} s unless renewed): ` +
+        `it is running there, so it was not started here and nothing was written. Wait for that run to end; ` +
+        `if that process is gone, resume the run once its lease has expired.`,
+    );
+  }
+}
+
+/**
+ * A process held a run's lease past its expiry (it stalled, or could not reach the store) and
+ * another process took the run over: this process's run was stopped, its nodes aborted, and it
+ * wrote nothing more.
+ */
+export class LeaseLostError extends JunjoError {
+  override name = 'LeaseLostError';
+  constructor(
+    readonly runId: string,
+    /** This process's lease: its owner name and fencing number. */
+    readonly owner: string,
+    readonly fence: number,
+    /** Who took the run over (null: its record and lease were deleted). */
+    readonly newOwner: string | null,
+  ) {
+    super(
+      `Run '${runId}' was taken over by ${newOwner === null ? 'another process (and has since been deleted)' : `'${newOwner}'`}: ` +
+        `this process ('${owner}', lease ${fence}) held its lease past the expiry (it stalled, or could not reach the checkpoint store, ` +
+        `for longer than the lease). So this process stopped the run, aborted its nodes and wrote nothing more; the run continues ` +
+        `under its new owner. Nothing needs fixing unless this happens often: then raise leaseMs.`,
+    );
   }
 }

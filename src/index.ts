@@ -55,6 +55,8 @@ export {
   NodeTimeoutError,
   CheckpointError,
   type CheckpointProblem,
+  LeaseHeldError,
+  LeaseLostError,
   ConditionError,
   JunjoError,
   errorToJSON,
@@ -72,3 +74,13 @@ export {
   type RunStatus,
 } from './durable/checkpoint-store.js';
 export { decodeCheckpoint, type Checkpoint, type PersistedRun } from './durable/checkpoint.js';
+export {
+  isLeasing,
+  LeaseTable,
+  DEFAULT_LEASE_MS,
+  type Lease,
+  type ClaimRequest,
+  type LeasingStore,
+  type LeasingCheckpointStore,
+  type LeaseOptions,
+} from './durable/lease.js';

@@ -9,8 +9,7 @@
  */
 import { freeze } from 'immer';
 import type { AnyActorRef } from 'xstate';
-import type { RunCheckpointer } from './durable/checkpointer.js';
-import type { CheckpointError } from './errors.js';
+import type { CheckpointWriteError, RunCheckpointer } from './durable/checkpointer.js';
 
 export interface DriveOptions {
   signal?: AbortSignal;
@@ -59,7 +58,10 @@ export function driveRun<R>(
   checkpointer?: RunCheckpointer,
 ): Promise<R> {
   const { signal } = options;
-  if (signal?.aborted) return Promise.reject(cancelled(actor, options.runId, signal.reason));
+  if (signal?.aborted) {
+    // A lease claimed for this run is let go: the run never started.
+    return Promise.resolve(checkpointer?.release()).then(() => Promise.reject(cancelled(actor, options.runId, signal.reason)));
+  }
   return new Promise<R>((resolve, reject) => {
     const outcome = new RunOutcome<R>(actor, options, cancelled, resolve, reject, checkpointer);
     signal?.addEventListener('abort', outcome, { once: true });
@@ -75,7 +77,7 @@ export function driveRun<R>(
  * object: thousands of runs may wait at once, and a closure per callback would cost each of them.
  */
 class RunOutcome<R> {
-  #writeError: CheckpointError | undefined;
+  #writeError: CheckpointWriteError | undefined;
 
   constructor(
     readonly actor: AnyActorRef,
@@ -93,8 +95,9 @@ class RunOutcome<R> {
     }
   }
 
-  /** The signal aborted: stopping the actor cancels the run. */
+  /** The signal aborted: stopping the actor cancels the run, once what it did so far is written. */
   handleEvent(): void {
+    this.checkpointer?.flush();
     this.actor.stop();
   }
 

@@ -15,7 +15,8 @@ import { restoreRunScope } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
-import { RunCheckpointer } from './durable/checkpointer.js';
+import { RunCheckpointer, claimRun } from './durable/checkpointer.js';
+import type { LeaseOptions } from './durable/lease.js';
 import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
@@ -72,10 +73,12 @@ export interface ExecuteOptions extends RunOptions {
    * result) — the default — or delete it. Failed and cancelled runs always keep theirs.
    */
   keepCompleted?: boolean;
+  /** With `checkpoint` in a store that offers leases: how this process holds the run's lease (docs/durable.md). */
+  lease?: LeaseOptions;
 }
 
 /** Options of `workflow.resume()`. */
-export interface ResumeOptions extends Pick<ExecuteOptions, 'signal' | 'inspect' | 'hooks' | 'redact' | 'keepCompleted'> {
+export interface ResumeOptions extends Pick<ExecuteOptions, 'signal' | 'inspect' | 'hooks' | 'redact' | 'keepCompleted' | 'lease'> {
   /** The store the run was checkpointed to. */
   checkpoint: CheckpointStore;
 }
@@ -205,11 +208,12 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
   #execute(input: I | undefined, options: ExecuteOptions): Promise<ExecutionResult<HandleState<H>>> {
     // RunOptions are read by name from `options`, so it is passed on without copying.
     if (!options.checkpoint) return driveRun<ExecutionResult<HandleState<H>>>(this.#createActor(input, options, options.inspect), options, this.#cancelled);
-    const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
+    const { signal, checkpoint, keepCompleted, inspect, lease, ...runOptions } = options;
     const create = (o: RunOptions & Pick<ExecuteOptions, 'inspect'>) => this.createRun(...([input, o] as RunArgs<I, RunOptions>));
     const runId = runOptions.runId ?? newRunId();
-    const start = () => {
-      const checkpointer = this.#checkpointer(checkpoint, runId, Date.now());
+    const start = async () => {
+      const checkpointer = this.#checkpointer(checkpoint, runId, Date.now(), lease);
+      await checkpointer.claim();
       const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
       return driveRun<ExecutionResult<HandleState<H>>>(actor, options, this.#cancelled, checkpointer);
     };
@@ -237,7 +241,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * the checkpoint is then left as it is.
    */
   async resume(runId: string, options: ResumeOptions): Promise<ExecutionResult<HandleState<H>>> {
-    const { checkpoint: store, signal, inspect, hooks, redact, keepCompleted } = options ?? ({} as ResumeOptions);
+    const { checkpoint: store, signal, inspect, hooks, redact, keepCompleted, lease } = options ?? ({} as ResumeOptions);
     if (!store) throw new TypeError(`Workflow '${this.name}': resume(runId, { checkpoint }) needs the store the run was checkpointed to`);
     const record = await store.get(runId);
     if (!record) {
@@ -259,9 +263,12 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     // (issue 13, branch robust) Frozen like a live run's result: this one was deserialized.
     if (record.status === 'completed') return freezeResult(checkpoint.snapshot.output as ExecutionResult<HandleState<H>>);
 
-    const { snapshot } = checkpoint;
+    const checkpointer = this.#checkpointer(store, runId, record.createdAt, lease);
+    // Owned from here on, and read again: its last owner may have written since the checks above.
+    const owned = await claimRun(checkpointer, store, runId, (r) => decodeCheckpoint<HandleState<H>>(r, this.name, this.fingerprint));
+    if (owned.status === 'completed') return owned.snapshot.output as ExecutionResult<HandleState<H>>;
+    const { snapshot } = owned;
     countResumedAttempts(snapshot, NODE_ACTOR, executionKey);
-    const checkpointer = this.#checkpointer(store, runId, record.createdAt);
     const actor = createActor(this.machine, {
       snapshot,
       inspect: both(inspect, checkpointer.inspect),
@@ -275,10 +282,11 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     return store.list({ workflow: this.name, status: UNFINISHED });
   }
 
-  #checkpointer(store: CheckpointStore, runId: string, createdAt: number): RunCheckpointer {
+  #checkpointer(store: CheckpointStore, runId: string, createdAt: number, lease?: LeaseOptions): RunCheckpointer {
     return new RunCheckpointer({
       store,
       runId,
+      lease,
       workflow: this.name,
       fingerprint: this.fingerprint,
       createdAt,

@@ -7,6 +7,7 @@
  * checks it (src/durable/checkpoint.ts). So a store for Postgres or Redis is a table or a hash
  * with these fields, and `put` replaces the run's record as a whole.
  */
+import { LeaseTable, type ClaimRequest, type Lease, type LeasingStore } from './lease.js';
 
 /** Where a run is: `running` until it ends (or it was interrupted, e.g. its process died). */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -40,8 +41,12 @@ type MaybePromise<T> = T | Promise<T>;
 
 /** Persists checkpoints. Methods may answer synchronously or with a promise. */
 export interface CheckpointStore {
-  /** Writes the run's record, replacing the previous one; done once it is durable. */
-  put(record: CheckpointRecord): MaybePromise<void>;
+  /**
+   * Writes the run's record, replacing the previous one; done once it is durable. With `lease`
+   * (stores that are also a LeasingStore, see lease.ts): only if it is still the run's current
+   * lease, else it throws LeaseLostError and writes nothing.
+   */
+  put(record: CheckpointRecord, lease?: Lease): MaybePromise<void>;
   get(runId: string): MaybePromise<CheckpointRecord | undefined>;
   /** Summaries (no data) of the runs that match, oldest first. */
   list(filter?: CheckpointFilter): MaybePromise<CheckpointSummary[]>;
@@ -56,12 +61,35 @@ export function matchesFilter(summary: CheckpointSummary, filter: CheckpointFilt
   return typeof filter.status === 'string' ? summary.status === filter.status : filter.status.includes(summary.status);
 }
 
-/** Keeps checkpoints in this process's memory: they survive a run, not the process. */
-export class MemoryCheckpointStore implements CheckpointStore {
-  readonly #records = new Map<string, CheckpointRecord>();
+let memoryStores = 0;
 
-  put(record: CheckpointRecord): void {
+/**
+ * Keeps checkpoints in this process's memory: they survive a run, not the process. Its leases
+ * keep two runs of one id in this process from running at once.
+ */
+export class MemoryCheckpointStore implements CheckpointStore, LeasingStore {
+  readonly #records = new Map<string, CheckpointRecord>();
+  readonly #leases = new LeaseTable(`memory-store-${++memoryStores}`);
+
+  put(record: CheckpointRecord, lease?: Lease): void {
+    if (lease) this.#leases.check(lease);
     this.#records.set(record.runId, { ...record });
+  }
+
+  claim(request: ClaimRequest): Lease {
+    return this.#leases.claim(request);
+  }
+
+  renew(lease: Lease, leaseMs: number): Lease {
+    return this.#leases.renew(lease, leaseMs);
+  }
+
+  release(lease: Lease): void {
+    this.#leases.release(lease);
+  }
+
+  ownerName(): string {
+    return this.#leases.ownerName();
   }
 
   get(runId: string): CheckpointRecord | undefined {
@@ -77,6 +105,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   }
 
   delete(runId: string): boolean {
+    this.#leases.forget(runId);
     return this.#records.delete(runId);
   }
 }

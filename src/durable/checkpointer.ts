@@ -7,11 +7,17 @@
  * write is under way are written together by the next one, and a write is skipped when the
  * snapshot did not change. Every write is a whole, consistent snapshot of the run, taken
  * between two steps of its actors, so a run can be restored from any of them.
+ *
+ * With a store that offers leases (lease.ts), the checkpointer owns the run: it claims the
+ * run's lease before the run starts, renews it every third of `leaseMs` while the run is
+ * active, names it in every write (so a write after another process took the run over is
+ * refused and stops this run), and releases it once the run's end is written.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { CheckpointError, messageOf } from '../errors.js';
-import type { CheckpointStore, RunStatus } from './checkpoint-store.js';
+import { CheckpointError, LeaseLostError, messageOf } from '../errors.js';
+import type { CheckpointRecord, CheckpointStore, RunStatus } from './checkpoint-store.js';
 import { dataPrefix, encodeData } from './checkpoint.js';
+import { DEFAULT_LEASE_MS, isLeasing, type Lease, type LeaseOptions } from './lease.js';
 
 export interface CheckpointerOptions {
   store: CheckpointStore;
@@ -22,7 +28,12 @@ export interface CheckpointerOptions {
   createdAt: number;
   /** States that are not written: the run is failing and is about to end. */
   skip(snapshot: { value: unknown }): boolean;
+  /** How the run's lease is kept, with a store that offers leases. */
+  lease?: LeaseOptions;
 }
+
+/** Why a run stopped because of its checkpoints: a write failed, or another process took it over. */
+export type CheckpointWriteError = CheckpointError | LeaseLostError;
 
 export class RunCheckpointer {
   readonly #options: CheckpointerOptions;
@@ -33,13 +44,65 @@ export class RunCheckpointer {
   #ended = false;
   #lastJSON: string | undefined;
   #lastData: string | undefined;
-  #writeError: CheckpointError | undefined;
-  /** Called once when a write fails: the run must stop, it is no longer durable. */
-  onWriteError: (error: CheckpointError) => void = () => {};
+  #writeError: CheckpointWriteError | undefined;
+  #lease: Lease | undefined;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  /** Called once when a write fails: the run must stop, it is no longer durable (or no longer ours). */
+  onWriteError: (error: CheckpointWriteError) => void = () => {};
 
   constructor(options: CheckpointerOptions) {
     this.#options = options;
     this.#prefix = dataPrefix(options.runId, options.workflow, options.fingerprint);
+  }
+
+  /** The run's lease, once claimed. */
+  get lease(): Lease | undefined {
+    return this.#lease;
+  }
+
+  /**
+   * Takes the run's lease (stores without leases: does nothing). Throws LeaseHeldError when a
+   * live process owns the run; an owner known to be dead (a process of this host that is gone)
+   * is taken over at once.
+   */
+  async claim(): Promise<void> {
+    const { store, runId, lease: options = {} } = this.#options;
+    if (!isLeasing(store) || this.#lease) return;
+    const leaseMs = options.ms ?? DEFAULT_LEASE_MS;
+    const owner = options.owner ?? store.ownerName();
+    try {
+      this.#lease = await store.claim({ runId, owner, leaseMs });
+    } catch (err) {
+      const held = (err as { name?: string; owner?: string }).name === 'LeaseHeldError' ? (err as { owner: string }).owner : undefined;
+      if (!held || !store.isOwnerGone?.(held)) throw err;
+      this.#lease = await store.claim({ runId, owner, leaseMs, takeOverFrom: held });
+    }
+    const every = Math.max(1, Math.floor(leaseMs / 3));
+    this.#renewTimer = setInterval(() => void this.#renew(leaseMs), every);
+    // A lease must not keep a process alive that has nothing else to do.
+    (this.#renewTimer as { unref?: () => void }).unref?.();
+  }
+
+  async #renew(leaseMs: number): Promise<void> {
+    const { store } = this.#options;
+    if (!this.#lease || this.#writeError || !isLeasing(store)) return;
+    try {
+      const renewed = await store.renew(this.#lease, leaseMs);
+      if (this.#lease) this.#lease = renewed;
+    } catch (err) {
+      // Only a lease taken over ends the run; a store out of reach is tried again next time,
+      // and the fenced writes keep the run safe if the lease lapses meanwhile.
+      if (err instanceof LeaseLostError) this.#failed(err, true);
+    }
+  }
+
+  /** Lets the run's lease go (after its end is written, or when it never started). */
+  async release(): Promise<void> {
+    clearInterval(this.#renewTimer);
+    const lease = this.#lease;
+    this.#lease = undefined;
+    const { store } = this.#options;
+    if (lease && isLeasing(store) && !(this.#writeError instanceof LeaseLostError)) await store.release(lease);
   }
 
   /** Starts checkpointing `actor` (the run), with a first write right away. */
@@ -67,6 +130,30 @@ export class RunCheckpointer {
     });
   }
 
+  /**
+   * Queues a write of the run's snapshot as it is now, before the run is stopped (cancelled):
+   * a step made in this very tick (a node that just completed) has only a write scheduled, which
+   * would find the actor stopped and write nothing, and the resumed run would redo that step.
+   */
+  flush(): void {
+    if (this.#writeError || this.#ended || !this.#actor) return;
+    try {
+      const actor = this.#actor;
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status !== 'active' || this.#options.skip(snapshot)) return;
+      const json = JSON.stringify(actor.getPersistedSnapshot());
+      const data = encodeData(this.#prefix, json);
+      this.#chain = this.#chain.then(() => {
+        if (this.#writeError || json === this.#lastJSON) return;
+        this.#lastJSON = json;
+        this.#lastData = data;
+        return this.#put('running');
+      });
+    } catch (err) {
+      this.#failed(err, false);
+    }
+  }
+
   #writeCurrent(): void | Promise<void> {
     if (this.#writeError || this.#ended) return;
     const actor = this.#actor!;
@@ -82,7 +169,7 @@ export class RunCheckpointer {
   async #put(status: RunStatus, error?: unknown): Promise<void> {
     const { store, runId, workflow, createdAt } = this.#options;
     try {
-      await store.put({
+      const record: CheckpointRecord = {
         runId,
         workflow,
         status,
@@ -90,7 +177,8 @@ export class RunCheckpointer {
         updatedAt: Date.now(),
         data: this.#lastData!,
         ...(error === undefined ? {} : { error: messageOf(error) }),
-      });
+      };
+      await (this.#lease ? store.put(record, this.#lease) : store.put(record));
     } catch (err) {
       this.#failed(err, status === 'running');
     }
@@ -99,6 +187,14 @@ export class RunCheckpointer {
   #failed(err: unknown, running: boolean): void {
     if (this.#writeError) return;
     const { runId, workflow } = this.#options;
+    if (err instanceof LeaseLostError) {
+      // Not ours any more: write nothing else, and let the new owner's lease be.
+      this.#writeError = err;
+      this.#ended = true;
+      clearInterval(this.#renewTimer);
+      if (running) this.onWriteError(err);
+      return;
+    }
     this.#writeError = new CheckpointError(
       'write',
       runId,
@@ -116,20 +212,64 @@ export class RunCheckpointer {
    */
   async finish(status: Exclude<RunStatus, 'running'>, options: { error?: unknown; keep: boolean }): Promise<void> {
     this.#ended = true;
+    clearInterval(this.#renewTimer);
     await this.#chain;
-    if (!this.#writeError) {
-      const actor = this.#actor!;
-      if (status === 'completed' && !options.keep) {
-        await this.#options.store.delete(this.#options.runId);
-        return;
-      }
-      // Stopped before its first write: there is nothing to resume.
-      if (status === 'cancelled' && this.#lastData === undefined) return;
-      if (status === 'completed' || this.#lastData === undefined) {
-        this.#lastData = encodeData(this.#prefix, JSON.stringify(actor.getPersistedSnapshot()));
-      }
-      await this.#put(status, options.error);
+    try {
+      if (!this.#writeError) await this.#writeEnd(status, options);
+    } finally {
+      await this.release().catch(() => {});
     }
     if (this.#writeError) throw this.#writeError;
+  }
+
+  async #writeEnd(status: Exclude<RunStatus, 'running'>, options: { error?: unknown; keep: boolean }): Promise<void> {
+    const actor = this.#actor!;
+    const { store, runId } = this.#options;
+    // Stopped before its first write: there is nothing to resume.
+    if (status === 'cancelled' && this.#lastData === undefined) return;
+    if (status === 'completed' || this.#lastData === undefined) {
+      this.#lastData = encodeData(this.#prefix, JSON.stringify(actor.getPersistedSnapshot()));
+    }
+    if (status === 'completed' && !options.keep) {
+      // With a lease, the end is first written fenced: a process that lost the run must not
+      // delete the new owner's checkpoint.
+      if (this.#lease) await this.#put(status);
+      if (!this.#writeError) await store.delete(runId);
+      return;
+    }
+    await this.#put(status, options.error);
+  }
+}
+
+/**
+ * Claims the run's lease for `checkpointer`, then reads the run's record again (its last owner
+ * may have written since it was first checked) and decodes it with `decode`. Anything refused
+ * from here on lets the lease go again, so a refusal leaves the run as it was.
+ */
+export async function claimRun<C extends { status: RunStatus }>(
+  checkpointer: RunCheckpointer,
+  store: CheckpointStore,
+  runId: string,
+  decode: (record: CheckpointRecord) => C,
+): Promise<C> {
+  await checkpointer.claim();
+  try {
+    const record = await store.get(runId);
+    if (!record) {
+      throw new CheckpointError('missing', runId, `The checkpoint of run '${runId}' was deleted while this process claimed the run: start the run again.`);
+    }
+    const checkpoint = decode(record);
+    if (record.status === 'failed') {
+      throw new CheckpointError(
+        'finished',
+        runId,
+        `Run '${runId}' failed in another process (${record.error ?? 'no message'}) while this one claimed it, and a failed run is not resumed: start a new run.`,
+      );
+    }
+    if (record.status === 'completed') await checkpointer.release();
+    return checkpoint;
+  } catch (err) {
+    await checkpointer.release().catch(() => {});
+    throw err;
   }
 }

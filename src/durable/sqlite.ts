@@ -10,16 +10,25 @@
  * power loss may lose the last checkpoints (not corrupt them). `'full'` survives power loss
  * too, at the cost of an fsync per checkpoint.
  */
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import {
   CheckpointError,
+  LeaseHeldError,
+  LeaseLostError,
+  type ClaimRequest,
+  type Lease,
+  type LeasingStore,
   type CheckpointFilter,
   type CheckpointRecord,
   type CheckpointStore,
   type CheckpointSummary,
   type RunStatus,
 } from '../index.js';
+import { isNodeOwnerGone, nodeOwnerName } from './node-owner.js';
+import { optionalModule } from './optional-module.js';
+
+type Database = BetterSqlite3.Database;
 
 export interface SqliteCheckpointStoreOptions {
   /** `normal` (default): durable when the process dies; `full`: also when the machine does. */
@@ -41,18 +50,29 @@ interface Row {
 
 const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error';
 
-export class SqliteCheckpointStore implements CheckpointStore {
+interface LeaseRow {
+  owner: string | null;
+  fence: number;
+  expires_at: number | null;
+}
+
+export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
   readonly path: string;
-  readonly #db: Database.Database;
-  readonly #put: (record: CheckpointRecord) => void;
-  readonly #get: Database.Statement<[string], Row>;
-  readonly #delete: Database.Statement<[string]>;
+  readonly #db: Database;
+  readonly #put: (record: CheckpointRecord, lease: Lease | undefined) => void;
+  readonly #get: BetterSqlite3.Statement<[string], Row>;
+  readonly #delete: (runId: string) => boolean;
+  readonly #lease: BetterSqlite3.Statement<[string], LeaseRow>;
+  readonly #claim: (request: ClaimRequest) => Lease;
+  readonly #renew: BetterSqlite3.Statement<[number, string, number, string]>;
+  readonly #release: BetterSqlite3.Statement<[string, number, string]>;
 
   constructor(path: string, options: SqliteCheckpointStoreOptions = {}) {
     this.path = path;
-    let db: Database.Database | undefined;
+    const Sqlite = optionalModule<typeof BetterSqlite3>('better-sqlite3', 'better-sqlite3@12', 'junjo-xstate/sqlite');
+    let db: Database | undefined;
     try {
-      db = new Database(path);
+      db = new Sqlite(path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -66,10 +86,16 @@ export class SqliteCheckpointStore implements CheckpointStore {
         checksum TEXT NOT NULL,
         data TEXT NOT NULL
       ) STRICT;
-      CREATE INDEX IF NOT EXISTS junjo_checkpoints_by_status ON junjo_checkpoints (status, workflow, created_at);`);
+      CREATE INDEX IF NOT EXISTS junjo_checkpoints_by_status ON junjo_checkpoints (status, workflow, created_at);
+      CREATE TABLE IF NOT EXISTS junjo_leases (
+        run_id TEXT PRIMARY KEY,
+        owner TEXT,
+        fence INTEGER NOT NULL,
+        expires_at INTEGER
+      ) STRICT;`);
     } catch (err) {
       db?.close();
-      throw this.#unusable(err, '(any)');
+      throw this.#classify(err, '(any)', 'opened');
     }
     this.#db = db;
     const upsert = db.prepare<[string, string, string, number, number, string | null, string, string]>(
@@ -78,15 +104,67 @@ export class SqliteCheckpointStore implements CheckpointStore {
        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
          updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`,
     );
-    this.#put = db.transaction((r: CheckpointRecord) => {
+    this.#lease = db.prepare('SELECT owner, fence, expires_at FROM junjo_leases WHERE run_id = ?');
+    const setLease = db.prepare<[string, string, number, number]>(
+      `INSERT INTO junjo_leases (run_id, owner, fence, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, fence = excluded.fence, expires_at = excluded.expires_at`,
+    );
+    // Immediate transactions take the file's write lock first: the check and the write of a
+    // lease (or of a fenced checkpoint) cannot interleave with another process's.
+    const current = (lease: Lease) => {
+      const row = this.#lease.get(lease.runId);
+      if (!row || row.owner !== lease.owner || row.fence !== lease.fence) throw new LeaseLostError(lease.runId, lease.owner, lease.fence, row?.owner ?? null);
+    };
+    this.#put = db.transaction((r: CheckpointRecord, lease: Lease | undefined) => {
+      if (lease) current(lease);
       upsert.run(r.runId, r.workflow, r.status, r.createdAt, r.updatedAt, r.error ?? null, checksum(r.data), r.data);
-    });
+    }).immediate;
+    this.#claim = db.transaction(({ runId, owner, leaseMs, takeOverFrom }: ClaimRequest): Lease => {
+      const now = Date.now();
+      const row = this.#lease.get(runId);
+      if (row?.owner && (row.expires_at ?? 0) > now && row.owner !== takeOverFrom) throw new LeaseHeldError(runId, row.owner, (row.expires_at ?? 0) - now);
+      const lease = { runId, owner, fence: (row?.fence ?? 0) + 1, expiresAt: now + leaseMs };
+      setLease.run(runId, owner, lease.fence, lease.expiresAt);
+      return lease;
+    }).immediate;
+    this.#renew = db.prepare('UPDATE junjo_leases SET expires_at = ? WHERE run_id = ? AND fence = ? AND owner = ?');
+    // Released leases keep their owner, lapsed: a late write of an older owner is told who had the run last.
+    this.#release = db.prepare('UPDATE junjo_leases SET expires_at = 0 WHERE run_id = ? AND fence = ? AND owner = ?');
     this.#get = db.prepare(`SELECT ${SUMMARY}, checksum, data FROM junjo_checkpoints WHERE run_id = ?`);
-    this.#delete = db.prepare('DELETE FROM junjo_checkpoints WHERE run_id = ?');
+    const deleteRecord = db.prepare<[string]>('DELETE FROM junjo_checkpoints WHERE run_id = ?');
+    // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
+    const deleteLease = db.prepare<[string, number]>('DELETE FROM junjo_leases WHERE run_id = ? AND expires_at <= ?');
+    this.#delete = db.transaction((runId: string) => {
+      deleteLease.run(runId, Date.now());
+      return deleteRecord.run(runId).changes > 0;
+    });
   }
 
-  put(record: CheckpointRecord): void {
-    this.#guard(record.runId, () => this.#put(record));
+  put(record: CheckpointRecord, lease?: Lease): void {
+    this.#guard(record.runId, () => this.#put(record, lease));
+  }
+
+  claim(request: ClaimRequest): Lease {
+    return this.#guard(request.runId, () => this.#claim(request));
+  }
+
+  renew(lease: Lease, leaseMs: number): Lease {
+    const expiresAt = Date.now() + leaseMs;
+    const changes = this.#guard(lease.runId, () => this.#renew.run(expiresAt, lease.runId, lease.fence, lease.owner).changes);
+    if (changes === 0) throw new LeaseLostError(lease.runId, lease.owner, lease.fence, this.#lease.get(lease.runId)?.owner ?? null);
+    return { ...lease, expiresAt };
+  }
+
+  release(lease: Lease): void {
+    this.#guard(lease.runId, () => this.#release.run(lease.runId, lease.fence, lease.owner));
+  }
+
+  ownerName(): string {
+    return nodeOwnerName();
+  }
+
+  isOwnerGone(owner: string): boolean {
+    return isNodeOwnerGone(owner);
   }
 
   get(runId: string): CheckpointRecord | undefined {
@@ -121,7 +199,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   delete(runId: string): boolean {
-    return this.#guard(runId, () => this.#delete.run(runId).changes > 0);
+    return this.#guard(runId, () => this.#delete(runId));
   }
 
   /** Closes the file. */
@@ -133,10 +211,32 @@ export class SqliteCheckpointStore implements CheckpointStore {
     try {
       return fn();
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) throw this.#unusable(err, runId);
-      throw err;
+      throw this.#classify(err, runId, 'used');
     }
+  }
+
+  /** A corrupt file is named corrupt; a file that cannot be opened or written says why instead. */
+  #classify(err: unknown, runId: string, doing: 'opened' | 'used'): unknown {
+    const code = (err as { code?: string }).code ?? '';
+    if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return this.#unusable(err, runId);
+    const hint = /^SQLITE_CANTOPEN/.test(code)
+      ? 'its folder does not exist, is not a folder, or this process may not create files in it: check the path and its permissions'
+      : /^SQLITE_(READONLY|PERM|AUTH)/.test(code)
+        ? 'the file or its folder is read-only for this process (SQLite also needs to create the -wal and -shm files beside it): make them writable, or give the store another path'
+        : /^SQLITE_FULL/.test(code)
+          ? 'the disk is full: free some space'
+          : /^SQLITE_IOERR/.test(code)
+            ? 'the disk or file system reported an I/O error: check it'
+            : /^SQLITE_(BUSY|LOCKED)/.test(code)
+              ? 'another connection held the file locked for longer than busyTimeoutMs: raise it, or find what holds the lock'
+              : undefined;
+    if (!hint) return err;
+    return new CheckpointError(
+      'io',
+      runId,
+      `The checkpoint database '${this.path}' could not be ${doing} (SQLite says: ${(err as Error).message}, ${code}): ${hint}. The file itself is not damaged.`,
+      err,
+    );
   }
 
   #unusable(err: unknown, runId: string): CheckpointError {

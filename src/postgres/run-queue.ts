@@ -1,0 +1,408 @@
+/**
+ * `RunQueue`: durable runs spread over worker processes on many machines, with Postgres alone —
+ * the checkpoints (PostgresCheckpointStore) and the jobs (pg-boss 10) in one database.
+ *
+ * How a run moves: `submit()` records the run (workflow, input) and enqueues its job in one
+ * transaction, so a run is never recorded without a job or the reverse; a second submit of the
+ * same runId finds the run and does nothing. A worker takes the job, claims the run's lease
+ * (PostgresCheckpointStore leases, fenced), and completes the job at once: from then on the
+ * lease, renewed while the run is active, is what says who runs it. So pg-boss's job expiry (it
+ * has no heartbeat) never cuts a long node short. When a worker dies its leases lapse; every
+ * live worker sweeps for runs that are unfinished with a lapsed lease and enqueues their job
+ * again (pg-boss's `short` policy keeps one queued job per run), and the worker that takes it
+ * resumes the run from its last checkpoint: completed nodes do not run again, nodes in flight
+ * run again with `ctx.attempt` one higher.
+ *
+ * A run that fails for good, names an unknown workflow, or has a checkpoint of another graph
+ * version is marked failed with its error and its job moved to the dead-letter queue
+ * (`<queue>-dead`), kept for inspection, never retried.
+ */
+import { JunjoError, LeaseHeldError, LeaseLostError, WorkflowCancelledError, errorToJSON, type ExecutionResult, type Workflow, type WorkflowHooks } from '../index.js';
+import type * as PG from 'pg';
+import type PgBossType from 'pg-boss';
+import { optionalModule } from '../durable/optional-module.js';
+import { PostgresCheckpointStore } from './checkpoint-store.js';
+
+// A workflow of any input and store: the queue only hands them inputs it was given for them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyWorkflow = Workflow<any, any>;
+
+export interface RunQueueOptions {
+  /** The database of the checkpoints and the jobs. */
+  connectionString: string;
+  /** The workflows this queue runs, by name. */
+  workflows: readonly AnyWorkflow[];
+  /** The schema of the checkpoint and run tables (default `junjo`); pg-boss keeps its own (`pgboss`). */
+  schema?: string;
+  /** The pg-boss queue's name (default `junjo-runs`); its dead letters go to `<queue>-dead`. */
+  queue?: string;
+  /** How long a worker's lease on a run lasts unless renewed (default 30 000 ms). */
+  leaseMs?: number;
+}
+
+export interface WorkOptions {
+  /** How many runs this process executes at once (default 4). */
+  concurrency?: number;
+  hooks?: WorkflowHooks;
+  inspect?: Parameters<AnyWorkflow['execute']>[1] extends infer O ? (O extends { inspect?: infer I } ? I : never) : never;
+}
+
+/** What a run's job carries. */
+interface JobData {
+  runId: string;
+  workflow: string;
+}
+
+type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A run of the queue failed (for good), or was cancelled: `result()` rejects with it. */
+export class RunFailedError extends JunjoError {
+  override name = 'RunFailedError';
+  constructor(
+    readonly runId: string,
+    readonly workflow: string,
+    readonly status: 'failed' | 'cancelled',
+    /** The run's error, as JSON (its name, message and details). */
+    readonly error: unknown,
+  ) {
+    super(
+      status === 'cancelled'
+        ? `Run '${runId}' of workflow '${workflow}' was cancelled.`
+        : `Run '${runId}' of workflow '${workflow}' failed: ${(error as { message?: string })?.message ?? String(error)}`,
+    );
+  }
+}
+
+export class RunQueue {
+  readonly store: PostgresCheckpointStore;
+  readonly queue: string;
+  readonly deadLetter: string;
+  readonly leaseMs: number;
+  readonly #workflows = new Map<string, AnyWorkflow>();
+  readonly #boss: PgBossType;
+  readonly #pool: PG.Pool;
+  readonly #runs: string;
+  #started: Promise<void> | undefined;
+
+  constructor(options: RunQueueOptions) {
+    for (const w of options.workflows) this.#workflows.set(w.name, w);
+    this.queue = options.queue ?? 'junjo-runs';
+    this.deadLetter = `${this.queue}-dead`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
+    const PgBoss = optionalModule<typeof PgBossType>('pg-boss', 'pg-boss@10', 'junjo-xstate/postgres (RunQueue)');
+    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    this.store = new PostgresCheckpointStore(this.#pool, options.schema ? { schema: options.schema } : {});
+    this.#runs = `"${this.store.schema}".junjo_runs`;
+    this.#boss = new PgBoss({ connectionString: options.connectionString, max: 4, supervise: true, schedule: false });
+    // pg-boss reports a lost connection as an 'error' event; it reconnects by itself.
+    this.#boss.on('error', () => {});
+  }
+
+  /** Creates the tables and queues (idempotent). Every other method waits for it. */
+  start(): Promise<void> {
+    this.#started ??= (async () => {
+      await this.store.ready();
+      await this.#pool.query(`CREATE TABLE IF NOT EXISTS ${this.#runs} (
+        run_id text PRIMARY KEY,
+        workflow text NOT NULL,
+        input jsonb,
+        status text NOT NULL,
+        result jsonb,
+        error jsonb,
+        cancel_requested boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      await this.#boss.start();
+      for (const name of [this.deadLetter, this.queue]) {
+        if (!(await this.#boss.getQueue(name))) {
+          await this.#boss
+            .createQueue(name, {
+              name,
+              // One queued job per run: the sweeper may enqueue a run again and again.
+              policy: 'short',
+              retryLimit: 5,
+              // Only the time from taking a job to claiming its lease: never a node's run time.
+              expireInSeconds: Math.max(30, Math.ceil((this.leaseMs * 2) / 1000)),
+              ...(name === this.queue ? { deadLetter: this.deadLetter } : {}),
+            })
+            .catch((err) => {
+              // Created by another process meanwhile.
+              if (!/already exists|duplicate/i.test(String((err as Error)?.message))) throw err;
+            });
+        }
+      }
+    })().catch((err) => {
+      this.#started = undefined;
+      throw err;
+    });
+    return this.#started;
+  }
+
+  /**
+   * Records a run and enqueues it, in one transaction. Idempotent on `runId`: a run id that is
+   * already taken (by any workflow) is not submitted again; its id is returned.
+   */
+  async submit<I>(workflow: Workflow<I, never> | AnyWorkflow, input?: I, options: { runId?: string } = {}): Promise<string> {
+    await this.start();
+    if (!this.#workflows.has(workflow.name)) {
+      throw new TypeError(`RunQueue: workflow '${workflow.name}' is not one of this queue's workflows (${[...this.#workflows.keys()].join(', ')}): add it to new RunQueue({ workflows })`);
+    }
+    const runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    await this.#transaction(async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO ${this.#runs} (run_id, workflow, input, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (run_id) DO NOTHING`,
+        [runId, workflow.name, input === undefined ? null : JSON.stringify(input)],
+      );
+      if (rowCount) await this.#enqueue(runId, workflow.name, client);
+    });
+    return runId;
+  }
+
+  /** Waits for the run to end: resolves with its result, or rejects with a RunFailedError. */
+  async result<R = ExecutionResult<unknown>>(runId: string, options: { signal?: AbortSignal } = {}): Promise<R> {
+    await this.start();
+    for (;;) {
+      const row = await this.#row(runId).catch(() => undefined);
+      if (row === null) throw new TypeError(`RunQueue: there is no run '${runId}': submit it first`);
+      if (row?.status === 'completed') return row.result as R;
+      if (row && (row.status === 'failed' || row.status === 'cancelled')) throw new RunFailedError(runId, row.workflow, row.status, row.error);
+      // Polled (a quarter second) so it survives a database restart; a LISTEN would not.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 250);
+        options.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(options.signal!.reason)), { once: true });
+      });
+    }
+  }
+
+  /** The run's status: queued, running, completed, failed or cancelled; undefined if unknown. */
+  async status(runId: string): Promise<RunState | undefined> {
+    await this.start();
+    return (await this.#row(runId))?.status;
+  }
+
+  /** Cancels the run: a queued run never starts; a running one is stopped by its worker within a lease renewal. */
+  async cancel(runId: string): Promise<void> {
+    await this.start();
+    await this.#pool.query(
+      `UPDATE ${this.#runs} SET cancel_requested = true,
+         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = now()
+       WHERE run_id = $1 AND status IN ('queued', 'running')`,
+      [runId],
+    );
+  }
+
+  /** Starts executing runs in this process. `worker.stop()` drains: see Worker. */
+  async work(options: WorkOptions = {}): Promise<Worker> {
+    await this.start();
+    const worker = new Worker(this, options);
+    await worker.start();
+    return worker;
+  }
+
+  /** Stops pg-boss and the pool (after the workers were stopped). */
+  async close(): Promise<void> {
+    await this.#boss.stop({ graceful: false, wait: true }).catch(() => {});
+    await this.#pool.end().catch(() => {});
+  }
+
+  // --- for Worker ---------------------------------------------------------------------------
+
+  /** @internal */
+  get boss(): PgBossType {
+    return this.#boss;
+  }
+
+  /** @internal */
+  workflow(name: string): AnyWorkflow | undefined {
+    return this.#workflows.get(name);
+  }
+
+  /** @internal */
+  async row(runId: string) {
+    return this.#row(runId);
+  }
+
+  /** @internal Records how the run ended. */
+  async setStatus(runId: string, status: RunState, fields: { result?: unknown; error?: unknown } = {}): Promise<void> {
+    await this.#pool.query(`UPDATE ${this.#runs} SET status = $2, result = $3, error = $4, updated_at = now() WHERE run_id = $1`, [
+      runId,
+      status,
+      fields.result === undefined ? null : JSON.stringify(fields.result),
+      fields.error === undefined ? null : JSON.stringify(errorToJSON(fields.error)),
+    ]);
+  }
+
+  /** @internal Enqueues the run's job (deduplicated: one queued job per run). */
+  async enqueue(runId: string, workflow: string): Promise<void> {
+    await this.#enqueue(runId, workflow);
+  }
+
+  /** @internal Runs whose worker is gone: unfinished, lease lapsed (or never taken), not touched for a lease time. */
+  async orphans(): Promise<JobData[]> {
+    const { rows } = await this.#pool.query<{ run_id: string; workflow: string }>(
+      `SELECT r.run_id, r.workflow FROM ${this.#runs} r LEFT JOIN ${this.store.leases} l ON l.run_id = r.run_id
+       WHERE r.status IN ('queued', 'running') AND NOT r.cancel_requested
+         AND (l.run_id IS NULL OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::bigint)
+         AND r.updated_at < now() - make_interval(secs => $1)
+       LIMIT 100`,
+      [this.leaseMs / 1000],
+    );
+    return rows.map((r) => ({ runId: r.run_id, workflow: r.workflow }));
+  }
+
+  /** @internal Which of these runs were asked to cancel. */
+  async cancelRequested(runIds: string[]): Promise<Set<string>> {
+    if (!runIds.length) return new Set();
+    const { rows } = await this.#pool.query<{ run_id: string }>(`SELECT run_id FROM ${this.#runs} WHERE run_id = ANY($1) AND cancel_requested`, [runIds]);
+    return new Set(rows.map((r) => r.run_id));
+  }
+
+  async #enqueue(runId: string, workflow: string, client?: PG.PoolClient): Promise<void> {
+    const data: JobData = { runId, workflow };
+    const db = client ? { db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } } : {};
+    await this.#boss.send(this.queue, data, { singletonKey: runId, ...db });
+  }
+
+  async #row(runId: string) {
+    const { rows } = await this.#pool.query<{ workflow: string; status: RunState; input: unknown; result: unknown; error: unknown }>(
+      `SELECT workflow, status, input, result, error FROM ${this.#runs} WHERE run_id = $1`,
+      [runId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async #transaction(fn: (client: PG.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * One process's share of the work: `concurrency` pg-boss workers, each executing one run at a
+ * time, and a sweeper that re-enqueues runs whose worker died.
+ */
+export class Worker {
+  readonly #queue: RunQueue;
+  readonly #options: WorkOptions;
+  readonly #running = new Map<string, AbortController>();
+  readonly #draining = new Set<string>();
+  readonly #slots: Promise<void>[] = [];
+  #wake: (() => void)[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopping = false;
+
+  constructor(queue: RunQueue, options: WorkOptions) {
+    this.#queue = queue;
+    this.#options = options;
+  }
+
+  /** The runs this worker is executing now. */
+  get active(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < (this.#options.concurrency ?? 4); i++) this.#slots.push(this.#slot());
+    this.#timer = setInterval(() => void this.#tick().catch(() => {}), Math.max(200, Math.floor(this.#queue.leaseMs / 3)));
+  }
+
+  /** One run at a time: take a job, run it to its end (or its release), take the next. */
+  async #slot(): Promise<void> {
+    const { boss, queue } = { boss: this.#queue.boss, queue: this.#queue.queue };
+    while (!this.#stopping) {
+      const [job] = await boss.fetch<JobData>(queue, { batchSize: 1 }).catch(() => []);
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 250);
+          this.#wake.push(() => (clearTimeout(timer), resolve()));
+        });
+        continue;
+      }
+      await this.#handle(job).catch(() => {});
+    }
+  }
+
+  /**
+   * Stops taking jobs, stops each running run at its next step (its checkpoint is written and
+   * its lease released), enqueues those runs again so that other workers take them at once, and
+   * resolves. `{ now: true }`: the same, without waiting for the runs to stop.
+   */
+  async stop(options: { now?: boolean } = {}): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#timer);
+    for (const wake of this.#wake.splice(0)) wake();
+    for (const [runId, controller] of this.#running) {
+      this.#draining.add(runId);
+      controller.abort(new Error('the worker is stopping'));
+    }
+    if (options.now) return;
+    await Promise.all(this.#slots);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopping) return;
+    const cancel = await this.#queue.cancelRequested(this.active);
+    for (const runId of cancel) this.#running.get(runId)?.abort(new Error('cancelled with queue.cancel()'));
+    for (const orphan of await this.#queue.orphans()) await this.#queue.enqueue(orphan.runId, orphan.workflow);
+  }
+
+  async #handle(job: PgBossType.Job<JobData>): Promise<void> {
+    const queue = this.#queue;
+    const { runId, workflow: name } = job.data;
+    const dead = async (error: unknown) => {
+      await queue.setStatus(runId, 'failed', { error });
+      await queue.boss.send(queue.deadLetter, { ...job.data, error: errorToJSON(error) });
+    };
+    const workflow = queue.workflow(name);
+    if (!workflow) {
+      await queue.boss.complete(queue.queue, job.id);
+      await dead(
+        new TypeError(`Run '${runId}' names workflow '${name}', which this worker does not have: start the worker with that workflow in new RunQueue({ workflows }). Moved to '${queue.deadLetter}'.`),
+      );
+      return;
+    }
+    // Done with the job at once: from here the run's lease says who runs it, so pg-boss's expiry
+    // of active jobs never meets a long node. Dying before the claim leaves the run without a
+    // lease or a job, which the sweeper of any live worker enqueues again.
+    await queue.boss.complete(queue.queue, job.id);
+    const row = await queue.row(runId);
+    if (!row || row.status === 'completed' || row.status === 'failed' || row.status === 'cancelled') return;
+    if (this.#stopping) return void (await queue.enqueue(runId, name));
+    const controller = new AbortController();
+    this.#running.set(runId, controller);
+    const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect: this.#options.inspect };
+    try {
+      // The job is done once the run is claimed: the lease, not the job, says who runs it.
+      const run = (await queue.store.get(runId))
+        ? workflow.resume(runId, options)
+        : workflow.execute(row.input ?? undefined, { ...options, runId });
+      await queue.setStatus(runId, 'running');
+      const result = await run;
+      await queue.setStatus(runId, 'completed', { result });
+    } catch (err) {
+      if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return; // another worker runs it
+      if (err instanceof WorkflowCancelledError) {
+        if (this.#draining.has(runId)) await queue.enqueue(runId, name);
+        else await queue.setStatus(runId, 'cancelled', { error: err });
+        return;
+      }
+      const permanent = (err as { name?: string }).name === 'WorkflowExecutionError' || ((err as { name?: string }).name === 'CheckpointError' && (err as { problem?: string }).problem !== 'write');
+      if (permanent) await dead(err);
+      // Anything else (the database out of reach): the sweeper enqueues the run again once its lease lapses.
+    } finally {
+      this.#running.delete(runId);
+      this.#draining.delete(runId);
+    }
+  }
+}

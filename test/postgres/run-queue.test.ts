@@ -1,0 +1,146 @@
+/**
+ * RunQueue on pg-boss 10 with a real Postgres and real worker processes (the `junjo-xstate
+ * worker` command): runs submitted once and executed once, a duplicate runId making one run,
+ * a job for an unknown workflow dead-lettered with a clear error while the others finish, and
+ * failover — a worker SIGKILLed mid-run, another SIGTERMed (draining) — after which every run
+ * ends in exactly the state of an uninterrupted one and the ledger the nodes write shows that
+ * only nodes in flight on a stopped worker ran again, each as the next attempt.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import pg from 'pg';
+import { Edge, Graph, Workflow, node } from '../../src/index.js';
+import { RunFailedError, RunQueue } from '../../src/postgres/index.js';
+import { databaseUrl } from '../support/postgres.js';
+import { startChild, type Child } from '../support/processes.js';
+import { EXPECTED, Log, NODES, tenSteps } from './fixtures/ten-steps.js';
+
+const url = databaseUrl('postgres: RunQueue');
+const test = suite('postgres: RunQueue');
+const schema = `queue_${process.pid}`;
+const LEASE_MS = 1500;
+let admin: pg.Pool;
+
+interface LedgerRow {
+  run_id: string;
+  node: string;
+  attempt: number;
+  pid: number;
+}
+
+const ledger = async (): Promise<LedgerRow[]> => (await admin.query<LedgerRow>(`SELECT run_id, node, attempt, pid FROM "${schema}".ledger ORDER BY id`)).rows;
+const queueNamed = (name: string, workflows = [tenSteps]) => new RunQueue({ connectionString: url!, workflows, schema, queue: name, leaseMs: LEASE_MS });
+
+function workerProcess(): Child {
+  return startChild('bin/junjo-xstate.ts', ['worker', 'test/postgres/fixtures/ten-steps.ts', '--database-url', url!, '--concurrency', '4', '--lease-ms', String(LEASE_MS), '--schema', schema], {
+    LEDGER_SCHEMA: schema,
+  });
+}
+
+/** Waits until the ledger holds at least `n` rows: the workers are that far. */
+async function ledgerAtLeast(n: number): Promise<void> {
+  while ((await ledger()).length < n) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+test.before(async () => {
+  if (!url) return;
+  admin = new pg.Pool({ connectionString: url, max: 2 });
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  await admin.query(`CREATE TABLE "${schema}".ledger (id bigserial PRIMARY KEY, run_id text, node text, attempt int, pid int)`);
+  process.env.LEDGER_SCHEMA = schema;
+});
+
+test.after(async () => {
+  if (!url) return;
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
+
+if (url) {
+  test('submitted runs are executed once each; submitting a runId twice makes one run', async () => {
+    const queue = queueNamed('junjo-runs');
+    await queue.start();
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => queue.submit(tenSteps, undefined, { runId: `once-${i}` })));
+    assert.is(await queue.submit(tenSteps, undefined, { runId: 'once-0' }), 'once-0');
+    const worker = await queue.work({ concurrency: 4 });
+    const results = await Promise.all(ids.map((id) => queue.result<{ state: unknown }>(id)));
+    for (const r of results) assert.equal(r.state, EXPECTED);
+    const rows = (await ledger()).filter((r) => r.run_id.startsWith('once-'));
+    assert.is(rows.length, 8 * NODES.length, 'every node of every run ran exactly once');
+    assert.ok(rows.every((r) => r.attempt === 1));
+    assert.is((await admin.query(`SELECT count(*)::int AS n FROM "${schema}".junjo_runs WHERE run_id = 'once-0'`)).rows[0].n, 1);
+    await worker.stop();
+    await queue.close();
+  });
+
+  test('a job of an unknown workflow is dead-lettered with a clear error; the other runs finish', async () => {
+    const Other = new Workflow({
+      name: 'Other',
+      graph: () => {
+        const only = node('Only', async () => {});
+        return new Graph({ source: only, sinks: [only], edges: [] as Edge[] });
+      },
+      store: () => Log.create(),
+    });
+    const submitter = queueNamed('junjo-runs', [tenSteps, Other]);
+    const workerQueue = queueNamed('junjo-runs');
+    await Promise.all([submitter.start(), workerQueue.start()]);
+    await submitter.submit(Other, undefined, { runId: 'unknown-1' });
+    await submitter.submit(tenSteps, undefined, { runId: 'known-1' });
+    const worker = await workerQueue.work({ concurrency: 2 });
+    const error = await submitter.result('unknown-1').catch((e) => e);
+    assert.instance(error, RunFailedError);
+    assert.match(error.message, /Run 'unknown-1' of workflow 'Other' failed: Run 'unknown-1' names workflow 'Other', which this worker does not have: start the worker with that workflow/);
+    assert.equal(((await submitter.result('known-1')) as { state: unknown }).state, EXPECTED);
+    const dead = await workerQueue.boss.fetch<{ runId: string }>(workerQueue.deadLetter);
+    assert.equal(dead.map((j) => j.data.runId), ['unknown-1'], 'kept in the dead-letter queue');
+    await worker.stop();
+    await Promise.all([submitter.close(), workerQueue.close()]);
+  });
+
+  test('worker processes: one SIGKILLed mid-run, one SIGTERMed (draining); every run ends exactly right, only nodes in flight ran again', async () => {
+    const queue = queueNamed('junjo-runs');
+    await queue.start();
+    const RUNS = 24;
+    const ids = await Promise.all(Array.from({ length: RUNS }, (_, i) => queue.submit(tenSteps, undefined, { runId: `fail-${i}` })));
+    const before = (await ledger()).length;
+    const first = workerProcess();
+    const second = workerProcess();
+    await Promise.all([first.line(/ready/), second.line(/ready/)]);
+    await ledgerAtLeast(before + 30);
+    first.proc.kill('SIGKILL');
+    const killed = first.proc.pid!;
+    const third = workerProcess();
+    await third.line(/ready/);
+    await ledgerAtLeast(before + 90);
+    second.proc.kill('SIGTERM');
+    const drained = await second.exited;
+    assert.is(drained.code, 0, `the SIGTERMed worker drained and exited cleanly:\n${drained.stderr}`);
+    assert.ok(drained.lines.some((l) => /stopped$/.test(l)));
+    const results = await Promise.all(ids.map((id) => queue.result<{ state: unknown; executionCounts: Record<string, number> }>(id)));
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.state, EXPECTED, `run ${ids[i]}: the final state is that of an uninterrupted run`);
+      assert.equal(r.executionCounts, Object.fromEntries(NODES.map((n) => [n, 1])), `run ${ids[i]}: each node counted once`);
+    }
+    third.proc.kill('SIGTERM');
+    await third.exited;
+
+    const rows = (await ledger()).filter((r) => r.run_id.startsWith('fail-'));
+    const stopped = new Set([killed, second.proc.pid!]);
+    let reruns = 0;
+    for (const id of ids) {
+      for (const n of NODES) {
+        const attempts = rows.filter((r) => r.run_id === id && r.node === n);
+        assert.ok(attempts.length >= 1, `${id} ${n} ran`);
+        assert.equal(attempts.map((r) => r.attempt), attempts.map((_, i) => i + 1), `${id} ${n}: attempts 1, 2, … in order`);
+        // Every attempt but the last was cut short by a stopped worker: it was in flight there.
+        for (const cut of attempts.slice(0, -1)) assert.ok(stopped.has(cut.pid), `${id} ${n}: attempt ${cut.attempt} ran again though its worker (${cut.pid}) was not stopped`);
+        reruns += attempts.length - 1;
+      }
+    }
+    assert.ok(reruns > 0, 'some nodes were in flight on a stopped worker');
+    await queue.close();
+  });
+}
+
+test.run();
