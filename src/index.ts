@@ -42,7 +42,11 @@ export type {
   ExecutableLifecycleKind,
   ExecutionIdentity,
   Redact,
+  NodeEmittedEvent,
+  NodeAttributes,
 } from './hooks.js';
+// Issue 16: ctx.emit reaches the run actor as XState emitted events of this type.
+export { EMIT_EVENT, type NodeEmitEvent } from './compile/node-emit.js';
 export type { StateMeta } from './compile/compile-graph.js';
 export type { RunOptions } from './compile/run-registry.js';
 export {

@@ -10,6 +10,7 @@
 import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEvent, type Observer, type StateMachine } from 'xstate';
 import { compileWorkflow, FAILED_STATE, NODE_ACTOR, type WorkflowSource } from './compile/compile-graph.js';
 import { executionKey } from './compile/node-execution.js';
+import type { NodeEmitEvent } from './compile/node-emit.js';
 import { newRunId, restoreRunScope, withRunOptions, type RunOptions } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
@@ -92,7 +93,8 @@ export type WorkflowMachine<I, S> = StateMachine<
   any,
   I,
   ExecutionResult<S>,
-  any,
+  // Emitted events: every node's `ctx.emit` (issue 16), so `actor.on('junjo.emit', e => …)` types `e`.
+  NodeEmitEvent,
   any,
   any
 >;
