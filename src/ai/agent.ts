@@ -1,0 +1,214 @@
+/**
+ * Agent: a model that calls typed tools in a loop until it answers, within `limits` on model
+ * requests and tool calls (AgentLimitError past them), cancelled through its signal (into the
+ * model request and the running tool). `agent.run(prompt)` runs it alone; `agent.node(name,
+ * { prompt, write })` makes a node that runs it in a workflow, streaming its tokens and steps
+ * through ctx.emit; `workflowTool` makes a tool that runs a Workflow.
+ *
+ * Today the node runs the whole loop in one node attempt (src/ai/agent-loop.ts): hooks and
+ * spans show the agent's node, with every model request and tool call as an emitted
+ * `{ type: 'agent.step' }` value, not yet as child actors of their own, and a run resumed from
+ * a checkpoint runs the agent's node again from its first step. The loop is already split into
+ * steps over JSON state so that an agent node kind in the compiler can run each step as an actor
+ * and keep the state in the snapshot (README, "LLM nodes and agents").
+ *
+ * ```ts
+ * const writer = new Agent({
+ *   name: 'Writer',
+ *   model,
+ *   system: 'Write a short report. Use the tools.',
+ *   tools: { lookup: agentTool({ description: 'Finds a fact', parameters: z.object({ topic: z.string() }), execute: ({ topic }) => facts[topic] }) },
+ *   limits: { modelRequests: 6, toolCalls: 10 },
+ * });
+ * const report = writer.node('WriteReport', { store: ReportStore, prompt: (s) => s.notes, write: (store, r) => store.setReport(r.text) });
+ * ```
+ */
+import type { CallSettings, LanguageModel, ModelMessage } from 'ai';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { Node, type ExecutionResult, type NodeContext, type NodeOptions, type StoreHandleBase, type Workflow } from '../index.js';
+import {
+  initialAgentState,
+  runAgentLoop,
+  type AgentDefinition,
+  type AgentLimits,
+  type AgentLoopState,
+  type AgentStepRecord,
+  type AgentTool,
+  type AgentTools,
+  type ToolContext,
+} from './agent-loop.js';
+import { counts, textOf, type StateOfHandle, type StoreWitness } from './llm.js';
+import { modelName, type TokenUsage } from './model-call.js';
+
+export interface AgentOptions<T extends AgentTools> {
+  name: string;
+  model: LanguageModel;
+  system?: string;
+  tools?: T;
+  limits?: AgentLimits;
+  /** 'fail' (default): a tool that throws fails the agent; 'report': the model gets the error. */
+  toolErrors?: 'fail' | 'report';
+  settings?: CallSettings;
+  /** Stream the model's tokens (default true). */
+  stream?: boolean;
+}
+
+export interface AgentResult {
+  /** The final answer. */
+  text: string;
+  /** The whole conversation, the answer included. */
+  messages: ModelMessage[];
+  modelRequests: number;
+  toolCalls: number;
+  usage: TokenUsage;
+  steps: AgentStepRecord[];
+}
+
+export interface AgentRunOptions {
+  signal?: AbortSignal;
+  /** Receives tokens (`llm.token`) and finished steps (`agent.step`) as they happen. */
+  emit?: (data: unknown) => void;
+}
+
+export interface AgentNodeOptions<H> extends Omit<NodeOptions, 'name'> {
+  /** The store definition; only its type is used. */
+  store?: StoreWitness<H>;
+  /** The task, from the committed state when the node starts. */
+  prompt: (state: StateOfHandle<H>) => string | ModelMessage[];
+  write: (store: H, result: AgentResult) => unknown;
+}
+
+const DEFAULT_LIMITS: Required<AgentLimits> = { modelRequests: 10, toolCalls: 20 };
+
+export class Agent<T extends AgentTools = AgentTools> implements AgentDefinition {
+  readonly name: string;
+  readonly model: LanguageModel;
+  readonly system: string | undefined;
+  readonly tools: T;
+  readonly limits: Required<AgentLimits>;
+  readonly toolErrors: 'fail' | 'report';
+  readonly settings: CallSettings | undefined;
+  readonly stream: boolean;
+
+  constructor(options: AgentOptions<T>) {
+    const { name, model } = options ?? ({} as AgentOptions<T>);
+    if (typeof name !== 'string' || !name) throw new TypeError('Agent: give it a name, e.g. { name: "Writer" }');
+    if (!model) throw new TypeError(`Agent '${name}': model is missing; pass an AI SDK language model`);
+    this.name = name;
+    this.model = model;
+    this.system = options.system;
+    this.tools = (options.tools ?? {}) as T;
+    for (const [toolName, definition] of Object.entries(this.tools)) {
+      if (typeof definition?.execute !== 'function' || typeof definition.parameters?.['~standard']?.validate !== 'function') {
+        throw new TypeError(`Agent '${name}': tool '${toolName}' needs { description, parameters: a Standard Schema, execute(args, ctx) }`);
+      }
+    }
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    for (const key of ['modelRequests', 'toolCalls'] as const) {
+      const value = this.limits[key];
+      if (!Number.isInteger(value) || value < (key === 'modelRequests' ? 1 : 0)) {
+        throw new TypeError(`Agent '${name}': limits.${key} must be a whole number${key === 'modelRequests' ? ' ≥ 1' : ' ≥ 0'}, got ${String(value)}`);
+      }
+    }
+    this.toolErrors = options.toolErrors ?? 'fail';
+    this.settings = options.settings;
+    this.stream = options.stream ?? true;
+  }
+
+  /** Runs the agent on `prompt` until it answers; rejects past a limit, on a tool failure or when `signal` aborts. */
+  async run(prompt: string | ModelMessage[], options: AgentRunOptions = {}): Promise<AgentResult> {
+    const signal = options.signal ?? new AbortController().signal;
+    const emit = options.emit;
+    const state = await runAgentLoop(this, initialAgentState(prompt), {
+      signal,
+      emit: emit
+        ? (data) => {
+            emit(data);
+            return true;
+          }
+        : () => false,
+    });
+    return resultOf(state);
+  }
+
+  /** A node that runs this agent on a prompt built from the state, then commits with `write`. */
+  node<H extends { getState(): unknown }>(name: string, options: AgentNodeOptions<H>): AgentNode<H> {
+    return new AgentNode(this, name, options);
+  }
+}
+
+/** A node that runs an agent's whole loop in one attempt (see the module comment). */
+export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
+  constructor(
+    readonly agent: Agent<AgentTools>,
+    name: string,
+    private readonly options: AgentNodeOptions<H>,
+  ) {
+    super({ name, ...(options.retry ? { retry: options.retry } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    if (typeof options?.prompt !== 'function' || typeof options.write !== 'function') {
+      throw new TypeError(`Agent '${agent.name}': node('${name}') needs { prompt: (state) => …, write: (store, result) => … }`);
+    }
+  }
+
+  async service(store: H, ctx: NodeContext): Promise<void> {
+    const prompt = this.options.prompt(store.getState() as StateOfHandle<H>);
+    ctx.setAttributes({
+      'openinference.span.kind': 'AGENT',
+      'llm.model_name': modelName(this.agent.model),
+      'input.value': typeof prompt === 'string' ? prompt : textOf({ messages: prompt }),
+    });
+    const state = await runAgentLoop(this.agent, initialAgentState(prompt), { signal: ctx.signal, emit: ctx.emit });
+    const result = resultOf(state);
+    ctx.setAttributes({
+      ...counts(result.usage),
+      'output.value': result.text,
+      'junjo.agent.model_requests': result.modelRequests,
+      'junjo.agent.tool_calls': result.toolCalls,
+    });
+    await this.options.write(store, result);
+  }
+}
+
+function resultOf(state: AgentLoopState): AgentResult {
+  return {
+    text: state.text,
+    messages: state.messages,
+    modelRequests: state.modelRequests,
+    toolCalls: state.toolCalls,
+    usage: state.usage,
+    steps: state.steps,
+  };
+}
+
+/** A typed tool: `P` is inferred from `parameters`, so `execute`'s arguments need no annotation. */
+export function agentTool<P, R>(definition: AgentTool<P, R>): AgentTool<P, R> {
+  return definition;
+}
+
+export interface WorkflowToolOptions<P, I, H extends StoreHandleBase<unknown>> {
+  description: string;
+  parameters: StandardSchemaV1<unknown, P>;
+  workflow: Workflow<I, H>;
+  /** The workflow's input from the tool's arguments. */
+  input: (args: P) => I;
+  /** What the model gets back (default: the final state). */
+  result?: (result: ExecutionResult<StateOfHandle<H>>) => unknown;
+}
+
+/**
+ * A tool that runs a Workflow to its end: cancelled with the agent (the run's signal), its
+ * hooks those of the workflow. A failed run fails the tool (see the agent's `toolErrors`).
+ */
+export function workflowTool<P, I, H extends StoreHandleBase<unknown>>(options: WorkflowToolOptions<P, I, H>): AgentTool<P, unknown> {
+  const { workflow } = options;
+  // `execute`'s rest-tuple signature depends on whether I allows undefined; here I is generic.
+  const execute = workflow.execute.bind(workflow) as (input: I, options: { signal: AbortSignal }) => Promise<ExecutionResult<StateOfHandle<H>>>;
+  return {
+    description: options.description,
+    parameters: options.parameters,
+    execute: async (args: P, ctx: ToolContext) => {
+      const result = await execute(options.input(args), { signal: ctx.signal });
+      return options.result ? options.result(result) : result.state;
+    },
+  };
+}
