@@ -127,11 +127,16 @@ export async function modelStep(agent: AgentDefinition, state: AgentLoopState, i
     usage: result.usage,
   };
   io.emit({ type: 'agent.step', agent: agent.name, ...step });
+  // Calls the SDK could not parse (an unknown tool, broken JSON) it already answered itself in
+  // the response messages, with an error result: those are not pending.
+  const answered = new Set(
+    result.responseMessages.flatMap((m) => (m.role === 'tool' ? m.content.flatMap((p) => (p.type === 'tool-result' ? [p.toolCallId] : [])) : [])),
+  );
   return {
     messages: [...state.messages, ...result.responseMessages],
     modelRequests: request,
     toolCalls: state.toolCalls,
-    pending: result.toolCalls,
+    pending: result.toolCalls.filter((call) => !answered.has(call.toolCallId)),
     usage: {
       inputTokens: add(state.usage.inputTokens, result.usage.inputTokens),
       outputTokens: add(state.usage.outputTokens, result.usage.outputTokens),
