@@ -1,6 +1,7 @@
-// Builds the package with esbuild: ESM and CommonJS builds of the library and of its
-// OpenTelemetry entry (`junjo-xstate/otel`), a minified browser bundle of the core, the
-// `junjo-xstate` command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files.
+// Builds the package with esbuild: ESM and CommonJS builds of the library, of its
+// OpenTelemetry entry (`junjo-xstate/otel`) and of its AI SDK entry (`junjo-xstate/ai`), a
+// minified browser bundle of the core, the `junjo-xstate` command line (Node only) and the
+// inspector's UI; then `tsc` emits the .d.ts files.
 // xstate and immer stay external everywhere: an app and this library must share one XState,
 // or the app's machines could not invoke ours.
 import { build } from 'esbuild';
@@ -36,6 +37,19 @@ await Promise.all([
       format,
       platform: 'node',
       outfile: format === 'esm' ? 'dist/esm/sqlite.js' : 'dist/cjs/sqlite.cjs',
+    }),
+  ),
+  // `junjo-xstate/ai` (issue 16): Node- and browser-safe, so platform neutral; `ai` (a peer
+  // dependency) stays external, and the core is imported by the package's own name, as above.
+  ...['esm', 'cjs'].map((format) =>
+    build({
+      ...common,
+      entryPoints: ['src/ai/index.ts'],
+      external: [...external, 'ai'],
+      plugins: [coreByName],
+      format,
+      platform: format === 'esm' ? 'neutral' : 'node',
+      outfile: format === 'esm' ? 'dist/esm/ai.js' : 'dist/cjs/ai.cjs',
     }),
   ),
   // Its own entry, so the core never imports @opentelemetry/api; it imports only types from the core.
