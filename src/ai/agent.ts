@@ -37,7 +37,7 @@ import {
   type AgentTools,
   type ToolContext,
 } from './agent-loop.js';
-import { counts, textOf, type StateOfHandle, type StoreWitness } from './llm.js';
+import { counts, nodeOptions, textOf, type StateOfHandle, type StoreWitness } from './llm.js';
 import { modelName, type TokenUsage } from './model-call.js';
 
 export interface AgentOptions<T extends AgentTools> {
@@ -144,8 +144,8 @@ export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
     name: string,
     private readonly options: AgentNodeOptions<H>,
   ) {
-    super({ name, ...(options.retry ? { retry: options.retry } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-    if (typeof options?.prompt !== 'function' || typeof options.write !== 'function') {
+    super(nodeOptions(name, options));
+    if (typeof options.prompt !== 'function' || typeof options.write !== 'function') {
       throw new TypeError(`Agent '${agent.name}': node('${name}') needs { prompt: (state) => …, write: (store, result) => … }`);
     }
   }

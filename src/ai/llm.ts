@@ -11,7 +11,7 @@
  * `.completion` / `.total`, `input.value`, `output.value`, `openinference.span.kind = LLM`).
  *
  * The store type is inferred from `store: MyStore` (the definition, used only for its type), or
- * from an annotated `write: (store: MyStoreHandle, result) => …`, or given as `llm<H>(…)`.
+ * given as `llm<MyStoreHandle>(…)` (then without a schema: the output is the text).
  *
  * ```ts
  * const summarize = llm('Summarize', {
@@ -68,8 +68,8 @@ export class LlmNode<H extends { getState(): unknown }, O> extends Node<H> {
   readonly #options: LlmOptions<H, O>;
 
   constructor(name: string, options: LlmOptions<H, O>) {
-    super({ name, ...(options.retry ? { retry: options.retry } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-    if (!options || typeof options.prompt !== 'function' || typeof options.write !== 'function') {
+    super(nodeOptions(name, options));
+    if (typeof options.prompt !== 'function' || typeof options.write !== 'function') {
       throw new TypeError(`llm('${name}'): give it { model, prompt: (state) => …, write: (store, result) => … }`);
     }
     if (!options.model) throw new TypeError(`llm('${name}'): model is missing; pass an AI SDK language model, e.g. openai('gpt-4o-mini')`);
@@ -112,6 +112,12 @@ export class LlmNode<H extends { getState(): unknown }, O> extends Node<H> {
     });
     await this.#options.write(store, { text: result.text, output: output as O, usage: result.usage, model: result.modelId, finishReason: result.finishReason });
   }
+}
+
+/** The core node options of an llm or agent node; a missing options object is caught here. */
+export function nodeOptions(name: string, options: { retry?: NodeOptions['retry']; timeoutMs?: number } | undefined): NodeOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError(`'${name}': options are missing`);
+  return { name, ...(options.retry ? { retry: options.retry } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) };
 }
 
 /** A model node; see the module comment. */

@@ -11,6 +11,7 @@ import {
   Edge,
   Graph,
   MemoryCheckpointStore,
+  RunConcurrent,
   RunMap,
   Subflow,
   Workflow,
@@ -161,6 +162,34 @@ test('subflow and RunMap emits reach the root run actor as junjo.emit events, an
     onActor.map((e) => [e.id, e.executionId, e.seq, e.data]),
   );
   assert.is(hooked.find((e) => e.id === 'Nested/Sub/Say')!.executionId, `${runId}/Sub#1/Say#1`);
+});
+
+test('a node inside a RunConcurrent: its emitted events carry the same parents as its nodeStarted', async () => {
+  const workflow = new Workflow({
+    name: 'Group',
+    graph: () => {
+      const left = node<DocsStore>('Left', (_s, { emit }) => void emit('l'));
+      const right = node<DocsStore>('Right', (_s, { emit }) => void emit('r'));
+      const both = new RunConcurrent({ name: 'Both', items: [left, right] });
+      return new Graph({ source: both, sinks: [both], edges: [] });
+    },
+    store: () => Docs.create(),
+  });
+  const events: WorkflowEvent[] = [];
+  const actor = workflow.createRun(undefined, { hooks: { onEvent: (e) => events.push(e) } });
+  const onActor: NodeEmitEvent[] = [];
+  actor.on(EMIT_EVENT, (e) => onActor.push(e));
+  const done = new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
+  actor.start();
+  await done;
+  for (const name of ['Left', 'Right']) {
+    const started = events.find((e) => e.type === 'nodeStarted' && e.name === name) as WorkflowEvent & { parentId: string; parentExecutionId: string };
+    const emitted = events.find((e) => e.type === 'nodeEmitted' && e.name === name) as NodeEmittedEvent;
+    assert.is(emitted.parentId, started.parentId);
+    assert.is(emitted.parentId, 'Group/Both');
+    assert.is(emitted.parentExecutionId, started.parentExecutionId);
+    assert.is(onActor.find((e) => e.name === name)!.parentExecutionId, started.parentExecutionId);
+  }
 });
 
 test('without any hooks the run actor still emits every value (parent ids null)', async () => {

@@ -212,4 +212,23 @@ test('llm() checks its options: a missing write or model is a clear TypeError na
   assert.throws(() => llm('NoModel', { prompt: () => 'x', write: () => {} } as never), /llm\('NoModel'\): model is missing/);
 });
 
+// Type-level: the store type comes from `store:` (or is given, `llm<H>(…)`); either way
+// `prompt`'s state and the store's methods are checked.
+export function typesOnly(model: LanguageModel) {
+  type NotesStore = ReturnType<typeof Notes.create>;
+  llm<NotesStore>('Explicit', {
+    model,
+    prompt: (state) => state.topic,
+    write: (store, { text }) => store.setSummary(text),
+  });
+  llm('Wrong', {
+    store: Notes,
+    model,
+    // @ts-expect-error there is no field 'nope'
+    prompt: (state) => state.nope,
+    // @ts-expect-error setSummary takes a string
+    write: (store) => store.setSummary(1),
+  });
+}
+
 test.run();
