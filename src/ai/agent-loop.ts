@@ -198,12 +198,21 @@ async function runTool(agent: AgentDefinition, call: ModelToolCall, io: StepIO):
   }
 }
 
-/** Runs the loop to its end from `state`, one step after another. */
-export async function runAgentLoop(agent: AgentDefinition, state: AgentLoopState, io: StepIO): Promise<AgentLoopState> {
+/**
+ * Runs the loop to its end from `state`, one step after another. `afterStep` sees the state
+ * after each step (before the next starts): the agent node's journal commits it there.
+ */
+export async function runAgentLoop(
+  agent: AgentDefinition,
+  state: AgentLoopState,
+  io: StepIO,
+  afterStep?: (state: AgentLoopState) => unknown,
+): Promise<AgentLoopState> {
   for (;;) {
     const next = nextStep(agent, state);
     if (next.kind === 'done') return state;
     state = next.kind === 'model' ? await modelStep(agent, state, io) : await toolStep(agent, state, next.call, io);
+    if (afterStep) await afterStep(state);
   }
 }
 

@@ -7,10 +7,11 @@
  *
  * Today the node runs the whole loop in one node attempt (src/ai/agent-loop.ts): hooks and
  * spans show the agent's node, with every model request and tool call as an emitted
- * `{ type: 'agent.step' }` value, not yet as child actors of their own, and a run resumed from
- * a checkpoint runs the agent's node again from its first step. The loop is already split into
- * steps over JSON state so that an agent node kind in the compiler can run each step as an actor
- * and keep the state in the snapshot (README, "LLM nodes and agents").
+ * `{ type: 'agent.step' }` value, not yet as child actors of their own. A run resumed from a
+ * checkpoint runs the agent's node again from its first step, unless the node has a `journal`
+ * (its loop state kept in the store after each step), then from its last completed step. The
+ * loop is split into steps over JSON state so that an agent node kind in the compiler can run
+ * each step as an actor and keep the state in the snapshot itself (README, "LLM nodes and agents").
  *
  * ```ts
  * const writer = new Agent({
@@ -70,12 +71,31 @@ export interface AgentRunOptions {
   emit?: (data: unknown) => void;
 }
 
+/** The loop state of one execution of an agent node, as its journal keeps it (JSON). */
+export interface AgentJournal {
+  /** The node execution (ctx.iteration) it belongs to: a later execution starts afresh. */
+  iteration: number;
+  loop: AgentLoopState;
+}
+
 export interface AgentNodeOptions<H> extends Omit<NodeOptions, 'name'> {
   /** The store definition; only its type is used. */
   store?: StoreWitness<H>;
   /** The task, from the committed state when the node starts. */
   prompt: (state: StateOfHandle<H>) => string | ModelMessage[];
   write: (store: H, result: AgentResult) => unknown;
+  /**
+   * Opt-in: keep the loop state in the store after every step, so a durable run resumed after
+   * a crash (or a retried attempt) goes on from the last completed model request or tool call
+   * instead of repeating them — the store is checkpointed, emitted values are not. `read`
+   * returns the journal from the state (or null), `write` commits it with exactly one store
+   * update (the node counts its updates to line up with the store's exactly-once positions).
+   */
+  journal?: {
+    /** The journal as it was written (the store's frozen copy of it), or null / undefined. */
+    read: (state: StateOfHandle<H>) => unknown;
+    write: (store: H, journal: AgentJournal) => unknown;
+  };
 }
 
 const DEFAULT_LIMITS: Required<AgentLimits> = { modelRequests: 10, toolCalls: 20 };
@@ -157,7 +177,23 @@ export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
       'llm.model_name': modelName(this.agent.model),
       'input.value': typeof prompt === 'string' ? prompt : textOf({ messages: prompt }),
     });
-    const state = await runAgentLoop(this.agent, initialAgentState(prompt), { signal: ctx.signal, emit: ctx.emit });
+    const { journal } = this.options;
+    const kept = journal?.read(store.getState() as StateOfHandle<H>) as AgentJournal | null | undefined;
+    // A journal of this execution means an earlier attempt (or process) got this far.
+    const resumed = kept && kept.iteration === ctx.iteration ? kept : undefined;
+    const start = resumed ? resumed.loop : initialAgentState(prompt);
+    if (resumed && journal) {
+      // The store applies a node execution's updates by position, once (actors/store.ts): the
+      // earlier attempt committed one journal write per step, so this attempt sends as many
+      // first, which the store acknowledges without applying; its later writes then count on.
+      for (let i = 0; i < resumed.loop.steps.length; i++) await journal.write(store, resumed);
+    }
+    const state = await runAgentLoop(
+      this.agent,
+      start,
+      { signal: ctx.signal, emit: ctx.emit },
+      journal && ((loop) => journal.write(store, { iteration: ctx.iteration, loop })),
+    );
     const result = resultOf(state);
     ctx.setAttributes({
       ...counts(result.usage),

@@ -21,6 +21,7 @@ export {
   type AgentResult,
   type AgentRunOptions,
   type AgentNodeOptions,
+  type AgentJournal,
   type WorkflowToolOptions,
 } from './agent.js';
 export {
