@@ -192,6 +192,31 @@ test('a node inside a RunConcurrent: its emitted events carry the same parents a
   }
 });
 
+test('a subflow that is the source, whose first node emits synchronously as it starts, reaches the root', async () => {
+  const workflow = new Workflow({
+    name: 'SourceSub',
+    graph: () => {
+      const sub = new Subflow<InnerStore, DocsStore>({
+        name: 'Sub',
+        graph: () => {
+          const first = node<InnerStore>('First', (_s, { emit }) => void emit('at once'));
+          return new Graph({ source: first, sinks: [first], edges: [] });
+        },
+        store: () => Inner.create(),
+      });
+      return new Graph({ source: sub, sinks: [sub], edges: [] });
+    },
+    store: () => Docs.create(),
+  });
+  const actor = workflow.createRun();
+  const seen: string[] = [];
+  actor.on(EMIT_EVENT, (e) => seen.push(`${e.id} ${String(e.data)}`));
+  const done = new Promise<void>((resolve, reject) => actor.subscribe({ complete: resolve, error: reject }));
+  actor.start();
+  await done;
+  assert.equal(seen, ['SourceSub/Sub/First at once']);
+});
+
 test('without any hooks the run actor still emits every value (parent ids null)', async () => {
   const actor = nestedWorkflow().createRun();
   const seen: NodeEmitEvent[] = [];
