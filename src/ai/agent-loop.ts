@@ -29,6 +29,20 @@ export interface AgentTool<P = unknown, R = unknown> {
   description: string;
   parameters: StandardSchemaV1<unknown, P>;
   execute: (args: P, ctx: ToolContext) => R | Promise<R>;
+  /**
+   * A person must approve each call first (or the calls for which this returns true): the
+   * loop stops at the call (`nextStep` says `approval`) until `decideToolCall` records a
+   * decision; a rejected call is reported to the model, not run. See the agent node's journal.
+   */
+  needsApproval?: boolean | ((args: P) => boolean);
+}
+
+/** A person's decision on a tool call that needs approval. */
+export interface ToolDecision {
+  approved: boolean;
+  by?: string;
+  /** Told to the model when the call is rejected. */
+  reason?: string;
 }
 
 /** The tools of an agent, by the name the model calls them by. */
@@ -69,9 +83,42 @@ export interface AgentLoopState {
   /** The text of the last model response. */
   text: string;
   steps: AgentStepRecord[];
+  /** Decisions on tool calls that needed approval, by tool call id. */
+  decisions?: Record<string, ToolDecision>;
 }
 
-export type NextStep = { kind: 'model' } | { kind: 'tool'; call: ModelToolCall } | { kind: 'done' };
+export type NextStep =
+  | { kind: 'model' }
+  | { kind: 'tool'; call: ModelToolCall }
+  /** The next call needs a person's approval and has no decision yet: the loop stops here. */
+  | { kind: 'approval'; call: ModelToolCall }
+  | { kind: 'done' };
+
+/** The call the loop is stopped at, waiting for a person's decision, if any. */
+export function awaitingApproval(agent: AgentDefinition, state: AgentLoopState): ModelToolCall | undefined {
+  const call = state.pending[0];
+  if (!call || state.decisions?.[call.toolCallId]) return undefined;
+  const definition = Object.hasOwn(agent.tools, call.toolName) ? agent.tools[call.toolName] : undefined;
+  const needs = definition?.needsApproval;
+  if (!needs) return undefined;
+  if (typeof needs === 'function') {
+    try {
+      if (!needs(call.input as never)) return undefined;
+    } catch {
+      // Arguments it cannot judge go to the tool step, which reports them as invalid.
+      return undefined;
+    }
+  }
+  return call;
+}
+
+/** Records a person's decision on the call the loop waits at; returns the new state. */
+export function decideToolCall(state: AgentLoopState, toolCallId: string, decision: ToolDecision): AgentLoopState {
+  if (!state.pending.some((call) => call.toolCallId === toolCallId)) {
+    throw new Error(`decideToolCall: no pending tool call '${toolCallId}'; pending: ${state.pending.map((c) => c.toolCallId).join(', ') || '(none)'}`);
+  }
+  return { ...state, decisions: { ...state.decisions, [toolCallId]: decision } };
+}
 
 /** How a step reaches the outside: the node's signal and emit. */
 export interface StepIO {
@@ -97,6 +144,7 @@ export function nextStep(agent: AgentDefinition, state: AgentLoopState): NextSte
   const call = state.pending[0];
   if (call) {
     if (state.toolCalls >= agent.limits.toolCalls) throw new AgentLimitError(agent.name, 'toolCalls', agent.limits.toolCalls);
+    if (awaitingApproval(agent, state)) return { kind: 'approval', call };
     return { kind: 'tool', call };
   }
   // Done once the model answered without calling tools; after tool results, it is asked again.
@@ -154,7 +202,7 @@ export async function modelStep(agent: AgentDefinition, state: AgentLoopState, i
  */
 export async function toolStep(agent: AgentDefinition, state: AgentLoopState, call: ModelToolCall, io: StepIO): Promise<AgentLoopState> {
   io.signal.throwIfAborted();
-  const outcome = await runTool(agent, call, io);
+  const outcome = await runTool(agent, state, call, io);
   const number = state.toolCalls + 1;
   const step: AgentStepRecord = { kind: 'tool', call: number, tool: call.toolName, toolCallId: call.toolCallId, ok: outcome.ok };
   io.emit({ type: 'agent.step', agent: agent.name, ...step });
@@ -178,12 +226,16 @@ export async function toolStep(agent: AgentDefinition, state: AgentLoopState, ca
   };
 }
 
-async function runTool(agent: AgentDefinition, call: ModelToolCall, io: StepIO): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+async function runTool(agent: AgentDefinition, state: AgentLoopState, call: ModelToolCall, io: StepIO): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
   const definition = Object.hasOwn(agent.tools, call.toolName) ? agent.tools[call.toolName] : undefined;
   if (!definition) {
     return { ok: false, error: `There is no tool '${call.toolName}'. The tools are: ${Object.keys(agent.tools).join(', ') || '(none)'}.` };
   }
   if (call.invalid) return { ok: false, error: `The call to '${call.toolName}' could not be read: ${call.invalid}` };
+  const decision = state.decisions?.[call.toolCallId];
+  if (decision && !decision.approved) {
+    return { ok: false, error: `A person rejected this call${decision.by ? ` (${decision.by})` : ''}${decision.reason ? `: ${decision.reason}` : '.'}` };
+  }
   const checked = await definition.parameters['~standard'].validate(call.input);
   if (checked.issues) {
     return { ok: false, error: `Invalid arguments for '${call.toolName}': ${formatIssues(checked.issues).join('; ')}` };
@@ -199,8 +251,9 @@ async function runTool(agent: AgentDefinition, call: ModelToolCall, io: StepIO):
 }
 
 /**
- * Runs the loop to its end from `state`, one step after another. `afterStep` sees the state
- * after each step (before the next starts): the agent node's journal commits it there.
+ * Runs the loop from `state` until it is done — or stopped at a tool call that needs a
+ * person's approval (see `awaitingApproval`). `afterStep` sees the state after each step
+ * (before the next starts): the agent node's journal commits it there.
  */
 export async function runAgentLoop(
   agent: AgentDefinition,
@@ -210,7 +263,7 @@ export async function runAgentLoop(
 ): Promise<AgentLoopState> {
   for (;;) {
     const next = nextStep(agent, state);
-    if (next.kind === 'done') return state;
+    if (next.kind === 'done' || next.kind === 'approval') return state;
     state = next.kind === 'model' ? await modelStep(agent, state, io) : await toolStep(agent, state, next.call, io);
     if (afterStep) await afterStep(state);
   }

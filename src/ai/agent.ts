@@ -10,7 +10,9 @@
  * `{ type: 'agent.step' }` value, not yet as child actors of their own. A run resumed from a
  * checkpoint runs the agent's node again from its first step, unless the node has a `journal`
  * (its loop state kept in the store after each step), then from its last completed step. The
- * loop is split into steps over JSON state so that an agent node kind in the compiler can run
+ * A tool with `needsApproval` stops the loop at its call (the journal records `awaiting`); a
+ * `waitFor` node in the graph commits `decide(journal, …)` and leads back to the agent node.
+ * The loop is split into steps over JSON state so that an agent node kind in the compiler can run
  * each step as an actor and keep the state in the snapshot itself (README, "LLM nodes and agents").
  *
  * ```ts
@@ -28,8 +30,11 @@ import type { CallSettings, LanguageModel, ModelMessage } from 'ai';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Node, type ExecutionResult, type NodeContext, type NodeOptions, type StoreHandleBase, type Workflow } from '../index.js';
 import {
+  awaitingApproval,
+  decideToolCall,
   initialAgentState,
   runAgentLoop,
+  type ToolDecision,
   type AgentDefinition,
   type AgentLimits,
   type AgentLoopState,
@@ -73,9 +78,31 @@ export interface AgentRunOptions {
 
 /** The loop state of one execution of an agent node, as its journal keeps it (JSON). */
 export interface AgentJournal {
-  /** The node execution (ctx.iteration) it belongs to: a later execution starts afresh. */
+  /**
+   * The node execution (ctx.iteration) it belongs to: a later execution starts afresh, unless
+   * the loop stopped at a tool call awaiting a person's approval (`awaiting`).
+   */
   iteration: number;
   loop: AgentLoopState;
+  /** How many journal writes this execution has made, this one included. */
+  writes: number;
+  /** The tool call the loop stopped at, waiting for `decide(journal, …)`. */
+  awaiting?: { toolCallId: string; tool: string; input: unknown };
+}
+
+/** The tool call an agent node's journal waits at for approval, if any (for an edge condition). */
+export function awaitingApprovalOf(journal: unknown): AgentJournal['awaiting'] {
+  return (journal as AgentJournal | null | undefined)?.awaiting;
+}
+
+/**
+ * The journal with a person's decision on the call it waits at: commit it (e.g. from a
+ * `waitFor` node's apply) and lead back to the agent node, which goes on from there.
+ */
+export function decide(journal: unknown, decision: ToolDecision): AgentJournal {
+  const kept = journal as AgentJournal | null | undefined;
+  if (!kept?.awaiting) throw new Error('decide(journal, decision): the journal waits for no approval; check awaitingApprovalOf(journal) first');
+  return { ...kept, loop: decideToolCall(kept.loop, kept.awaiting.toolCallId, decision) };
 }
 
 export interface AgentNodeOptions<H> extends Omit<NodeOptions, 'name'> {
@@ -168,6 +195,12 @@ export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
     if (typeof options.prompt !== 'function' || typeof options.write !== 'function') {
       throw new TypeError(`Agent '${agent.name}': node('${name}') needs { prompt: (state) => …, write: (store, result) => … }`);
     }
+    const gated = Object.entries(agent.tools).find(([, t]) => t.needsApproval);
+    if (gated && !options.journal) {
+      throw new TypeError(
+        `Agent '${agent.name}': node('${name}'): tool '${gated[0]}' needs approval, so the node needs a journal (where the loop waits) — see README "LLM nodes and agents"`,
+      );
+    }
   }
 
   async service(store: H, ctx: NodeContext): Promise<void> {
@@ -180,20 +213,28 @@ export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
     const { journal } = this.options;
     const kept = journal?.read(store.getState() as StateOfHandle<H>) as AgentJournal | null | undefined;
     // A journal of this execution means an earlier attempt (or process) got this far.
-    const resumed = kept && kept.iteration === ctx.iteration ? kept : undefined;
+    // The same execution after an interruption or a failed attempt, or a later one resuming a
+    // loop that stopped for a person's approval.
+    const resumed = kept && (kept.iteration === ctx.iteration || kept.awaiting) ? kept : undefined;
     const start = resumed ? resumed.loop : initialAgentState(prompt);
-    if (resumed && journal) {
+    let writes = 0;
+    if (resumed && journal && resumed.iteration === ctx.iteration) {
       // The store applies a node execution's updates by position, once (actors/store.ts): the
-      // earlier attempt committed one journal write per step, so this attempt sends as many
-      // first, which the store acknowledges without applying; its later writes then count on.
-      for (let i = 0; i < resumed.loop.steps.length; i++) await journal.write(store, resumed);
+      // earlier attempt made `writes` journal writes, so this attempt sends as many first,
+      // which the store acknowledges without applying; its later writes then count on.
+      for (; writes < resumed.writes; writes++) await journal.write(store, resumed);
     }
-    const state = await runAgentLoop(
-      this.agent,
-      start,
-      { signal: ctx.signal, emit: ctx.emit },
-      journal && ((loop) => journal.write(store, { iteration: ctx.iteration, loop })),
-    );
+    const save = journal && ((loop: AgentLoopState, awaiting?: AgentJournal['awaiting']) =>
+      journal.write(store, { iteration: ctx.iteration, loop, writes: ++writes, ...(awaiting ? { awaiting } : {}) }));
+    const state = await runAgentLoop(this.agent, start, { signal: ctx.signal, emit: ctx.emit }, save);
+    const waiting = awaitingApproval(this.agent, state);
+    if (waiting) {
+      // Stopped for a person: the journal says where; the graph's waitFor node decides.
+      const awaiting = { toolCallId: waiting.toolCallId, tool: waiting.toolName, input: waiting.input };
+      ctx.emit({ type: 'agent.approval', agent: this.agent.name, ...awaiting });
+      await save!(state, awaiting);
+      return;
+    }
     const result = resultOf(state);
     ctx.setAttributes({
       ...counts(result.usage),
