@@ -9,8 +9,8 @@
  * spans show the agent's node, with every model request and tool call as an emitted
  * `{ type: 'agent.step' }` value, not yet as child actors of their own. A run resumed from a
  * checkpoint runs the agent's node again from its first step, unless the node has a `journal`
- * (its loop state kept in the store after each step), then from its last completed step. The
- * A tool with `needsApproval` stops the loop at its call (the journal records `awaiting`); a
+ * (its loop state kept in the store after each step), then from its last completed step. A
+ * tool with `needsApproval` stops the loop at its call (the journal records `awaiting`); a
  * `waitFor` node in the graph commits `decide(journal, …)` and leads back to the agent node.
  * The loop is split into steps over JSON state so that an agent node kind in the compiler can run
  * each step as an actor and keep the state in the snapshot itself (README, "LLM nodes and agents").
