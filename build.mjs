@@ -1,7 +1,8 @@
-// Builds the package with esbuild: ESM and CommonJS builds of the library and of its
-// OpenTelemetry entry (`junjo-xstate/otel`), a minified browser bundle of the core, the
-// `junjo-xstate` command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files,
-// and each gets a .d.cts twin for `require` users (see writeCommonJsTypings).
+// Builds the package with esbuild: ESM and CommonJS builds of the library, of its
+// OpenTelemetry entry (`junjo-xstate/otel`), its Postgres entry (`junjo-xstate/postgres`) and its
+// AI SDK entry (`junjo-xstate/ai`), a minified browser bundle of the core, the `junjo-xstate`
+// command line (Node only) and the inspector's UI; then `tsc` emits the .d.ts files, and each
+// gets a .d.cts twin for `require` users (see writeCommonJsTypings).
 // xstate and immer stay external everywhere: an app and this library must share one XState,
 // or the app's machines could not invoke ours.
 import { build } from 'esbuild';
@@ -54,6 +55,19 @@ await Promise.all([
       format,
       platform: 'node',
       outfile: format === 'esm' ? 'dist/esm/postgres.js' : 'dist/cjs/postgres.cjs',
+    }),
+  ),
+  // `junjo-xstate/ai`: Node- and browser-safe, so platform neutral; `ai` (a peer dependency)
+  // stays external, and the core is imported by the package's own name, as above.
+  ...['esm', 'cjs'].map((format) =>
+    build({
+      ...common,
+      entryPoints: ['src/ai/index.ts'],
+      external: [...external, 'ai'],
+      plugins: [coreByName],
+      format,
+      platform: format === 'esm' ? 'neutral' : 'node',
+      outfile: format === 'esm' ? 'dist/esm/ai.js' : 'dist/cjs/ai.cjs',
     }),
   ),
   // Its own entry, so the core never imports @opentelemetry/api; it imports only types from the core.

@@ -35,6 +35,8 @@ export interface NodeRunnerInput {
 export interface AttemptReport {
   completed(): void;
   failed(error: unknown): void;
+  /** `ctx.setAttributes` of this attempt (issue 16): reported on its end event. */
+  setAttributes?(attributes: Record<string, string | number | boolean>): void;
 }
 
 /** What a runner needs from its run to execute a node. */
@@ -51,6 +53,11 @@ export interface NodeExecution {
   attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined;
   /** Called when attempt `attempt` failed and attempt `attempt + 1` follows after `delayMs`. */
   retrying(attempt: number, error: unknown, delayMs: number): void;
+  /**
+   * The `seq`-th value attempt `attempt` sent with `ctx.emit` while it ran (issue 16); never
+   * called after the attempt ended or was cancelled. Optional: a runner without it drops them.
+   */
+  emit?(data: unknown, attempt: number, seq: number, report: AttemptReport | undefined): void;
 }
 
 /**
@@ -156,32 +163,35 @@ function run(
 function runOnce(execution: NodeExecution, input: NodeRunnerInput, cancel: Cancellation): Promise<void> {
   const attempt = execution.firstAttempt;
   const report = execution.attemptStarted(attempt, cancel);
+  const ctx = contextOf(execution, input, attempt, cancel, report);
   let result: unknown;
   try {
-    result = call(execution, input, attempt, cancel);
+    result = execution.service(execution.store(cancel), ctx);
   } catch (error) {
+    endEmits(ctx);
     report?.failed(error);
     return Promise.reject(error);
   }
+  // Emits end before the attempt's end is reported, so none follows its end event.
   return Promise.resolve(result).then(
-    report ? () => report.completed() : toVoid,
-    report
-      ? (error) => {
-          report.failed(error);
-          throw error;
-        }
-      : undefined,
+    () => {
+      endEmits(ctx);
+      report?.completed();
+    },
+    (error) => {
+      endEmits(ctx);
+      report?.failed(error);
+      throw error;
+    },
   );
 }
-
-const toVoid = (): void => {};
 
 async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, cancel: Cancellation): Promise<void> {
   const attempts = execution.retry?.attempts ?? 1;
   for (let attempt = execution.firstAttempt; ; attempt++) {
     const report = execution.attemptStarted(attempt, cancel);
     try {
-      await runAttempt(execution, input, attempt, cancel);
+      await runAttempt(execution, input, attempt, cancel, report);
       report?.completed();
       return;
     } catch (error) {
@@ -194,21 +204,70 @@ async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, can
   }
 }
 
-function call(execution: NodeExecution, input: NodeRunnerInput, attempt: number, cancel: Cancellation): unknown {
+/**
+ * What `ctx.emit` of one attempt needs (issue 16), made on the first read of `ctx.emit` only:
+ * most services never emit. Closed when the attempt settles; a cancelled attempt drops too.
+ */
+class Emits {
+  seq = 0;
+  ended = false;
+  constructor(
+    readonly execution: NodeExecution,
+    readonly attempt: number,
+    readonly cancel: Cancellation,
+    readonly report: AttemptReport | undefined,
+  ) {}
+  readonly emit = (data: unknown): boolean => {
+    if (this.ended || this.cancel.aborted || !this.execution.emit) return false;
+    this.execution.emit(data, this.attempt, ++this.seq, this.report);
+    return true;
+  };
+}
+
+const emitsOf = new WeakMap<object, Emits>();
+
+function endEmits(ctx: object): void {
+  const emits = emitsOf.get(ctx);
+  if (emits) emits.ended = true;
+}
+
+function contextOf(
+  execution: NodeExecution,
+  input: NodeRunnerInput,
+  attempt: number,
+  cancel: Cancellation,
+  report: AttemptReport | undefined,
+): NodeContext {
   const ctx: { -readonly [K in keyof NodeContext]: NodeContext[K] } = {
     get signal() {
       return cancel.signal;
     },
+    // Own getters (like `signal`), so `{ ...ctx }` and `({ emit }) =>` keep working.
+    get emit() {
+      let emits = emitsOf.get(ctx);
+      if (!emits) emitsOf.set(ctx, (emits = new Emits(execution, attempt, cancel, report)));
+      return emits.emit;
+    },
+    setAttributes: report?.setAttributes ? (attributes) => report.setAttributes!(attributes) : noAttributes,
     runId: execution.runId,
     node: input.node,
     iteration: input.iteration,
     attempt,
   };
   if (input.event) ctx.event = input.event;
-  return execution.service(execution.store(cancel), ctx);
+  return ctx;
 }
 
-async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, attempt: number, runCancel: Cancellation) {
+// Without hooks nobody reads attributes; the one shared function costs nothing per node.
+const noAttributes = (): void => {};
+
+async function runAttempt(
+  execution: NodeExecution,
+  input: NodeRunnerInput,
+  attempt: number,
+  runCancel: Cancellation,
+  report?: AttemptReport,
+) {
   // Each attempt has its own cancellation: a timed out or failed attempt is aborted (its late
   // updates are refused) while the node goes on with the next one.
   const cancel = new Cancellation();
@@ -216,8 +275,9 @@ async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, atte
   const onRunAbort = () => cancel.abort(runSignal.reason);
   runSignal.addEventListener('abort', onRunAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const ctx = contextOf(execution, input, attempt, cancel, report);
   try {
-    const work = Promise.resolve().then(() => call(execution, input, attempt, cancel));
+    const work = Promise.resolve().then(() => execution.service(execution.store(cancel), ctx));
     if (execution.timeoutMs === undefined) return await work;
     const timeoutMs = execution.timeoutMs;
     const timedOut = new Promise<never>((_, reject) => {
@@ -234,6 +294,7 @@ async function runAttempt(execution: NodeExecution, input: NodeRunnerInput, atte
     cancel.abort(error);
     throw error;
   } finally {
+    endEmits(ctx);
     clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
   }

@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { runCheckpointBench } from './checkpoint.js';
-import { heapPerRun, inspectorWorkload, workloads, type Impl, type Workload } from './workloads.js';
+import { emitWorkload, heapPerRun, inspectorWorkload, workloads, type Impl, type Workload } from './workloads.js';
 
 const IMPLS: Impl[] = ['junjo', 'xstate', 'plain', 'langgraph'];
 const median = (values: number[]) => {
@@ -182,6 +182,9 @@ async function main(): Promise<void> {
 
   const { row: inspected, overhead } = await measureInspector();
   rows.push(inspected);
+  // Issue 16: ctx.emit against a bare loop, in the same one-node run.
+  const emits = await measure(emitWorkload());
+  rows.push(emits);
   console.log(table(rows));
   console.log(
     `\ninspector overhead on workload 1 (7 ÷ 1, both measured again rep by rep in turn): junjo-xstate ${overhead.junjo.toFixed(2)}×, hand-written XState ${overhead.xstate.toFixed(2)}×`,
@@ -190,6 +193,12 @@ async function main(): Promise<void> {
   console.log(
     `heap floor (workload 6): the hand-written machine with one invoked store actor, as every run here has, holds ` +
       `${storeFloor.toFixed(1)} KiB per run (${(storeFloor / xstateHeap).toFixed(2)}× the machine alone); junjo-xstate holds ${(junjoHeap / storeFloor).toFixed(2)}× that`,
+  );
+
+  const { junjo: emitMs = NaN, plain: loopMs = NaN } = emits.values;
+  console.log(
+    `ctx.emit (workload 8): ${(emitMs / loopMs).toFixed(2)}× the same run calling a bare callback; ` +
+      `${(((emitMs - loopMs) / 10_000) * 1000).toFixed(3)} µs more per emitted value`,
   );
 
   await checkpoints();

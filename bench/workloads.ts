@@ -484,3 +484,53 @@ export function inspectorWorkload(): Workload {
     },
   };
 }
+
+// ---------------------------------------------------------------- ctx.emit (issue 16)
+
+const EMITS = 10_000;
+
+/** One node that calls `send(i)` EMITS times; `send` is `ctx.emit` or a bare callback. */
+function emitterWorkflow(viaEmit: boolean, sink: (value: unknown) => void): Workflow<void, Counter> {
+  return new Workflow({
+    name: viaEmit ? 'Emit' : 'BareLoop',
+    graph: () => {
+      const talk = node<Counter>('Talk', (_store, ctx) => {
+        const send = viaEmit ? ctx.emit : sink;
+        for (let i = 0; i < EMITS; i++) send(i);
+      });
+      return new Graph({ source: talk, sinks: [talk], edges: [] });
+    },
+    store: () => CounterStore.create(),
+  });
+}
+
+/**
+ * 8. A node emitting 10,000 small values to a `junjo.emit` listener on its run actor, against
+ * the same one-node run whose node calls a bare callback 10,000 times instead ("plain").
+ */
+export function emitWorkload(): Workload {
+  let received = 0;
+  const count = () => void received++;
+  const viaEmit = emitterWorkflow(true, count);
+  const bare = emitterWorkflow(false, count);
+  const run = (workflow: Workflow<void, Counter>, listen: boolean) =>
+    time(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          received = 0;
+          const actor = workflow.createRun();
+          if (listen) actor.on('junjo.emit', count);
+          actor.subscribe({
+            complete: () => (received === EMITS ? resolve() : reject(new Error(`received ${received} of ${EMITS}`))),
+            error: reject,
+          });
+          actor.start();
+        }),
+    );
+  return {
+    name: `8. one node emitting ${EMITS.toLocaleString('en')} values (ctx.emit, one listener)`,
+    unit: 'ms',
+    reps: 15,
+    impls: { junjo: () => run(viaEmit, true), plain: () => run(bare, false) },
+  };
+}

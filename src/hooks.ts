@@ -40,6 +40,37 @@ export interface LifecycleEvent extends ExecutionIdentity {
   state?: unknown;
   /** Node events: which attempt of this execution (1 unless it was retried or resumed). */
   attempt?: number;
+  /**
+   * Node completed / failed events: what the service set with `ctx.setAttributes` (e.g. the
+   * OpenInference `llm.model_name`, `llm.token_count.prompt`); spans get them as attributes.
+   */
+  attributes?: NodeAttributes;
+}
+
+/** Attribute values a node may report (those OpenTelemetry accepts). */
+export type NodeAttributes = Record<string, string | number | boolean>;
+
+/**
+ * A value a running node sent out with `ctx.emit(data)` (a token, a progress note). It belongs
+ * to the node execution `executionId` — the same id as its nodeStarted event — and comes after
+ * that event and before the execution's end. It is not state: never in a checkpoint, never in
+ * a store. (Added for issue 16: ctx.emit.)
+ */
+export interface NodeEmittedEvent extends ExecutionIdentity {
+  type: 'nodeEmitted';
+  kind: 'node';
+  status: 'emitted';
+  // name, id, executionId, parentId, parentExecutionId: the node execution's own, as on its
+  // nodeStarted event. (On the run actor's `junjo.emit` events of a run without any hooks the
+  // parent fields are null: without hooks nothing tracks RunConcurrent groups.)
+  /** The node's key in its graph. */
+  node: string;
+  iteration: number;
+  attempt: number;
+  /** 1 for the execution's first emitted value, then 2, 3 … (counted per attempt). */
+  seq: number;
+  data: unknown;
+  timestamp: number;
 }
 
 /** An attempt of a node failed (or timed out) and the node will be tried again. */
@@ -71,7 +102,7 @@ export interface StateChangedEvent {
   timestamp: number;
 }
 
-export type WorkflowEvent = LifecycleEvent | StateChangedEvent | NodeRetryingEvent;
+export type WorkflowEvent = LifecycleEvent | StateChangedEvent | NodeRetryingEvent | NodeEmittedEvent;
 
 type LifecycleHookName = LifecycleEvent['type'];
 
@@ -79,6 +110,8 @@ type LifecycleHookName = LifecycleEvent['type'];
 export type WorkflowHooks = { [K in LifecycleHookName]?: (event: LifecycleEvent) => void } & {
   stateChanged?: (event: StateChangedEvent) => void;
   nodeRetrying?: (event: NodeRetryingEvent) => void;
+  /** Every `ctx.emit(data)` of a running node (issue 16). */
+  nodeEmitted?: (event: NodeEmittedEvent) => void;
   onEvent?: (event: WorkflowEvent) => void;
 };
 

@@ -11,6 +11,8 @@ export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
 export { toMermaid, toDot, type RenderOptions } from './graph/render.js';
 export { sleep } from './sleep.js';
+// Issue 16: run one node in a generated one-node workflow (Junjo's evaluate_node).
+export { evaluateNode, type EvaluateNodeOptions, type EvaluateNodeResult, type EvaluatedCommit } from './evaluate-node.js';
 export {
   defineStore,
   type StoreDefinition,
@@ -42,7 +44,11 @@ export type {
   ExecutableLifecycleKind,
   ExecutionIdentity,
   Redact,
+  NodeEmittedEvent,
+  NodeAttributes,
 } from './hooks.js';
+// ctx.emit reaches the run actor as XState emitted events of this type.
+export { EMIT_EVENT, type NodeEmitEvent } from './compile/node-emit.js';
 export type { StateMeta } from './compile/machine-types.js';
 export type { RunOptions } from './compile/run-options.js';
 export {

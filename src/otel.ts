@@ -20,6 +20,13 @@
  * junjo.node, junjo.node_id) on the span of the node that sent it if that span is open, else on
  * the span of the workflow or subflow whose store committed.
  *
+ * A node's `ctx.emit` values (issue 16) are summarised, bounded whatever the node emits: the
+ * first EMIT_EVENTS of them as `junjo.emit` span events (junjo.emit.seq, junjo.emit.data cut to
+ * EMIT_DATA_CHARS), and on the span's end `junjo.emit.count` and `junjo.emit.preview` (strings
+ * joined, other values as JSON, cut to EMIT_PREVIEW_CHARS). What a node set with
+ * `ctx.setAttributes` (e.g. OpenInference `llm.model_name`, `llm.token_count.prompt`,
+ * `input.value`, `output.value`) becomes attributes of its span.
+ *
  * The workflow span is a child of whatever span is active when the run starts. States and
  * patches pass the run's `redact` first, then this module's own `redact`.
  *
@@ -27,7 +34,20 @@
  */
 import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { describe } from './describe.js';
-import { redactPatches, type LifecycleEvent, type Redact, type StateChangedEvent, type StoreState, type WorkflowHooks } from './hooks.js';
+import {
+  redactPatches,
+  type StoreState,
+  type LifecycleEvent,
+  type NodeEmittedEvent,
+  type Redact,
+  type StateChangedEvent,
+  type WorkflowHooks,
+} from './hooks.js';
+
+/** Bounds of the emit summary on a node span (see the module comment). */
+export const EMIT_EVENTS = 8;
+export const EMIT_DATA_CHARS = 256;
+export const EMIT_PREVIEW_CHARS = 1024;
 
 export interface OtelHooksOptions {
   /** Default: `trace.getTracer('junjo-xstate')` of the globally registered provider. */
@@ -42,6 +62,8 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
   // span a commit belongs to (one structural id has at most one open execution per run).
   const byExecution = new Map<string, Span>();
   const byStructure = new Map<string, Span>();
+  // Emit summaries of open node spans, by execution id.
+  const emits = new Map<string, { count: number; preview: string }>();
   const structureKey = (runId: string, id: string) => `${runId}\n${id}`;
   const json = (state: unknown) => JSON.stringify(redact ? redact(state as StoreState) : state) ?? 'undefined';
 
@@ -69,6 +91,13 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
     byExecution.delete(event.executionId);
     byStructure.delete(structureKey(event.runId, event.id));
     span.setAttribute('junjo.status', event.status);
+    if (event.attributes) span.setAttributes(event.attributes);
+    const summary = emits.get(event.executionId);
+    if (summary) {
+      emits.delete(event.executionId);
+      span.setAttribute('junjo.emit.count', summary.count);
+      span.setAttribute('junjo.emit.preview', summary.preview);
+    }
     if (event.state !== undefined) span.setAttribute('junjo.workflow.state.end', json(event.state));
     if (event.status === 'failed') {
       const error = event.error;
@@ -97,9 +126,24 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
     span.addEvent('set_state', attributes);
   };
 
+  const emitted = (event: NodeEmittedEvent) => {
+    const span = byExecution.get(event.executionId);
+    if (!span) return;
+    let summary = emits.get(event.executionId);
+    if (!summary) emits.set(event.executionId, (summary = { count: 0, preview: '' }));
+    summary.count++;
+    if (summary.count > EMIT_EVENTS && summary.preview.length >= EMIT_PREVIEW_CHARS) return;
+    const text = typeof event.data === 'string' ? event.data : (safeJSON(event.data) ?? String(event.data));
+    if (summary.preview.length < EMIT_PREVIEW_CHARS) summary.preview = (summary.preview + text).slice(0, EMIT_PREVIEW_CHARS);
+    if (summary.count <= EMIT_EVENTS) {
+      span.addEvent('junjo.emit', { 'junjo.emit.seq': event.seq, 'junjo.emit.data': text.slice(0, EMIT_DATA_CHARS) });
+    }
+  };
+
   return {
     onEvent(event) {
       if (event.type === 'stateChanged') stateChanged(event);
+      else if (event.type === 'nodeEmitted') emitted(event);
       // Each attempt of a retried node already has its own span, ended as failed.
       else if (event.type === 'nodeRetrying') return;
       else if (event.status === 'started') started(event);
@@ -128,4 +172,12 @@ function exceptionOf(error: Error): { name: string; message: string; stack?: str
   };
   if (typeof stack === 'string') exception.stack = stack;
   return exception;
+}
+
+function safeJSON(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }

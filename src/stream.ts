@@ -1,6 +1,7 @@
 /**
  * A run as an async iterable: `workflow.stream(input)` yields the run's events (the same
- * lifecycle and `stateChanged` events hooks get, in the same order), then one last item
+ * lifecycle, `stateChanged` and `nodeEmitted` events hooks get — the last being the values
+ * nodes send with `ctx.emit`, issue 16 — in the same order), then one last item
  * `{ type: 'result', result }`; if the run fails or is cancelled, the loop throws its error
  * instead (WorkflowExecutionError, WorkflowCancelledError, GraphValidationError).
  *

@@ -11,6 +11,7 @@ import { createActor, type AnyActorRef, type AnyEventObject, type InspectionEven
 import { compileWorkflow, FAILED_STATE, NODE_ACTOR, type WorkflowSource } from './compile/compile-graph.js';
 import { RunStart, newRunId, type RunOptions } from './compile/run-options.js';
 import { executionKey } from './compile/node-execution.js';
+import type { NodeEmitEvent } from './compile/node-emit.js';
 import { restoreRunScope } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
@@ -99,7 +100,8 @@ export type WorkflowMachine<I, S> = StateMachine<
   any,
   I,
   ExecutionResult<S>,
-  any,
+  // Emitted events: every node's `ctx.emit` (issue 16), so `actor.on('junjo.emit', e => …)` types `e`.
+  NodeEmitEvent,
   any,
   any
 >;

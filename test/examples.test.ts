@@ -69,4 +69,13 @@ test('sample-with-subflow runs all three branches', async () => {
   assert.match(out, /path: +CountItems → JokeAndFact → OddNode → Final/);
 });
 
+test('research-agent (issue 16): a RunMap of model nodes, then an agent with two tools, offline over HTTP', async () => {
+  const out = await runExample('examples/research-agent/main.ts', ['What do these animals do?']);
+  assert.match(out, /model: the local chat-completions stand-in at http:\/\/127\.0\.0\.1:\d+\/v1/);
+  for (let i = 0; i < 4; i++) assert.match(out, new RegExp(`\\[Research/Summarize\\[${i}\\]\\] \\S`), `document ${i} streamed`);
+  assert.match(out, /\(model request 1 done\)\s+\(tool lookup_document done\)\s+\(tool count_words done\)/);
+  assert.match(out, /✓ WriteReport: \d+ tokens/);
+  assert.match(out, /Report:\nReport on "What do these animals do\?"\. Otters: Sea otters hold hands.*\(Sources: 4 documents, \d+ words of notes\.\)/);
+});
+
 test.run();

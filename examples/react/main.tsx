@@ -2,7 +2,8 @@
  * The page script of examples/react: the order workflow (examples/app-actors/workflow.ts) run
  * from React with @xstate/react. `useActorRef` owns one run per submitted order; `useSelector`
  * reads its progress, status and store state; the Approve / Reject buttons send the events
- * the run's Approval node waits for.
+ * the run's Approval node waits for. The story card (story.tsx) shows a model node's tokens as
+ * they stream.
  */
 import { useActorRef, useSelector } from '@xstate/react';
 import { StrictMode, useState } from 'react';
@@ -10,6 +11,7 @@ import { createRoot } from 'react-dom/client';
 import { graphToJSON } from '../../src/index.js';
 import { PRICES, orderWorkflow, type OrderInput } from '../app-actors/workflow.js';
 import { progressOf, type NodeProgress } from '../shared/progress.js';
+import { StoryCard } from './story.js';
 
 const graph = graphToJSON(orderWorkflow.graph());
 const sameJSON = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -48,6 +50,8 @@ function App() {
         </section>
         {/* A new key for every order: a fresh component, so useActorRef starts a fresh run. */}
         {order && <OrderRun key={order.orderId} order={order} />}
+        {/* Issue 16: a model node's tokens, as the run actor emits them. */}
+        <StoryCard />
       </div>
     </main>
   );

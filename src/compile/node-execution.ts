@@ -6,6 +6,8 @@ import type { AnyActorRef } from 'xstate';
 import type { AttemptReport, Cancellation, NodeExecution, NodeRunnerInput } from '../../actors/node-runner.js';
 import type { Node, NodeContext } from '../graph/node.js';
 import { settleUpdates, viewFor } from '../store/handle.js';
+import { NodeEmitter } from './node-emit.js';
+import type { NodeLifecycle } from './run-lifecycle.js';
 import type { RunContext, RunScope } from './run-scope.js';
 
 /** Sent by a node runner to its run when it starts a retry: `{ execution, attempt }`. */
@@ -26,6 +28,7 @@ export class RunNodeExecution implements NodeExecution {
   readonly timeoutMs: number | undefined;
   readonly firstAttempt: number;
   readonly #execution: string;
+  #emitter: NodeEmitter | undefined;
 
   constructor(
     private readonly scope: RunScope,
@@ -56,6 +59,13 @@ export class RunNodeExecution implements NodeExecution {
     // knows the attempt a resumed run is at.
     if (attempt > 1) this.parent.send({ type: ATTEMPT_EVENT, execution: this.#execution, attempt });
     return this.scope.lifecycle?.nodeStarted(this.input.node, this.node.name, this.input.iteration, cancel.signal, attempt);
+  }
+
+  /** `ctx.emit` (issue 16): see node-emit.ts. */
+  emit(data: unknown, attempt: number, seq: number, report: AttemptReport | undefined): void {
+    this.#emitter ??= new NodeEmitter(this.parent, this.scope, { key: this.input.node, name: this.node.name, iteration: this.input.iteration });
+    const lifecycle = report as NodeLifecycle | undefined;
+    this.#emitter.emit(attempt, seq, data, lifecycle?.emitted);
   }
 
   retrying(attempt: number, error: unknown, delayMs: number): void {

@@ -13,6 +13,8 @@ import type {
   HookDispatcher,
   LifecycleEvent,
   LifecycleStatus,
+  NodeAttributes,
+  NodeEmittedEvent,
 } from '../hooks.js';
 
 interface Execution {
@@ -25,6 +27,8 @@ interface Execution {
   ended: boolean;
   /** Nodes only. */
   attempt?: number;
+  /** Nodes only: set by `ctx.setAttributes`, reported on the end event (issue 16). */
+  attributes?: NodeAttributes;
 }
 
 type EndStatus = Exclude<LifecycleStatus, 'started'>;
@@ -32,6 +36,9 @@ type EndStatus = Exclude<LifecycleStatus, 'started'>;
 export interface NodeLifecycle {
   completed(): void;
   failed(error: unknown): void;
+  /** A `ctx.emit` value (issue 16): dispatched unless the execution already ended; says which. */
+  emitted(event: NodeEmittedEvent): boolean;
+  setAttributes(attributes: NodeAttributes): void;
 }
 
 /**
@@ -163,6 +170,16 @@ export class RunLifecycle {
         signal.removeEventListener('abort', onAbort);
         this.#end(node, signal.aborted ? 'cancelled' : 'failed', { error });
       },
+      emitted: (event) => {
+        if (node.ended) return false;
+        event.parentId = node.parentId;
+        event.parentExecutionId = node.parentExecutionId;
+        this.dispatcher.emit(event);
+        return true;
+      },
+      setAttributes: (attributes) => {
+        if (!node.ended) node.attributes = { ...node.attributes, ...attributes };
+      },
     };
   }
 
@@ -238,6 +255,7 @@ export class RunLifecycle {
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.state !== undefined) event.state = extra.state;
     if (execution.attempt !== undefined) event.attempt = execution.attempt;
+    if (execution.attributes !== undefined && status !== 'started') event.attributes = execution.attributes;
     this.dispatcher.emit(event);
   }
 }

@@ -28,6 +28,20 @@ export interface NodeContext {
   readonly attempt: number;
   /** For a WaitForEvent node: the event that resumed the run. */
   readonly event?: { type: string; [key: string]: unknown };
+  /**
+   * Sends `data` out of the running node at once (a token, a progress note): `stream()` yields
+   * it, hooks get it (`nodeEmitted`), the run actor emits it (`actor.on('junjo.emit', …)`).
+   * It is not state: never committed, never checkpointed. Returns false, doing nothing, once
+   * this attempt has ended or was cancelled: a late emit (a stream left running after the
+   * service returned) is dropped rather than thrown, so a stray callback cannot crash the
+   * process. Safe to destructure: `({ emit }) => …`. (Issue 16.)
+   */
+  readonly emit: (data: unknown) => boolean;
+  /**
+   * Attributes of this execution (merged over earlier ones), reported on its completed or
+   * failed event (`attributes`) and on its span: e.g. `llm.model_name`, token counts.
+   */
+  readonly setAttributes: (attributes: Record<string, string | number | boolean>) => void;
 }
 
 /** Anything a node's service may return. The value is ignored: results go through the store. */
