@@ -190,7 +190,17 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * committed state) or a WorkflowCancelledError. With `checkpoint`, the run is durable (see
    * docs/durable.md) and a CheckpointError rejects it if its checkpoint cannot be written.
    */
-  execute(...[input, options = NO_OPTIONS]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+  execute(...args: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
+    // (issue 13, branch robust) A promise-returning method never throws: compiling the machine
+    // on first use runs the graph factories, which may throw anything.
+    try {
+      return this.#execute(...args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #execute(...[input, options = NO_OPTIONS]: RunArgs<I, ExecuteOptions>): Promise<ExecutionResult<HandleState<H>>> {
     // RunOptions are read by name from `options`, so it is passed on without copying.
     if (!options.checkpoint) return driveRun<ExecutionResult<HandleState<H>>>(this.#createActor(input, options, options.inspect), options, this.#cancelled);
     const { signal, checkpoint, keepCompleted, inspect, ...runOptions } = options;
