@@ -52,4 +52,34 @@ for (const [label, make] of [
   });
 }
 
+test('a redact that throws does not fail the run; hooks get a placeholder, never the unredacted state', async () => {
+  const Secret = defineStore({ name: 'Secret', initial: { apiKey: 'sk-secret', n: 0 }, actions: { inc: (d) => void (d.n += 1) } });
+  const seen: unknown[] = [];
+  const original = console.error;
+  const errors: string[] = [];
+  console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+  try {
+    const workflow = new Workflow({
+      name: 'BadRedact',
+      graph: () => {
+        const a = Secret.node('A', (s) => s.inc());
+        return new Graph({ source: a, sinks: [a], edges: [] });
+      },
+      store: () => Secret.create(),
+      redact: () => {
+        throw new Error('redact broke');
+      },
+      hooks: { onEvent: (e) => void ('state' in e && seen.push(e.state)) },
+    });
+    const { state } = await workflow.execute();
+    assert.equal(state, { apiKey: 'sk-secret', n: 1 });
+    assert.ok(seen.length > 0);
+    assert.ok(seen.every((s) => s === undefined || s === '[hidden: redact threw]'), JSON.stringify(seen));
+    assert.not.match(JSON.stringify(seen), /sk-secret/);
+    assert.match(errors.join('\n'), /redact threw.*redact broke/);
+  } finally {
+    console.error = original;
+  }
+});
+
 test.run();
