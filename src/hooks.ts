@@ -125,6 +125,9 @@ export type Redact<S = StoreState> = (state: S | StoreState) => unknown;
 /** Any store's state, as far as hooks know: an object. */
 export type StoreState = Readonly<Record<string, unknown>>;
 
+/** What hooks get for a state when `redact` threw on it. */
+export const REDACT_FAILED = '[hidden: redact threw]';
+
 /** Calls every registered hook for an event; a hook that throws is reported, never rethrown. */
 export class HookDispatcher {
   constructor(
@@ -139,9 +142,22 @@ export class HookDispatcher {
     }
   }
 
+  #redactFailed = false;
+
   state(state: unknown): unknown {
-    // Every store state is an object (defineStore and the store actor see to it).
-    return this.redact ? this.redact(state as StoreState) : state;
+    if (!this.redact) return state;
+    try {
+      // Every store state is an object (defineStore and the store actor see to it).
+      return this.redact(state as StoreState);
+    } catch (err) {
+      // Like a hook that throws, a throwing redact must not change the run; and the state it
+      // failed to redact must not be shown unredacted, so hooks get a placeholder instead.
+      if (!this.#redactFailed) {
+        this.#redactFailed = true;
+        console.error(`[junjo-xstate] redact threw; hooks, streams and spans get '${REDACT_FAILED}' instead of the state: ${describe(err)}`);
+      }
+      return REDACT_FAILED;
+    }
   }
 
   patches(patches: Patch[], redactedState: unknown): Patch[] {

@@ -5,7 +5,7 @@
  * derived from names in order of first appearance, so two runs of the same graph shape get
  * the same keys. Keys become state ids in the compiled machine and structural ids in events.
  */
-import { GraphValidationError } from '../errors.js';
+import { GraphValidationError, messageOf } from '../errors.js';
 import type { Edge } from './edge.js';
 import { toDot, toMermaid } from './render.js';
 import { graphToJSON, type GraphJSON } from './to-json.js';
@@ -172,7 +172,7 @@ export class Graph<S = any> {
       try {
         inner = executable.innerGraph();
       } catch (err) {
-        problems.push(`${executable.noun} '${executable.name}': its graph factory threw: ${(err as Error)?.message ?? err}`);
+        problems.push(`${executable.noun} '${executable.name}': its graph factory threw: ${messageOf(err)}`);
         continue;
       }
       if (!inner) continue;
