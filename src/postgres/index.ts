@@ -4,4 +4,4 @@
  * CheckpointError class whichever entry threw it.
  */
 export { PostgresCheckpointStore, SCHEMA_VERSION, type PostgresCheckpointStoreOptions } from './checkpoint-store.js';
-export { RunQueue, Worker, RunFailedError, type RunQueueOptions, type WorkOptions } from './run-queue.js';
+export { RunQueue, Worker, RunFailedError, type RunQueueOptions, type WorkOptions, type QueueWorkflow } from './run-queue.js';

@@ -17,15 +17,31 @@
  * version is marked failed with its error and its job moved to the dead-letter queue
  * (`<queue>-dead`), kept for inspection, never retried.
  */
-import { JunjoError, LeaseHeldError, LeaseLostError, WorkflowCancelledError, errorToJSON, type ExecutionResult, type Workflow, type WorkflowHooks } from '../index.js';
+import {
+  JunjoError,
+  LeaseHeldError,
+  LeaseLostError,
+  WorkflowCancelledError,
+  errorToJSON,
+  type ExecuteOptions,
+  type ExecutionResult,
+  type ResumeOptions,
+  type Workflow,
+  type WorkflowHooks,
+} from '../index.js';
 import type * as PG from 'pg';
 import type PgBossType from 'pg-boss';
 import { optionalModule } from '../durable/optional-module.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 
-// A workflow of any input and store: the queue only hands them inputs it was given for them.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyWorkflow = Workflow<any, any>;
+/** What the queue needs of a workflow (any Workflow, whatever its input and store). */
+export interface QueueWorkflow {
+  readonly name: string;
+  execute(input: never, options: ExecuteOptions): Promise<ExecutionResult<unknown>>;
+  resume(runId: string, options: ResumeOptions): Promise<ExecutionResult<unknown>>;
+}
+type AnyWorkflow = QueueWorkflow;
+type Start = (input: unknown, options: ExecuteOptions) => Promise<ExecutionResult<unknown>>;
 
 export interface RunQueueOptions {
   /** The database of the checkpoints and the jobs. */
@@ -44,7 +60,7 @@ export interface WorkOptions {
   /** How many runs this process executes at once (default 4). */
   concurrency?: number;
   hooks?: WorkflowHooks;
-  inspect?: Parameters<AnyWorkflow['execute']>[1] extends infer O ? (O extends { inspect?: infer I } ? I : never) : never;
+  inspect?: ExecuteOptions['inspect'];
 }
 
 /** What a run's job carries. */
@@ -144,7 +160,7 @@ export class RunQueue {
    * Records a run and enqueues it, in one transaction. Idempotent on `runId`: a run id that is
    * already taken (by any workflow) is not submitted again; its id is returned.
    */
-  async submit<I>(workflow: Workflow<I, never> | AnyWorkflow, input?: I, options: { runId?: string } = {}): Promise<string> {
+  async submit<I>(workflow: Workflow<I, never> | QueueWorkflow, input?: I, options: { runId?: string } = {}): Promise<string> {
     await this.start();
     if (!this.#workflows.has(workflow.name)) {
       throw new TypeError(`RunQueue: workflow '${workflow.name}' is not one of this queue's workflows (${[...this.#workflows.keys()].join(', ')}): add it to new RunQueue({ workflows })`);
@@ -377,7 +393,14 @@ export class Worker {
     // lease or a job, which the sweeper of any live worker enqueues again.
     await queue.boss.complete(queue.queue, job.id);
     const row = await queue.row(runId);
-    if (!row || row.status === 'completed' || row.status === 'failed' || row.status === 'cancelled') return;
+    if (!row) {
+      await queue.boss.send(queue.deadLetter, {
+        ...job.data,
+        error: { message: `Run '${runId}' has a job but no record in schema '${queue.store.schema}': the process that submitted it uses another schema than this worker; give both the same schema option.` },
+      });
+      return;
+    }
+    if (row.status === 'completed' || row.status === 'failed' || row.status === 'cancelled') return;
     if (this.#stopping) return void (await queue.enqueue(runId, name));
     const controller = new AbortController();
     this.#running.set(runId, controller);
@@ -386,7 +409,7 @@ export class Worker {
       // The job is done once the run is claimed: the lease, not the job, says who runs it.
       const run = (await queue.store.get(runId))
         ? workflow.resume(runId, options)
-        : workflow.execute(row.input ?? undefined, { ...options, runId });
+        : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId });
       await queue.setStatus(runId, 'running');
       const result = await run;
       await queue.setStatus(runId, 'completed', { result });
