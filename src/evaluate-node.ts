@@ -16,6 +16,7 @@
 import type { Patch } from 'immer';
 import { Graph } from './graph/graph.js';
 import type { Node } from './graph/node.js';
+import { WaitForEvent } from './graph/wait-for-event.js';
 import type { NodeAttributes, Redact, WorkflowHooks } from './hooks.js';
 import type { AnyStoreHandle } from './store/handle.js';
 import { Workflow } from './workflow.js';
@@ -64,6 +65,12 @@ export async function evaluateNode<H extends AnyStoreHandle>(
 ): Promise<EvaluateNodeResult<StateOf<H>>> {
   if (!node || typeof (node as { service?: unknown }).service !== 'function') {
     throw new TypeError('evaluateNode(node, options): node must be a Node (node(...), llm(...), a Node subclass)');
+  }
+  if (node instanceof WaitForEvent) {
+    // Its run would wait for an event nobody sends: refuse rather than hang.
+    throw new TypeError(
+      `evaluateNode('${node.name}'): a WaitForEvent node waits for an event; evaluate its apply(store, event, ctx) in a node of its own instead`,
+    );
   }
   const makeStore = storeFactory(node.name, options);
   const graph = new Graph({ source: node, sinks: [node], edges: [] });

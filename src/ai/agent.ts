@@ -175,6 +175,12 @@ export class Agent<T extends AgentTools = AgentTools> implements AgentDefinition
           }
         : () => false,
     });
+    const waiting = awaitingApproval(this, state);
+    if (waiting) {
+      throw new Error(
+        `Agent '${this.name}': tool '${waiting.toolName}' needs a person's approval, which agent.run() cannot wait for: run the agent as a node with a journal (README, "LLM nodes and agents")`,
+      );
+    }
     return resultOf(state);
   }
 

@@ -145,4 +145,15 @@ test('a tool needing approval without a journal is refused when the node is made
   assert.throws(() => agent.node('N', { store: Post, prompt: () => 'x', write: () => {} }), /tool 't' needs approval, so the node needs a journal/);
 });
 
+test('agent.run() cannot wait for a person: a clear error instead of an empty answer', async () => {
+  const { model } = scriptedModel([{ toolCalls: [{ name: 't', input: {} }] }]);
+  const agent = new Agent({
+    name: 'Alone',
+    model,
+    tools: { t: agentTool({ description: 't', parameters: z.object({}), needsApproval: true, execute: () => 1 }) },
+  });
+  const error = await agent.run('go').catch((e: unknown) => e);
+  assert.match((error as Error).message, /Agent 'Alone': tool 't' needs a person's approval.*as a node with a journal/);
+});
+
 test.run();

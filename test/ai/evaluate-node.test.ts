@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { WorkflowExecutionError, defineStore, evaluateNode, node, type StoreOf, type WorkflowEvent } from '../../src/index.js';
+import { WorkflowExecutionError, defineStore, evaluateNode, node, waitFor, type StoreOf, type WorkflowEvent } from '../../src/index.js';
 import { llm } from '../../src/ai/index.js';
 import { otelHooks } from '../../src/otel.js';
 import { scriptedModel } from '../support/mock-models.js';
@@ -79,6 +79,12 @@ test('a failing node rejects like a run: WorkflowExecutionError with the state b
   assert.instance(error, WorkflowExecutionError);
   assert.is((error as WorkflowExecutionError<{ text: string }>).state.text, 'kept');
   assert.match(String(((error as Error).cause as Error).message), /bad prompt/);
+});
+
+test('a WaitForEvent node is refused (it would wait forever), not run', async () => {
+  const wait = waitFor<DocStore>('Wait', 'go', (store) => store.count());
+  const error = await evaluateNode(wait, { store: Doc }).catch((e: unknown) => e);
+  assert.match((error as Error).message, /evaluateNode\('Wait'\): a WaitForEvent node waits for an event/);
 });
 
 test('a wrong store option is a clear TypeError', async () => {
