@@ -39,15 +39,50 @@ let socket: WebSocket | undefined;
 const outbox: string[] = [];
 let retry = 0;
 
-function setConnection(state: 'connecting' | 'live' | 'offline'): void {
+/**
+ * The server's token: from the URL it printed (then taken out of the address bar, so it is not
+ * shared by a copied link or a screenshot), or from this tab's sessionStorage on a reload.
+ */
+function takeToken(): string | null {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem('junjo-token', fromUrl);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    return fromUrl;
+  }
+  return sessionStorage.getItem('junjo-token');
+}
+const token = takeToken();
+
+type Connection = 'connecting' | 'live' | 'offline' | 'denied';
+function setConnection(state: Connection): void {
   const badge = $('conn');
   badge.dataset.state = state;
-  badge.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'server offline, retrying…';
+  badge.textContent = {
+    live: 'live',
+    connecting: 'connecting…',
+    offline: 'server offline, retrying…',
+    denied: 'no access: open the URL the inspector printed (with its ?token=)',
+  }[state];
+}
+
+/** After a refused or lost socket: is it the token (stop and say so) or is the server away (retry)? */
+async function denied(): Promise<boolean> {
+  try {
+    const res = await fetch('/api/session', { headers: token ? { authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+    return res.status === 403;
+  } catch {
+    return false;
+  }
 }
 
 function connect(): void {
   setConnection('connecting');
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`);
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}${query}`);
   socket = ws;
   ws.addEventListener('open', () => {
     retry = 0;
@@ -70,14 +105,22 @@ function connect(): void {
     scheduleRender();
   });
   ws.addEventListener('close', () => {
-    setConnection('offline');
-    setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+    void denied().then((refused) => {
+      if (refused) {
+        setConnection('denied');
+        return;
+      }
+      setConnection('offline');
+      setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+    });
   });
 }
 
-// A browser app's inspector opened this page (or framed it) and posts events to it once it
-// says it is connected. A reload must not say so again: the app would replay everything.
-const appWindow: Window | null = window.opener ?? (window.parent !== window ? window.parent : null);
+// A browser app's inspector opened this page and posts events to it once it says it is
+// connected. A reload must not say so again: the app would replay everything. The page
+// cannot be framed (frame-ancestors 'none'), so only an opener can post; it reaches the
+// server only if it opened the page with the token, and its runs are named after the tab.
+const appWindow: Window | null = window.opener ?? null;
 function announceToOpener(): void {
   if (!appWindow || sessionStorage.getItem('junjo-announced')) return;
   sessionStorage.setItem('junjo-announced', '1');
@@ -156,6 +199,12 @@ function renderHeader(run: RunRecord, root: ActorRecord): void {
     `${run.events.length} events`,
   ].filter((b): b is string => b !== undefined);
   for (const bit of bits) facts.append(h('span', '', bit));
+  if (run.lost > 0) {
+    const lost = h('span', 'lost', `${run.lost} events lost: the app dropped them before the inspector connected (its definition and first snapshots were kept)`);
+    lost.id = 'run-lost';
+    lost.dataset.lost = String(run.lost);
+    facts.append(lost);
+  }
   head.replaceChildren(title, facts);
 }
 

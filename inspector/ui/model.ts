@@ -4,6 +4,7 @@
  * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
  */
 import type { Envelope, WireEvent, WireSnapshot } from '../protocol.js';
+import { LOST_EVENT_TYPE } from '../send-queue.js';
 
 /** The junjo-xstate part of a compiled state's or machine's `meta`. */
 export interface JunjoMeta {
@@ -91,6 +92,8 @@ export interface RunRecord {
   events: EventRecord[];
   /** Every actor of the run, in creation order. */
   actors: string[];
+  /** Events the app had to drop before its inspector connected, as it reported them. */
+  lost: number;
 }
 
 interface StoreCommit {
@@ -158,7 +161,7 @@ export class Model {
     this.actors.set(key, actor);
     let run = this.runs.get(rootKey);
     if (!run) {
-      run = { key: rootKey, source, startedAt: time, events: [], actors: [] };
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0 };
       this.runs.set(rootKey, run);
     }
     run.actors.push(key);
@@ -206,6 +209,7 @@ export class Model {
     const actor = this.actors.get(key) ?? this.#ensureActor(source, key, event, time);
     const run = this.runs.get(actor.rootKey);
     if (!run || !event.event) return;
+    if (event.event.type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
     run.events.push({
       index: run.events.length,
       time,

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
-import { buildBrowserInspectExample } from '../../inspector/build.mjs';
+import { buildBrowserInspectExample, buildInspectorUi } from '../../inspector/build.mjs';
 import { inspect } from '../../inspector/client.js';
 import { Edge, Graph, RunConcurrent, RunMap, Workflow, defineStore, node, type StoreOf } from '../../src/index.js';
 
@@ -30,6 +30,8 @@ let browser: Browser;
 
 test.before(async () => {
   mkdirSync(artifacts, { recursive: true });
+  // The UI under test is the one in this checkout, not an older build left in dist/.
+  await buildInspectorUi();
   server = await startInspectorServer({ port: 0, log: () => {} });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
