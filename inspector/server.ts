@@ -20,17 +20,25 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
+import { RunStore, defaultHistoryPath } from './run-store.js';
 
 export interface InspectorServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine can connect). */
   host?: string;
   /** Port to listen on (default 4480); 0 picks a free one. */
   port?: number;
-  /** How many bytes of events to keep for tabs opened later (default 16 MiB). */
+  /**
+   * The SQLite file runs are kept in (default `~/.cache/junjo-inspector/history.sqlite`, or
+   * under `$XDG_CACHE_HOME`); `:memory:` keeps them only while the server runs.
+   */
+  historyPath?: string;
+  /** How many bytes of events to keep (default 256 MiB); whole old runs go first. */
   historyBytes?: number;
+  /** Runs not written to for longer than this are deleted (default 7 days). */
+  historyMaxAgeMs?: number;
   /**
    * Messages larger than this are dropped with a log line, and the sender stays connected
    * (default 2 MiB). A message larger than `maxReadBytes` is not even read: it closes its
@@ -62,6 +70,8 @@ export interface InspectorServer {
   url: string;
   /** Where apps send events, e.g. ws://127.0.0.1:4480/ (with `?token=` when remote). */
   appUrl: string;
+  /** The SQLite file runs are kept in. */
+  historyPath: string;
   /** The token reading runs needs. */
   token: string;
   port: number;
@@ -77,51 +87,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
 };
-
-interface HistoryEntry {
-  /** Source and root actor: entries of one run are evicted together. */
-  run: string;
-  text: string;
-  bytes: number;
-}
-
-/**
- * Events kept for late tabs, at most `limit` bytes. When full it drops the oldest run whole,
- * so a late tab never sees a run with its start missing; only a single run larger than the
- * whole bound loses its oldest events one by one.
- */
-class History {
-  #entries: HistoryEntry[] = [];
-  #bytes = 0;
-  constructor(readonly limit: number) {}
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  get entries(): readonly HistoryEntry[] {
-    return this.#entries;
-  }
-
-  add(entry: HistoryEntry): void {
-    this.#entries.push(entry);
-    this.#bytes += entry.bytes;
-    while (this.#bytes > this.limit && this.#entries.length) {
-      const oldest = this.#entries[0]!;
-      if (oldest.run === entry.run) {
-        this.#entries.shift();
-        this.#bytes -= oldest.bytes;
-        continue;
-      }
-      const kept: HistoryEntry[] = [];
-      for (const e of this.#entries) {
-        if (e.run === oldest.run) this.#bytes -= e.bytes;
-        else kept.push(e);
-      }
-      this.#entries = kept;
-    }
-  }
-}
 
 /**
  * Finds the built UI: beside the compiled CLI in dist, or in dist when running from source.
@@ -146,6 +111,15 @@ async function buildUiFromSource(log: (line: string) => void): Promise<string | 
   return findUiDir();
 }
 
+/** A run's status as the run list filters on it, from its root actor's snapshot. */
+function statusOf(snapshot: WireSnapshot | undefined): string | undefined {
+  if (!snapshot) return undefined;
+  if (snapshot.status === 'done') return 'done';
+  if (snapshot.status === 'error' || snapshot.value === '$failed') return 'failed';
+  if (snapshot.status === 'stopped') return 'cancelled';
+  return undefined;
+}
+
 /** `host:port` as it appears in URLs (IPv6 addresses in brackets). */
 function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -160,21 +134,29 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
         'to do so (they will need the token), or listen on 127.0.0.1',
     );
   }
-  const historyBytes = options.historyBytes ?? 16 * MIB;
   const maxMessageBytes = options.maxMessageBytes ?? 2 * MIB;
   const log = options.log ?? ((line: string) => console.error(`[junjo-inspector] ${line}`));
-  const rules: AccessRules = { token: options.token ?? newToken(), remote, allowedHosts: options.allowedHosts ?? [] };
+  const historyPath = options.historyPath ?? defaultHistoryPath();
+  const store = new RunStore({
+    path: historyPath,
+    maxBytes: options.historyBytes ?? 256 * MIB,
+    maxAgeMs: options.historyMaxAgeMs ?? 7 * 24 * 3600 * 1000,
+  });
+  // Kept with the runs, so tabs left open keep reading them after a restart.
+  const rules: AccessRules = { token: options.token ?? store.meta('token', newToken), remote, allowedHosts: options.allowedHosts ?? [] };
   const maxReadBytes = options.maxReadBytes ?? Math.max(64 * MIB, maxMessageBytes * 4);
   const limiter = new LogLimiter(log, { burst: options.logBurst ?? 3, intervalMs: options.logIntervalMs ?? 10_000 });
   if (remote) {
     log(`warning: listening on ${host}, reachable from other machines; anyone with the token can read and send runs, and traffic is not encrypted`);
   }
   const uiDir = options.uiDir ?? findUiDir() ?? (await buildUiFromSource(log));
-  if (!uiDir) throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
+  if (!uiDir) {
+    store.close();
+    limiter.close();
+    throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
+  }
 
-  const history = new History(historyBytes);
   const tabs = new Set<WebSocket>();
-  let connections = 0;
 
   const refuseHttp = (res: ServerResponse, status: number, reason: string) => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(reason);
@@ -193,7 +175,14 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       res.end(JSON.stringify({ ok: true, remote }));
       return;
     }
-    const file = normalize(join(uiDir, path === '/' ? 'index.html' : decodeURIComponent(path)));
+    let decoded: string;
+    try {
+      decoded = path === '/' ? 'index.html' : decodeURIComponent(path);
+    } catch {
+      refuseHttp(res, 404, 'not found');
+      return;
+    }
+    const file = normalize(join(uiDir, decoded));
     const type = CONTENT_TYPES[extname(file)];
     if (req.method !== 'GET' || !file.startsWith(uiDir.endsWith(sep) ? uiDir : uiDir + sep) || !type || !existsSync(file)) {
       refuseHttp(res, 404, 'not found');
@@ -244,12 +233,30 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     }
     // The app's text is kept as it came: it is valid JSON, so no need to serialize it again.
     const envelope = `{"source":${JSON.stringify(source)},"event":${text}}`;
-    history.add({ run: `${source} ${event.rootId ?? event.sessionId}`, text: envelope, bytes: Buffer.byteLength(envelope) });
+    const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
+    const name = event.type === '@xstate.actor' && event.sessionId === root ? event.name : undefined;
+    const status = event.type === '@xstate.snapshot' && event.sessionId === root ? statusOf(event.snapshot) : undefined;
+    store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope), name, status });
+    broadcast(envelope);
+  };
+
+  const broadcast = (envelope: string) => {
     for (const tab of tabs) if (tab.readyState === WebSocket.OPEN) tab.send(envelope);
   };
 
+  /** Tells tabs (now and after a restart) that these runs' app is gone, so they stop looking live. */
+  const disconnected = (runs: { source: string; root: string }[]) => {
+    for (const { source, root } of runs) {
+      const event = { type: '@xstate.event', sessionId: root, rootId: root, sourceId: null, event: { type: DISCONNECTED_EVENT_TYPE }, createdAt: String(Date.now()), _version: 'junjo' };
+      const envelope = JSON.stringify({ source, event });
+      store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope) });
+      broadcast(envelope);
+    }
+  };
+  disconnected(store.disconnectAll());
+
   const onConnection = (ws: WebSocket, isTab: boolean) => {
-    const id = ++connections;
+    const id = store.nextConnection();
     // A tab relays what a browser app posts to it; the app is named after that tab.
     const source = isTab ? `browser:${id}` : `app:${id}`;
     ws.on('error', (err) => {
@@ -260,18 +267,26 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       }
     });
     ws.on('message', (data, isBinary) => relay(source, data, isBinary));
-    ws.on('close', () => limiter.flush(source));
+    ws.on('close', () => {
+      limiter.flush(source);
+      disconnected(store.disconnect(source).map((root) => ({ source, root })));
+    });
     if (isTab) {
-      for (const entry of history.entries) ws.send(entry.text);
+      for (const text of store.envelopes()) ws.send(text);
       tabs.add(ws);
       ws.on('close', () => tabs.delete(ws));
     }
   };
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      store.close();
+      limiter.close();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -284,10 +299,12 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     url: `http://${address}/${query}`,
     appUrl: `ws://${address}/${remote ? query : ''}`,
     token: rules.token,
+    historyPath,
     port,
     close: () =>
       new Promise<void>((resolve) => {
         limiter.close();
+        store.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.close(() => resolve());

@@ -1,7 +1,8 @@
 /**
- * The inspector server with real WebSocket clients: relay from apps to UI tabs, history for
- * late tabs, Origin checks, dropping bad messages without losing the connection, the history
- * byte bound, and the client helper `inspect()` against it.
+ * The inspector server with real WebSocket clients: relay from apps to UI tabs, the SQLite
+ * history (late tabs, restarts, size and age bounds, disconnected runs), the access rules
+ * (token, Origin, Host, --allow-remote), dropping bad messages without losing the connection
+ * and with bounded logging, and the client helper `inspect()` against it.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,6 +23,11 @@ const test = suite('inspector server');
 const uiDir = mkdtempSync(join(tmpdir(), 'junjo-inspector-ui-'));
 writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>junjo inspector</title>');
 writeFileSync(join(uiDir, 'app.js'), '');
+
+/** A history file of its own for each server, so tests never share (or touch the user's) runs. */
+function freshHistory(): string {
+  return join(mkdtempSync(join(tmpdir(), 'junjo-inspector-history-')), 'history.sqlite');
+}
 
 interface Client {
   ws: WebSocket;
@@ -103,7 +109,7 @@ async function withServer(
   body: (server: InspectorServer, logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];
-  const server = await startInspectorServer({ port: 0, uiDir, log: (line) => logs.push(line), ...options });
+  const server = await startInspectorServer({ port: 0, uiDir, historyPath: freshHistory(), log: (line) => logs.push(line), ...options });
   try {
     await body(server, logs);
   } finally {
@@ -227,19 +233,101 @@ test('the history stays within its byte bound, dropping whole old runs first', (
     await Promise.all([closed(app), closed(live.ws), closed(late.ws)]);
   }));
 
-test('a single run larger than the bound keeps its newest events', () =>
+test('a single run larger than the bound is kept whole, and evicts everything older', () =>
   withServer({ historyBytes: 1500 }, async (server) => {
     const app = await open(server.appUrl);
     const live = await tab(server);
+    app.send(event('x:100', 'older', 'x:100'));
     for (let i = 0; i < 40; i++) app.send(event(`x:${i}`, `e${i}`, 'x:0'));
-    await live.until(40);
+    await live.until(41);
     const late = await tab(server);
     app.send(event('x:0', 'marker', 'x:0'));
     const replayed = (await untilMarker(late)).map((e) => e.event.event?.type);
-    assert.ok(replayed.length > 0 && replayed.length < 40);
-    assert.is(replayed.at(-1), 'e39');
+    assert.equal(replayed, Array.from({ length: 40 }, (_, i) => `e${i}`));
     await Promise.all([closed(app), closed(live.ws), closed(late.ws)]);
   }));
+
+test('after a restart on the same file every kept run is there, with the same token and new connection names', async () => {
+  const historyPath = freshHistory();
+  const first = await startInspectorServer({ port: 0, uiDir, historyPath, log: () => {} });
+  const ui1 = await tab(first);
+  const app = await open(first.appUrl);
+  app.send(event('x:0', 'before-restart'));
+  const [before] = await ui1.until(1);
+  await Promise.all([closed(app), closed(ui1.ws)]);
+  await first.close();
+
+  const second = await startInspectorServer({ port: 0, uiDir, historyPath, log: () => {} });
+  try {
+    assert.is(second.token, first.token);
+    assert.is(second.historyPath, historyPath);
+    const ui2 = await tab(second);
+    const again = await open(second.appUrl);
+    again.send(event('x:0', 'marker'));
+    const replayed = await untilMarker(ui2);
+    // The app left without ending its run, so the run is marked disconnected, not running.
+    assert.equal(replayed.map((e) => [e.source, e.event.event?.type]), [
+      [before!.source, 'before-restart'],
+      [before!.source, 'junjo.inspector.disconnected'],
+    ]);
+    const marker = ui2.received.find((e) => e.event.event?.type === 'marker')!;
+    assert.is.not(marker.source, before!.source);
+    await Promise.all([closed(again), closed(ui2.ws)]);
+  } finally {
+    await second.close();
+  }
+});
+
+test('runs older than the age bound are gone after a restart', async () => {
+  const historyPath = freshHistory();
+  const first = await startInspectorServer({ port: 0, uiDir, historyPath, log: () => {} });
+  const ui1 = await tab(first);
+  const app = await open(first.appUrl);
+  app.send(event('x:0', 'old'));
+  await ui1.until(1);
+  await Promise.all([closed(app), closed(ui1.ws)]);
+  await first.close();
+  const second = await startInspectorServer({ port: 0, uiDir, historyPath, historyMaxAgeMs: 1, log: () => {} });
+  try {
+    const ui2 = await tab(second);
+    const again = await open(second.appUrl);
+    again.send(event('x:0', 'marker'));
+    assert.equal(await untilMarker(ui2), []);
+    await Promise.all([closed(again), closed(ui2.ws)]);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a run whose app disconnects before it ends is marked disconnected; an ended one is not', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const app = await open(server.appUrl);
+    const actor = (id: string, status: string) => [
+      JSON.stringify({ type: '@xstate.actor', sessionId: id, rootId: id, name: `m-${id}`, _version: 'test' }),
+      JSON.stringify({ type: '@xstate.snapshot', sessionId: id, rootId: id, snapshot: { status, value: 'a' }, event: { type: 'x' }, _version: 'test' }),
+    ];
+    for (const text of [...actor('x:0', 'active'), ...actor('x:1', 'done')]) app.send(text);
+    await ui.until(4);
+    await closed(app);
+    while (!ui.received.some((e) => e.event.event?.type === 'junjo.inspector.disconnected')) await ui.until(ui.received.length + 1);
+    const marked = ui.received.filter((e) => e.event.event?.type === 'junjo.inspector.disconnected').map((e) => e.event.rootId);
+    assert.equal(marked, ['x:0']);
+    // A tab opened later learns it from the history too.
+    const late = await tab(server);
+    const replayed = await barrier(server, late);
+    assert.equal(replayed.filter((e) => e.event.event?.type === 'junjo.inspector.disconnected').map((e) => e.event.rootId), ['x:0']);
+    await Promise.all([closed(ui.ws), closed(late.ws)]);
+  }));
+
+test('an unreadable history path fails with a message naming it and what to do', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'junjo-inspector-bad-')), 'plain-file');
+  writeFileSync(file, 'not a directory');
+  await rejects(
+    startInspectorServer({ port: 0, uiDir, historyPath: join(file, 'history.sqlite'), log: () => {} }),
+    /history at .*plain-file\/history\.sqlite.*pass another path with --history/,
+  );
+});
 
 test('serves the UI over HTTP and nothing outside its directory', () =>
   withServer({}, async (server) => {
@@ -250,6 +338,7 @@ test('serves the UI over HTTP and nothing outside its directory', () =>
     const base = `http://127.0.0.1:${server.port}/`;
     assert.is((await fetch(`${base}..%2f..%2fetc%2fpasswd`)).status, 404);
     assert.is((await fetch(`${base}missing.js`)).status, 404);
+    assert.is((await fetch(`${base}%E0%A4%A`)).status, 404);
   }));
 
 test('inspect() sends a real actor\'s inspection events in the @statelyai/inspect format', () =>
@@ -319,7 +408,7 @@ test('reading runs needs the token: a token-less or wrong-token client is refuse
     assert.is((await fetch(`${base}/api/session`, { headers: { authorization: 'Bearer nope' } })).status, 403);
     assert.is((await fetch(`${base}/api/session`, { headers: { authorization: `Bearer ${server.token}` } })).status, 200);
     // The token is per server: another server's does not open this one.
-    const other = await startInspectorServer({ port: 0, uiDir, log: () => {} });
+    const other = await startInspectorServer({ port: 0, uiDir, historyPath: freshHistory(), log: () => {} });
     try {
       assert.is.not(other.token, server.token);
       await rejects(open(`${server.appUrl}ui?token=${other.token}`), /HTTP 403/);
@@ -349,9 +438,9 @@ test('every response forbids framing and loading from elsewhere', () =>
   }));
 
 test('a non-loopback host needs allowRemote; with it, a warning, and senders need the token too', async () => {
-  await rejects(startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, log: () => {} }), /--host 0\.0\.0\.0 would let other machines connect to the inspector; pass --allow-remote/);
+  await rejects(startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, historyPath: ':memory:', log: () => {} }), /--host 0\.0\.0\.0 would let other machines connect to the inspector; pass --allow-remote/);
   const logs: string[] = [];
-  const server = await startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, allowRemote: true, allowedHosts: ['inspector.lan'], log: (l) => logs.push(l) });
+  const server = await startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, historyPath: ':memory:', allowRemote: true, allowedHosts: ['inspector.lan'], log: (l) => logs.push(l) });
   try {
     assert.ok(logs.some((l) => /^warning: listening on 0\.0\.0\.0, reachable from other machines/.test(l)), logs.join('\n'));
     const at = `ws://127.0.0.1:${server.port}/`;
@@ -484,7 +573,7 @@ test('inspect() shrinks an event over the message limit instead of having it dro
   }));
 
 test('inspect() to a remote server with no token says it was refused and how to fix it', async () => {
-  const server = await startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, allowRemote: true, log: () => {} });
+  const server = await startInspectorServer({ host: '0.0.0.0', port: 0, uiDir, historyPath: ':memory:', allowRemote: true, log: () => {} });
   try {
     const lines: string[] = [];
     const inspector = inspect({ url: `ws://127.0.0.1:${server.port}/`, log: (line) => lines.push(line) });
@@ -506,7 +595,7 @@ test('inspect() to a remote server with no token says it was refused and how to 
 });
 
 test('inspect() with no server says so in one line and lets the process finish', async () => {
-  const probe = await startInspectorServer({ port: 0, uiDir, log: () => {} });
+  const probe = await startInspectorServer({ port: 0, uiDir, historyPath: ':memory:', log: () => {} });
   const url = probe.appUrl;
   await probe.close();
   const lines: string[] = [];
