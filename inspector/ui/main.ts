@@ -152,8 +152,36 @@ function runName(run: RunRecord): string {
   return model.root(run)?.name ?? run.key.split(' ')[1] ?? run.key;
 }
 
-function sortedRuns(): RunRecord[] {
+/** What tells runs of one workflow apart: the library's run id, else the root's session id. */
+function runIdOf(run: RunRecord): string {
+  const context = model.root(run)?.snapshot?.context as { runId?: unknown } | undefined;
+  return typeof context?.runId === 'string' ? context.runId : (run.key.split(' ')[1] ?? run.key);
+}
+
+/** The run list's filters, read from the sidebar's controls. */
+const runFilter = { text: '', status: '', sinceMs: 0 };
+
+function matchesFilter(run: RunRecord): boolean {
+  if (runFilter.status && runStatus(model, run) !== runFilter.status) return false;
+  if (runFilter.sinceMs && run.startedAt < Date.now() - runFilter.sinceMs) return false;
+  const needle = runFilter.text.trim().toLowerCase();
+  if (!needle) return true;
+  return [runName(run), runIdOf(run), run.source].some((field) => field.toLowerCase().includes(needle));
+}
+
+function allRuns(): RunRecord[] {
   return [...model.runs.values()].filter((r) => model.root(r)).sort((a, b) => b.startedAt - a.startedAt);
+}
+
+function sortedRuns(): RunRecord[] {
+  return allRuns().filter(matchesFilter);
+}
+
+/** Time of day, with the date when it is not today: yesterday's runs must not look like today's. */
+function when(ms: number): string {
+  const date = new Date(ms);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? clock(ms) : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${clock(ms)}`;
 }
 
 function renderRuns(runs: RunRecord[]): void {
@@ -167,9 +195,15 @@ function renderRuns(runs: RunRecord[]): void {
       const top = h('div', 'run-top');
       top.append(h('span', 'run-name', runName(run)), h('span', `chip status-${status}`, status));
       const kind = model.root(run)?.junjo ? 'workflow' : 'machine';
-      const meta = h('div', 'run-meta', `${clock(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
-      item.append(top, meta);
+      const meta = h('div', 'run-meta', `${when(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
+      const id = h('div', 'run-meta run-id', runIdOf(run));
+      item.append(top, meta, id);
       item.addEventListener('click', () => {
+        if (ui.run !== run.key) {
+          // Each run starts with its own view: an event filter typed for another run hides this one's.
+          ui.filter = '';
+          $<HTMLInputElement>('event-filter').value = '';
+        }
         ui.run = run.key;
         ui.pinned = true;
         ui.store = undefined;
@@ -178,7 +212,9 @@ function renderRuns(runs: RunRecord[]): void {
       return item;
     }),
   );
-  $('runs-empty').hidden = runs.length > 0;
+  const empty = $('runs-empty');
+  empty.hidden = runs.length > 0;
+  empty.textContent = model.runs.size > 0 ? 'No run matches these filters.' : 'No runs yet.';
 }
 
 function renderHeader(run: RunRecord, root: ActorRecord): void {
@@ -194,7 +230,7 @@ function renderHeader(run: RunRecord, root: ActorRecord): void {
     root.junjo ? `${root.junjo.kind}` : 'XState machine',
     context?.runId ? `run ${context.runId}` : undefined,
     `from ${run.source}`,
-    `started ${clock(run.startedAt)}`,
+    `started ${when(run.startedAt)}`,
     `${last - run.startedAt} ms`,
     `${run.events.length} events`,
   ].filter((b): b is string => b !== undefined);
@@ -422,7 +458,7 @@ function renderTimeline(run: RunRecord): void {
     items.push(li);
   });
   list.replaceChildren(...items);
-  list.querySelector('.selected')?.scrollIntoView({ block: 'nearest' });
+  keepInView(list, list.querySelector<HTMLElement>('.selected'));
 
   const state = commit ? commit.state : timeline.initial;
   const pane = $('store-state');
@@ -452,6 +488,8 @@ function renderEvents(run: RunRecord): void {
   ) {
     return;
   }
+  const scroller = $('events-scroll');
+  const atBottom = renderedEvents.run !== run.key || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4;
   renderedEvents = { run: run.key, count: run.events.length, filter: ui.filter, hide: ui.hideInternal };
   const needle = ui.filter.toLowerCase();
   const name = (key: string | undefined) => (key ? model.actors.get(key)?.name ?? key.split(' ')[1] : undefined);
@@ -480,14 +518,27 @@ function renderEvents(run: RunRecord): void {
     }),
   );
   $('events-note').textContent = rows.length > shown.length ? `showing the last ${shown.length} of ${rows.length}` : `${rows.length} events`;
-  const scroller = $('events-scroll');
-  scroller.scrollTop = scroller.scrollHeight;
+  // Follow new events only when the person is already at the bottom, as a terminal does.
+  if (atBottom) scroller.scrollTop = scroller.scrollHeight;
+}
+
+/**
+ * Scrolls `list` itself (never the page) just enough to show `item`. scrollIntoView would
+ * scroll every ancestor too, pulling the page away from what the person is reading.
+ */
+function keepInView(list: HTMLElement, item: HTMLElement | null): void {
+  if (!item) return;
+  const top = item.offsetTop - list.offsetTop;
+  if (top < list.scrollTop) list.scrollTop = top;
+  else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + item.offsetHeight - list.clientHeight;
 }
 
 function render(): void {
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
-  $('stats').textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} · ${model.eventCount} events`;
+  const total = allRuns().length;
+  const shown = runs.length === total ? `${total}` : `${runs.length} of ${total}`;
+  $('stats').textContent = `${shown} run${total === 1 ? '' : 's'} · ${model.eventCount} events`;
   renderRuns(runs);
   const run = ui.run ? model.runs.get(ui.run) : undefined;
   const root = run ? model.root(run) : undefined;
@@ -509,6 +560,18 @@ $('next').addEventListener('click', () => ui.store && stepTo(currentPosition(mod
 $<HTMLInputElement>('slider').addEventListener('input', (e) => stepTo(Number((e.target as HTMLInputElement).value)));
 $<HTMLSelectElement>('store-select').addEventListener('change', (e) => {
   ui.store = (e.target as HTMLSelectElement).value;
+  scheduleRender();
+});
+$<HTMLInputElement>('run-search').addEventListener('input', (e) => {
+  runFilter.text = (e.target as HTMLInputElement).value;
+  scheduleRender();
+});
+$<HTMLSelectElement>('run-status').addEventListener('change', (e) => {
+  runFilter.status = (e.target as HTMLSelectElement).value;
+  scheduleRender();
+});
+$<HTMLSelectElement>('run-since').addEventListener('change', (e) => {
+  runFilter.sinceMs = Number((e.target as HTMLSelectElement).value) || 0;
   scheduleRender();
 });
 $<HTMLInputElement>('event-filter').addEventListener('input', (e) => {

@@ -3,7 +3,7 @@
  * and their latest snapshots, runs (root actors), each run's event log, and store timelines
  * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
  */
-import type { Envelope, WireEvent, WireSnapshot } from '../protocol.js';
+import { DISCONNECTED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
 
 /** The junjo-xstate part of a compiled state's or machine's `meta`. */
@@ -94,6 +94,8 @@ export interface RunRecord {
   actors: string[];
   /** Events the app had to drop before its inspector connected, as it reported them. */
   lost: number;
+  /** The server saw the app's connection close before the run ended. */
+  disconnected: boolean;
 }
 
 interface StoreCommit {
@@ -161,7 +163,7 @@ export class Model {
     this.actors.set(key, actor);
     let run = this.runs.get(rootKey);
     if (!run) {
-      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0 };
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false };
       this.runs.set(rootKey, run);
     }
     run.actors.push(key);
@@ -210,6 +212,7 @@ export class Model {
     const run = this.runs.get(actor.rootKey);
     if (!run || !event.event) return;
     if (event.event.type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
+    if (event.event.type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
     run.events.push({
       index: run.events.length,
       time,
@@ -234,7 +237,7 @@ export class Model {
   }
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'disconnected';
 
 /**
  * A run's status. A stopped actor sends no snapshot of its end, so cancellation is read from
@@ -243,11 +246,12 @@ export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 export function runStatus(model: Model, run: RunRecord): RunStatus {
   const root = model.root(run);
   const snapshot = root?.snapshot;
-  if (!root || !snapshot) return 'running';
+  if (!root || !snapshot) return run.disconnected ? 'disconnected' : 'running';
   if (snapshot.status === 'done') return 'done';
   if (snapshot.status === 'error' || snapshot.value === '$failed') return 'failed';
   if (snapshot.status === 'stopped') return 'cancelled';
   const store = root.junjo ? model.childNamed(root, 'store') : undefined;
   if (store?.snapshot?.status === 'stopped') return 'cancelled';
-  return 'running';
+  // Its app is gone: the run will never say how it ended.
+  return run.disconnected ? 'disconnected' : 'running';
 }
