@@ -16,11 +16,13 @@
  * Errors are turned into `{ name, message, … }` before serialization: JSON drops an Error's
  * message and stack (they are not enumerable), and the failure is what a person looks for.
  */
-import { createBrowserInspector, createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import { createBrowserInspector } from '@statelyai/inspect';
 import safeStringify from 'safe-stable-stringify';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { WebSocket } from 'ws';
 import { DEFAULT_HOST, DEFAULT_PORT } from './protocol.js';
+import { StoreDeltas } from './store-deltas.js';
+import { toWireEvent, type WireObject } from './wire-event.js';
 import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
 
 export interface InspectOptions {
@@ -52,6 +54,11 @@ export interface InspectOptions {
   maxMessageBytes?: number;
   /** Where the one-line connection notices go (default console.warn). */
   log?: (line: string) => void;
+  /**
+   * A junjo store's commits go out as immer patches; every this many commits (and at the end)
+   * one goes out with the whole state, for tools that read snapshots alone (default 200).
+   */
+  fullSnapshotEvery?: number;
 }
 
 /** An inspection observer for `execute(input, { inspect })` or `createActor(machine, { inspect })`. */
@@ -85,7 +92,9 @@ function withReadableErrors(event: InspectionEvent, stringify: (value: unknown) 
 }
 
 /** An event too big for the server, made to fit: context first, then the whole snapshot, go. */
-function fitted(event: StatelyInspectionEvent, text: string, limit: number, stringify: (value: unknown) => string | undefined): string | undefined {
+function fitted(event: WireObject, text: string, limit: number, stringify: (value: unknown) => string | undefined): string | undefined {
+  // No UTF-16 unit takes more than 3 bytes in UTF-8: short texts need no counting.
+  if (text.length * 3 <= limit) return text;
   const bytes = utf8Bytes(text);
   if (bytes <= limit) return text;
   const note = `omitted: ${bytes} bytes, over the inspector's ${limit}-byte message limit (inspect({ maxMessageBytes }) and the server's maxMessageBytes raise it)`;
@@ -179,7 +188,7 @@ class SocketAdapter {
     return socket;
   }
 
-  send(event: StatelyInspectionEvent): void {
+  send(event: WireObject): void {
     const raw = this.stringify(event);
     if (raw === undefined) return;
     const text = fitted(event, raw, this.maxMessageBytes, this.stringify);
@@ -239,17 +248,29 @@ export function inspect(options: InspectOptions = {}): Inspector {
   const url = options.url ?? defaultUrl();
   const safe = safeStringify.configure({ maximumDepth: depth });
   const stringify = (value: unknown) => safe(value, readableErrors);
+  const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
+  const prepare = (event: InspectionEvent) => withReadableErrors(deltas.slim(event), stringify);
 
   if (isNode) {
     const token = options.token ?? process.env.JUNJO_INSPECTOR_TOKEN;
     const adapter = new SocketAdapter(withToken(url, token), stringify, budget, options.maxMessageBytes ?? 2 * 1024 * 1024, log);
-    const inspector = createInspector(adapter, { serializationDepthLimit: depth });
     adapter.start();
+    // Converted a turn of the event loop later, in one batch, off the run's own path.
+    let batch: InspectionEvent[] = [];
+    const flush = () => {
+      const events = batch;
+      batch = [];
+      for (const event of events) {
+        const wire = toWireEvent(event, stringify);
+        if (wire) adapter.send(wire);
+      }
+    };
     return {
-      next: (event) => inspector.inspect.next?.(withReadableErrors(event, stringify)),
+      next: (event) => {
+        if (batch.push(deltas.slim(event)) === 1) setImmediate(flush);
+      },
       stop: async () => {
-        // `createInspector` converts each event in a zero-delay timer; let those run first.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        flush();
         await adapter.close();
       },
     };
@@ -259,7 +280,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
   // @statelyai/inspect holds events until that window says it is connected, up to this many.
   const inspector = createBrowserInspector({ serializationDepthLimit: depth, maxDeferredEvents: budget.maxEvents, url });
   return {
-    next: (event) => inspector.inspect.next?.(withReadableErrors(event, stringify)),
+    next: (event) => inspector.inspect.next?.(prepare(event)),
     stop: async () => inspector.stop(),
   };
 }

@@ -5,6 +5,10 @@
  */
 import { DISCONNECTED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
+import { DELTA_MARKER } from '../store-deltas.js';
+import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'immer';
+
+enablePatches();
 
 /** The junjo-xstate part of a compiled state's or machine's `meta`. */
 export interface JunjoMeta {
@@ -190,20 +194,46 @@ export class Model {
     actor.snapshot ??= event.snapshot;
   }
 
+  /**
+   * A store snapshot sent as a delta (store-deltas.ts) carries patches, not the state: the
+   * state is the previous commit's with them applied. immer shares what they do not touch,
+   * so 10,000 commits of a large state cost little more than one. Without a previous state
+   * (its events were lost) it stays unknown until the next whole snapshot.
+   */
+  #rebuilt(key: string, snapshot: WireSnapshot | undefined): WireSnapshot | undefined {
+    if (!snapshot || snapshot[DELTA_MARKER] !== true) {
+      if (snapshot && 'commit' in snapshot && snapshot.context && typeof snapshot.context === 'object') freeze(snapshot.context, true);
+      return snapshot;
+    }
+    const timeline = this.timelines.get(key);
+    const previous = timeline?.commits.at(-1)?.state ?? timeline?.initial;
+    const commit = storeCommitOf(snapshot);
+    let context: unknown;
+    if (previous !== undefined && commit) {
+      try {
+        context = applyPatches(previous as object, commit.patches as ImmerPatch[]);
+      } catch {
+        context = undefined;
+      }
+    }
+    return { ...snapshot, context };
+  }
+
   #snapshot(key: string, event: WireEvent, time: number): void {
     const actor = this.actors.get(key) ?? this.#ensureActor(key.split(' ')[0]!, key, event, time);
-    actor.snapshot = event.snapshot;
-    activePaths(event.snapshot?.value, '', actor.visited);
-    const commit = storeCommitOf(event.snapshot);
+    const snapshot = this.#rebuilt(key, event.snapshot);
+    actor.snapshot = snapshot;
+    activePaths(snapshot?.value, '', actor.visited);
+    const commit = storeCommitOf(snapshot);
     if (commit === undefined) return;
     let timeline = this.timelines.get(key);
     if (!timeline) {
-      timeline = { actorKey: key, initial: commit === null ? event.snapshot?.context : undefined, commits: [] };
+      timeline = { actorKey: key, initial: commit === null ? snapshot?.context : undefined, commits: [] };
       this.timelines.set(key, timeline);
     }
     const last = timeline.commits.at(-1)?.seq ?? 0;
     if (commit && commit.seq > last) {
-      timeline.commits.push({ ...commit, state: event.snapshot?.context, time });
+      timeline.commits.push({ ...commit, state: snapshot?.context, time });
     }
   }
 
