@@ -404,6 +404,24 @@ function currentPosition(timeline: StoreTimeline): number {
   return ui.position.get(timeline.actorKey) ?? timeline.commits.length;
 }
 
+const COMMIT_WINDOW = 100;
+
+/** The value at `path` inside `value`, or undefined. */
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const step of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string | number, unknown>)[step];
+  }
+  return at;
+}
+
+/** A value as one line: whole when short, cut with its size said when long. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 400 ? `${text.slice(0, 400)}… (${text.length} characters)` : text;
+}
+
 function renderTimeline(run: RunRecord): void {
   const stores = storesOf(run);
   const card = $('timeline-card');
@@ -443,27 +461,46 @@ function renderTimeline(run: RunRecord): void {
     ? `commit ${commit.seq} of ${total} · ${commit.action}${commit.node ? ` from ${commit.node}` : ''}`
     : `initial state · ${total} commit${total === 1 ? '' : 's'} after it`;
 
+  // Only the commits around the selected one are in the DOM: a 10,000-commit run would
+  // otherwise rebuild 10,000 rows on every frame.
   const list = $('commits');
+  const from = Math.max(0, position - COMMIT_WINDOW);
+  const to = Math.min(total, position + COMMIT_WINDOW);
   const items: HTMLElement[] = [];
-  const initial = h('li', position === 0 ? 'commit selected' : 'commit');
-  initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
-  initial.addEventListener('click', () => stepTo(0));
-  items.push(initial);
-  timeline.commits.forEach((c, i) => {
+  if (from === 0) {
+    const initial = h('li', position === 0 ? 'commit selected' : 'commit');
+    initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
+    initial.addEventListener('click', () => stepTo(0));
+    items.push(initial);
+  } else {
+    const more = h('li', 'commit more', `… the initial state and ${from - 1} earlier commits`);
+    more.addEventListener('click', () => stepTo(from - 1));
+    items.push(more);
+  }
+  for (let i = Math.max(0, from - 1); i < to; i++) {
+    const c = timeline.commits[i]!;
     const li = h('li', i + 1 === position ? 'commit selected' : 'commit');
     li.dataset.seq = String(c.seq);
     const fields = [...new Set(c.patches.map((p) => String(p.path[0] ?? '')))].join(', ');
     li.append(h('span', 'seq', String(c.seq)), h('span', 'action', c.action), h('span', 'node', c.node ?? ''), h('span', 'fields', fields));
     li.addEventListener('click', () => stepTo(i + 1));
     items.push(li);
-  });
+  }
+  if (to < total) {
+    const more = h('li', 'commit more', `… ${total - to} later commits`);
+    more.addEventListener('click', () => stepTo(to + 1));
+    items.push(more);
+  }
   list.replaceChildren(...items);
   keepInView(list, list.querySelector<HTMLElement>('.selected'));
 
   const state = commit ? commit.state : timeline.initial;
+  const before = position > 1 ? timeline.commits[position - 2]!.state : timeline.initial;
   const pane = $('store-state');
   pane.replaceChildren(
-    state === undefined ? h('p', 'empty', 'The state before the first commit was not seen.') : renderJson(state, commit?.patches ?? []),
+    state === undefined
+      ? h('p', 'empty', 'The state at this commit is not known: the events before it were lost.')
+      : renderJson(state, commit?.patches ?? [], commit ? before : undefined),
   );
   pane.dataset.position = String(position);
   const patch = $('patch');
@@ -472,7 +509,13 @@ function renderTimeline(run: RunRecord): void {
     for (const p of commit.patches) {
       const row = h('div', `patch-op op-${p.op}`);
       row.append(h('span', 'op', p.op), h('span', 'path', p.path.join('.') || '(root)'));
-      if (p.op !== 'remove') row.append(h('span', 'value', JSON.stringify(p.value)));
+      // The value it had, so the diff reads "from → to", not just "to".
+      const old = p.op === 'add' ? undefined : valueAt(before, p.path);
+      if (old !== undefined) row.append(h('span', 'old-value', preview(old)));
+      if (p.op !== 'remove') {
+        if (old !== undefined) row.append(h('span', 'arrow', '→'));
+        row.append(h('span', 'value', preview(p.value)));
+      }
       patch.append(row);
     }
   }

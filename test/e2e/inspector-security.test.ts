@@ -30,7 +30,8 @@ async function sendRun(page: Page, id: string): Promise<void> {
 
 test.before(async () => {
   await buildInspectorUi();
-  server = await startInspectorServer({ port: 0, log: () => {} });
+  // A history of its own: the tests must not read or fill the user's.
+  server = await startInspectorServer({ port: 0, historyPath: ':memory:', log: () => {} });
   browser = await launchChromium('inspector access in a browser');
   // Another local origin: it knows the UI's full URL, token included, and tries everything.
   const ui = new URL(server.url);
