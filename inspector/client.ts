@@ -246,7 +246,8 @@ export function inspect(options: InspectOptions = {}): Inspector {
   };
   const log = options.log ?? ((line: string) => console.warn(line));
   const url = options.url ?? defaultUrl();
-  const safe = safeStringify.configure({ maximumDepth: depth });
+  // Key order as the app made it: sorting every object's keys (the default) costs the most here.
+  const safe = safeStringify.configure({ maximumDepth: depth, deterministic: false });
   const stringify = (value: unknown) => safe(value, readableErrors);
   const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
   const prepare = (event: InspectionEvent) => withReadableErrors(deltas.slim(event), stringify);

@@ -58,6 +58,8 @@ export class RunStore {
   readonly #db: Database.Database;
   readonly #pending: Pending[] = [];
   #scheduled = false;
+  /** Row ids of runs by key, so an event costs one insert; cleared when runs are deleted. */
+  readonly #ids = new Map<string, number>();
   #closed = false;
   readonly #insertRun: Database.Statement;
   readonly #updateRun: Database.Statement;
@@ -103,18 +105,31 @@ export class RunStore {
       'INSERT INTO runs (key, source, root, started_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
     );
     this.#updateRun = this.#db.prepare(
-      `UPDATE runs SET updated_at = max(updated_at, @time), events = events + 1, bytes = bytes + @bytes,
+      `UPDATE runs SET updated_at = max(updated_at, @time), events = events + @events, bytes = bytes + @bytes,
          name = coalesce(@name, name), status = coalesce(@status, status) WHERE id = @id`,
     );
     this.#runId = this.#db.prepare('SELECT id FROM runs WHERE key = ?');
     this.#insertEvent = this.#db.prepare('INSERT INTO events (run_id, text) VALUES (?, ?)');
     this.#flushAll = this.#db.transaction(() => {
+      // One insert per event; each run's row is updated once per batch, not once per event.
+      const touched = new Map<number, { time: number; bytes: number; events: number; name: string | null; status: string | null }>();
       for (const p of this.#pending.splice(0)) {
-        this.#insertRun.run(p.key, p.source, p.root, p.time, p.time);
-        const { id } = this.#runId.get(p.key)!;
+        let id = this.#ids.get(p.key);
+        if (id === undefined) {
+          this.#insertRun.run(p.key, p.source, p.root, p.time, p.time);
+          id = this.#runId.get(p.key)!.id;
+          this.#ids.set(p.key, id);
+        }
         this.#insertEvent.run(id, p.text);
-        this.#updateRun.run({ id, time: p.time, bytes: p.bytes, name: p.name ?? null, status: p.status ?? null });
+        const t = touched.get(id) ?? { time: p.time, bytes: 0, events: 0, name: null, status: null };
+        t.time = Math.max(t.time, p.time);
+        t.bytes += p.bytes;
+        t.events++;
+        t.name = p.name ?? t.name;
+        t.status = p.status ?? t.status;
+        touched.set(id, t);
       }
+      for (const [id, t] of touched) this.#updateRun.run({ id, ...t });
       this.#evict();
     });
     this.#db.transaction(() => this.#evict())();
@@ -211,7 +226,7 @@ export class RunStore {
 
   /** Deletes runs past the age bound, then the oldest runs until under the size bound, sparing the newest. */
   #evict(): void {
-    this.#db.prepare('DELETE FROM runs WHERE updated_at < ?').run(Date.now() - this.options.maxAgeMs);
+    if (this.#db.prepare('DELETE FROM runs WHERE updated_at < ?').run(Date.now() - this.options.maxAgeMs).changes > 0) this.#ids.clear();
     let total = this.bytes;
     if (total <= this.options.maxBytes) return;
     const newest = this.#db.prepare('SELECT id FROM runs ORDER BY updated_at DESC, id DESC LIMIT 1').get() as { id: number } | undefined;
@@ -224,6 +239,7 @@ export class RunStore {
     }
     const del = this.#db.prepare('DELETE FROM runs WHERE id = ?');
     for (const id of doomed) del.run(id);
+    if (doomed.length) this.#ids.clear();
   }
 
   close(): void {
