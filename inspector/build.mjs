@@ -1,5 +1,6 @@
 // Builds the inspector with esbuild into dist/inspector/: the browser UI (ui/), the CLI behind
-// `npx junjo-inspector` (cli.js), the client helper apps import (client.js), and the
+// `npx junjo-inspector` (cli.js), the client helper apps import (client.js), the server
+// (server.js, `junjo-xstate/inspector/server`), and the
 // browser-app example page that sends a run to the UI (examples/browser-inspect/dist/), and
 // the client's type declarations.
 // The root build.mjs calls `buildInspector()`; the server calls `buildInspectorUi()` when it
@@ -49,7 +50,7 @@ export async function buildBrowserInspectExample() {
 
 export async function buildInspector() {
   // Runtime dependencies stay external, as in the library build: the app installs them.
-  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec'];
+  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec', 'better-sqlite3'];
   await Promise.all([
     buildInspectorUi(),
     build({
@@ -73,9 +74,20 @@ export async function buildInspector() {
       external,
       outfile: at('dist/inspector/client.js'),
     }),
+    // `startInspectorServer` for apps and tools that run the inspector from code.
+    build({
+      ...quiet,
+      entryPoints: [at('inspector/server.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external,
+      outfile: at('dist/inspector/server.js'),
+    }),
     buildBrowserInspectExample(),
   ]);
   chmodSync(at('dist/inspector/cli.js'), 0o755);
-  // Types for `junjo-xstate/inspector`.
+  // Types for `junjo-xstate/inspector` and `junjo-xstate/inspector/server`.
   execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('inspector/tsconfig.build.json')], { stdio: 'inherit' });
 }

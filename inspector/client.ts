@@ -16,26 +16,49 @@
  * Errors are turned into `{ name, message, … }` before serialization: JSON drops an Error's
  * message and stack (they are not enumerable), and the failure is what a person looks for.
  */
-import { createBrowserInspector, createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import { createBrowserInspector } from '@statelyai/inspect';
 import safeStringify from 'safe-stable-stringify';
 import type { InspectionEvent, Observer } from 'xstate';
+import type { WebSocket } from 'ws';
 import { DEFAULT_HOST, DEFAULT_PORT } from './protocol.js';
+import { StoreDeltas } from './store-deltas.js';
+import { toWireEvent, type WireObject } from './wire-event.js';
+import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
 
 export interface InspectOptions {
   /**
    * Node: the server's WebSocket address (default `ws://127.0.0.1:4480/`, or the
-   * `JUNJO_INSPECTOR_URL` environment variable). Browser: the UI's address (default
-   * `http://127.0.0.1:4480/`), which opens in a new window unless `iframe` is given.
+   * `JUNJO_INSPECTOR_URL` environment variable). Browser: the UI's address with its token
+   * (`http://127.0.0.1:4480/?token=…`, as the server prints it), opened in a new window.
    */
   url?: string;
-  /** Browser only: show the UI in this iframe instead of a new window. */
-  iframe?: HTMLIFrameElement;
+  /**
+   * Node: the server's token (default `JUNJO_INSPECTOR_TOKEN`). Only a server opened to the
+   * network (`--allow-remote`) asks senders for it; on loopback an app sends without one.
+   */
+  token?: string;
   /** How deep contexts, events and machine definitions are serialized (default 32). */
   depth?: number;
-  /** Events kept while the inspector is not connected yet (default 10 000). */
+  /**
+   * The budget for events held while the socket is not open yet (default 50,000 events and
+   * 64 MiB). Over it the oldest events are dropped, never an actor's definition or first
+   * snapshot, and the run gets a notice saying how many were lost.
+   */
   maxQueuedEvents?: number;
+  maxQueuedBytes?: number;
+  /**
+   * Events larger than this are sent with their context (then the whole snapshot) replaced by
+   * a note saying how big it was, so the server does not drop them (default 2 MiB, the
+   * server's own default limit).
+   */
+  maxMessageBytes?: number;
   /** Where the one-line connection notices go (default console.warn). */
   log?: (line: string) => void;
+  /**
+   * A junjo store's commits go out as immer patches; every this many commits (and at the end)
+   * one goes out with the whole state, for tools that read snapshots alone (default 200).
+   */
+  fullSnapshotEvery?: number;
 }
 
 /** An inspection observer for `execute(input, { inspect })` or `createActor(machine, { inspect })`. */
@@ -45,15 +68,6 @@ export interface Inspector extends Observer<InspectionEvent> {
   stop(): Promise<void>;
 }
 
-/** Only the parts of a WebSocket the adapter uses: satisfied by `ws` and by the DOM's. */
-interface SocketLike {
-  readyState: number;
-  send(data: string): void;
-  close(): void;
-  addEventListener(type: 'open' | 'close' | 'error', listener: () => void): void;
-}
-
-const OPEN = 1;
 const isNode =
   typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof document === 'undefined';
 
@@ -77,61 +91,130 @@ function withReadableErrors(event: InspectionEvent, stringify: (value: unknown) 
   return event;
 }
 
+/** An event too big for the server, made to fit: context first, then the whole snapshot, go. */
+function fitted(event: WireObject, text: string, limit: number, stringify: (value: unknown) => string | undefined): string | undefined {
+  // No UTF-16 unit takes more than 3 bytes in UTF-8: short texts need no counting.
+  if (text.length * 3 <= limit) return text;
+  const bytes = utf8Bytes(text);
+  if (bytes <= limit) return text;
+  const note = `omitted: ${bytes} bytes, over the inspector's ${limit}-byte message limit (inspect({ maxMessageBytes }) and the server's maxMessageBytes raise it)`;
+  let shrunk = event as unknown as { snapshot?: Record<string, unknown>; definition?: string; [key: string]: unknown };
+  const fits = () => {
+    const text = stringify(shrunk);
+    return text !== undefined && utf8Bytes(text) <= limit ? text : undefined;
+  };
+  // A machine's definition repeats its initial context; the drawing needs only its states.
+  if (typeof shrunk.definition === 'string' && utf8Bytes(shrunk.definition) > limit / 2) {
+    try {
+      const { context: _context, ...states } = JSON.parse(shrunk.definition) as Record<string, unknown>;
+      shrunk = { ...shrunk, definition: JSON.stringify(states) };
+    } catch {
+      // Not JSON: left as it is, and dropped below if it is what does not fit.
+    }
+  }
+  const snapshot = shrunk.snapshot;
+  if (snapshot && typeof snapshot === 'object') {
+    shrunk = { ...shrunk, snapshot: { ...snapshot, context: { '@junjo.omitted': note } } };
+    const smaller = fits();
+    if (smaller) return smaller;
+    shrunk = { ...shrunk, snapshot: { status: snapshot.status, value: snapshot.value, '@junjo.omitted': note } };
+  }
+  return fits();
+}
+
 /**
- * A `@statelyai/inspect` adapter over one WebSocket: queues until connected, connects once,
- * and says so in one line when no server is listening.
+ * A `@statelyai/inspect` adapter over one WebSocket: holds events within a budget until
+ * connected (send-queue.ts), connects once, and says in one line when it cannot, or when the
+ * connection is lost and how many events that cost.
  */
 class SocketAdapter {
-  #socket: SocketLike | undefined;
-  #connecting: Promise<SocketLike | undefined> | undefined;
-  #queue: string[] = [];
+  #socket: WebSocket | undefined;
+  #connecting: Promise<WebSocket | undefined> | undefined;
+  #queue: SendQueue;
+  /** Events that could not be sent once the connection was given up or lost. */
+  #unsent = 0;
+  #gone = false;
+  /** Whether events sent after the connection went are counted (not when it never opened). */
+  #counting = true;
 
   constructor(
     readonly url: string,
     readonly stringify: (value: unknown) => string | undefined,
-    readonly maxQueued: number,
+    budget: QueueBudget,
+    readonly maxMessageBytes: number,
     readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.#queue = new SendQueue(budget);
+  }
 
   start(): void {
     this.#connecting ??= this.#connect();
   }
 
-  async #connect(): Promise<SocketLike | undefined> {
+  async #connect(): Promise<WebSocket | undefined> {
     const { WebSocket } = await import('ws');
-    const socket = new WebSocket(this.url) as unknown as SocketLike;
-    const opened = await new Promise<boolean>((resolve) => {
-      socket.addEventListener('open', () => resolve(true));
-      socket.addEventListener('error', () => resolve(false));
+    const socket = new WebSocket(this.url);
+    const outcome = await new Promise<string | undefined>((resolve) => {
+      socket.once('open', () => resolve(undefined));
+      socket.once('unexpected-response', (_req, res) => {
+        resolve(
+          res.statusCode === 403
+            ? `the inspector at ${this.url} refused this app (HTTP 403): a server opened with --allow-remote needs its token (inspect({ token }) or JUNJO_INSPECTOR_TOKEN)`
+            : `the inspector at ${this.url} answered HTTP ${res.statusCode}`,
+        );
+        res.resume();
+        socket.terminate();
+      });
+      socket.once('error', () => resolve(`nothing listens at ${this.url}; start it with \`npx junjo-inspector\``));
     });
-    if (!opened) {
-      this.log(`junjo inspector: nothing listens at ${this.url}; start it with \`npx junjo-inspector\` (events of this run are not shown)`);
-      this.#queue = [];
+    if (outcome !== undefined) {
+      // One line says it all: nothing of this run reaches the inspector.
+      this.#queue.drain(() => '');
+      this.#gone = true;
+      this.#counting = false;
+      this.log(`junjo inspector: ${outcome} (events of this run are not shown)`);
       return undefined;
     }
-    for (const text of this.#queue) socket.send(text);
-    this.#queue = [];
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      if (this.#gone) return;
+      this.#gone = true;
+      this.log(`junjo inspector: the connection to ${this.url} closed; events after this are not shown`);
+    });
+    const notice = (root: string, count: number) =>
+      lostNotice(root, count, `the app held events within its budget (${this.#queue.budget.maxEvents} events, ${this.#queue.budget.maxBytes} bytes) until the inspector connected`);
+    for (const text of this.#queue.drain(notice)) socket.send(text);
     this.#socket = socket;
     return socket;
   }
 
-  send(event: StatelyInspectionEvent): void {
-    const text = this.stringify(event);
-    if (text === undefined) return;
-    if (this.#socket?.readyState === OPEN) {
+  send(event: WireObject): void {
+    const raw = this.stringify(event);
+    if (raw === undefined) return;
+    const text = fitted(event, raw, this.maxMessageBytes, this.stringify);
+    if (text === undefined) {
+      this.log(`junjo inspector: an event of ${utf8Bytes(raw)} bytes was not sent, over the ${this.maxMessageBytes}-byte message limit`);
+      return;
+    }
+    if (this.#gone) {
+      if (this.#counting) this.#unsent++;
+    } else if (this.#socket?.readyState === 1) {
       this.#socket.send(text);
-    } else if (this.#connecting) {
-      this.#queue.push(text);
-      if (this.#queue.length > this.maxQueued) this.#queue.shift();
+    } else {
+      const info = event as unknown as QueuedEventInfo;
+      this.#queue.push(text, { type: info.type, sessionId: info.sessionId, rootId: info.rootId });
     }
   }
 
   async close(): Promise<void> {
     const socket = await this.#connecting;
-    if (!socket || socket.readyState !== OPEN) return;
+    if (this.#unsent > 0) this.log(`junjo inspector: ${this.#unsent} events were not sent to ${this.url}`);
+    this.#unsent = 0;
+    if (!socket || socket.readyState !== 1) return;
+    this.#gone = true;
     // Frames already passed to `send` go out before the close frame.
     await new Promise<void>((resolve) => {
-      socket.addEventListener('close', () => resolve());
+      socket.once('close', () => resolve());
       socket.close();
     });
   }
@@ -146,35 +229,59 @@ function defaultUrl(): string {
   return `http://${DEFAULT_HOST}:${DEFAULT_PORT}/`;
 }
 
+/** `url` with `token` as its `?token=`, unless it carries one already. */
+function withToken(url: string, token: string | undefined): string {
+  if (!token) return url;
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('token')) parsed.searchParams.set('token', token);
+  return parsed.href;
+}
+
 /** Sets up inspection with this package's defaults; see the file's header for an example. */
 export function inspect(options: InspectOptions = {}): Inspector {
   const depth = options.depth ?? 32;
-  const maxQueuedEvents = options.maxQueuedEvents ?? 10_000;
+  const budget: QueueBudget = {
+    maxEvents: options.maxQueuedEvents ?? DEFAULT_BUDGET.maxEvents,
+    maxBytes: options.maxQueuedBytes ?? DEFAULT_BUDGET.maxBytes,
+  };
   const log = options.log ?? ((line: string) => console.warn(line));
   const url = options.url ?? defaultUrl();
-  const safe = safeStringify.configure({ maximumDepth: depth });
+  // Key order as the app made it: sorting every object's keys (the default) costs the most here.
+  const safe = safeStringify.configure({ maximumDepth: depth, deterministic: false });
   const stringify = (value: unknown) => safe(value, readableErrors);
-  const common = { serializationDepthLimit: depth, maxDeferredEvents: maxQueuedEvents };
+  const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
+  const prepare = (event: InspectionEvent) => withReadableErrors(deltas.slim(event), stringify);
 
   if (isNode) {
-    const adapter = new SocketAdapter(url, stringify, maxQueuedEvents, log);
-    const inspector = createInspector(adapter, common);
+    const token = options.token ?? process.env.JUNJO_INSPECTOR_TOKEN;
+    const adapter = new SocketAdapter(withToken(url, token), stringify, budget, options.maxMessageBytes ?? 2 * 1024 * 1024, log);
     adapter.start();
+    // Converted a turn of the event loop later, in one batch, off the run's own path.
+    let batch: InspectionEvent[] = [];
+    const flush = () => {
+      const events = batch;
+      batch = [];
+      for (const event of events) {
+        const wire = toWireEvent(event, stringify);
+        if (wire) adapter.send(wire);
+      }
+    };
     return {
-      next: (event) => inspector.inspect.next?.(withReadableErrors(event, stringify)),
+      next: (event) => {
+        if (batch.push(deltas.slim(event)) === 1) setImmediate(flush);
+      },
       stop: async () => {
-        // `createInspector` converts each event in a zero-delay timer; let those run first.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        flush();
         await adapter.close();
       },
     };
   }
 
-  const inspector = createBrowserInspector(
-    options.iframe ? { ...common, url, iframe: options.iframe } : { ...common, url },
-  );
+  // The UI cannot be framed (it sends frame-ancestors 'none'), so it always opens in a window.
+  // @statelyai/inspect holds events until that window says it is connected, up to this many.
+  const inspector = createBrowserInspector({ serializationDepthLimit: depth, maxDeferredEvents: budget.maxEvents, url });
   return {
-    next: (event) => inspector.inspect.next?.(withReadableErrors(event, stringify)),
+    next: (event) => inspector.inspect.next?.(prepare(event)),
     stop: async () => inspector.stop(),
   };
 }

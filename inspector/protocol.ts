@@ -15,6 +15,9 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** The path UI tabs connect to; every other WebSocket path is an app. */
 export const UI_SOCKET_PATH = '/ui';
 
+/** The event type the server adds to a run whose app disconnected before the run ended. */
+export const DISCONNECTED_EVENT_TYPE = 'junjo.inspector.disconnected';
+
 /** The inspection event types of the `@statelyai/inspect` protocol. */
 export const INSPECTION_TYPES = ['@xstate.actor', '@xstate.event', '@xstate.snapshot'] as const;
 export type InspectionType = (typeof INSPECTION_TYPES)[number];

@@ -8,9 +8,10 @@
  * Browser apps reach it through a UI tab: `createBrowserInspector` posts events to the tab it
  * opened, and the tab forwards them here so every tab (and the history) has them.
  *
- * It binds to 127.0.0.1 by default and refuses WebSocket upgrades from any browser origin but
- * its own (a page on another site must not read or inject a run); Node apps send no Origin
- * and are allowed. Malformed or oversized messages are dropped with a log line.
+ * Who may connect is decided in access.ts: reading runs needs the per-server token printed
+ * in the UI's URL; sending from this machine does not, unless the server is opened to the
+ * network. Malformed or oversized messages are dropped, logged at a bounded rate
+ * (log-limiter.ts), and the sender stays connected.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,17 +20,45 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
+import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
+import { LogLimiter } from './log-limiter.js';
+import { RunStore, defaultHistoryPath } from './run-store.js';
 
 export interface InspectorServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine can connect). */
   host?: string;
   /** Port to listen on (default 4480); 0 picks a free one. */
   port?: number;
-  /** How many bytes of events to keep for tabs opened later (default 16 MiB). */
+  /**
+   * The SQLite file runs are kept in (default `~/.cache/junjo-inspector/history.sqlite`, or
+   * under `$XDG_CACHE_HOME`); `:memory:` keeps them only while the server runs.
+   */
+  historyPath?: string;
+  /** How many bytes of events to keep (default 256 MiB); whole old runs go first. */
   historyBytes?: number;
-  /** Messages larger than this are dropped (default 2 MiB). */
+  /** Runs not written to for longer than this are deleted (default 7 days). */
+  historyMaxAgeMs?: number;
+  /**
+   * Messages larger than this are dropped with a log line, and the sender stays connected
+   * (default 2 MiB). A message larger than `maxReadBytes` is not even read: it closes its
+   * connection with code 1009 (message too big).
+   */
   maxMessageBytes?: number;
+  /** The largest message read at all (default 64 MiB, or 4 × `maxMessageBytes` if larger). */
+  maxReadBytes?: number;
+  /** The token that reading runs needs (default: a fresh random one per server). */
+  token?: string;
+  /**
+   * Required to listen on anything but loopback: everyone who can reach the port then needs
+   * the token to read runs and to send events.
+   */
+  allowRemote?: boolean;
+  /** With `allowRemote`: host names the server answers to besides IPs and this machine's name. */
+  allowedHosts?: string[];
+  /** How dropped-message log lines are rate-limited (default 3 per sender and kind, then one summary every 10 s). */
+  logBurst?: number;
+  logIntervalMs?: number;
   /** Where log lines go (default: stderr with a prefix). */
   log?: (line: string) => void;
   /** Directory of the built UI; found (or built) next to this file by default. */
@@ -37,16 +66,19 @@ export interface InspectorServerOptions {
 }
 
 export interface InspectorServer {
-  /** The UI's address, e.g. http://127.0.0.1:4480/ */
+  /** The UI's address with its token, e.g. http://127.0.0.1:4480/?token=… */
   url: string;
-  /** Where apps send events, e.g. ws://127.0.0.1:4480/ */
+  /** Where apps send events, e.g. ws://127.0.0.1:4480/ (with `?token=` when remote). */
   appUrl: string;
+  /** The SQLite file runs are kept in. */
+  historyPath: string;
+  /** The token reading runs needs. */
+  token: string;
   port: number;
   close(): Promise<void>;
 }
 
 const MIB = 1024 * 1024;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -55,51 +87,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
 };
-
-interface HistoryEntry {
-  /** Source and root actor: entries of one run are evicted together. */
-  run: string;
-  text: string;
-  bytes: number;
-}
-
-/**
- * Events kept for late tabs, at most `limit` bytes. When full it drops the oldest run whole,
- * so a late tab never sees a run with its start missing; only a single run larger than the
- * whole bound loses its oldest events one by one.
- */
-class History {
-  #entries: HistoryEntry[] = [];
-  #bytes = 0;
-  constructor(readonly limit: number) {}
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  get entries(): readonly HistoryEntry[] {
-    return this.#entries;
-  }
-
-  add(entry: HistoryEntry): void {
-    this.#entries.push(entry);
-    this.#bytes += entry.bytes;
-    while (this.#bytes > this.limit && this.#entries.length) {
-      const oldest = this.#entries[0]!;
-      if (oldest.run === entry.run) {
-        this.#entries.shift();
-        this.#bytes -= oldest.bytes;
-        continue;
-      }
-      const kept: HistoryEntry[] = [];
-      for (const e of this.#entries) {
-        if (e.run === oldest.run) this.#bytes -= e.bytes;
-        else kept.push(e);
-      }
-      this.#entries = kept;
-    }
-  }
-}
 
 /**
  * Finds the built UI: beside the compiled CLI in dist, or in dist when running from source.
@@ -124,6 +111,15 @@ async function buildUiFromSource(log: (line: string) => void): Promise<string | 
   return findUiDir();
 }
 
+/** A run's status as the run list filters on it, from its root actor's snapshot. */
+function statusOf(snapshot: WireSnapshot | undefined): string | undefined {
+  if (!snapshot) return undefined;
+  if (snapshot.status === 'done') return 'done';
+  if (snapshot.status === 'error' || snapshot.value === '$failed') return 'failed';
+  if (snapshot.status === 'stopped') return 'cancelled';
+  return undefined;
+}
+
 /** `host:port` as it appears in URLs (IPv6 addresses in brackets). */
 function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -131,78 +127,96 @@ function hostPort(host: string, port: number): string {
 
 export async function startInspectorServer(options: InspectorServerOptions = {}): Promise<InspectorServer> {
   const host = options.host ?? DEFAULT_HOST;
-  const historyBytes = options.historyBytes ?? 16 * MIB;
+  const remote = !isLoopbackHost(host);
+  if (remote && !options.allowRemote) {
+    throw new Error(
+      `--host ${host} would let other machines connect to the inspector; pass --allow-remote (allowRemote: true) ` +
+        'to do so (they will need the token), or listen on 127.0.0.1',
+    );
+  }
   const maxMessageBytes = options.maxMessageBytes ?? 2 * MIB;
   const log = options.log ?? ((line: string) => console.error(`[junjo-inspector] ${line}`));
+  const historyPath = options.historyPath ?? defaultHistoryPath();
+  const store = new RunStore({
+    path: historyPath,
+    maxBytes: options.historyBytes ?? 256 * MIB,
+    maxAgeMs: options.historyMaxAgeMs ?? 7 * 24 * 3600 * 1000,
+  });
+  // Kept with the runs, so tabs left open keep reading them after a restart.
+  const rules: AccessRules = { token: options.token ?? store.meta('token', newToken), remote, allowedHosts: options.allowedHosts ?? [] };
+  const maxReadBytes = options.maxReadBytes ?? Math.max(64 * MIB, maxMessageBytes * 4);
+  const limiter = new LogLimiter(log, { burst: options.logBurst ?? 3, intervalMs: options.logIntervalMs ?? 10_000 });
+  if (remote) {
+    log(`warning: listening on ${host}, reachable from other machines; anyone with the token can read and send runs, and traffic is not encrypted`);
+  }
   const uiDir = options.uiDir ?? findUiDir() ?? (await buildUiFromSource(log));
-  if (!uiDir) throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
+  if (!uiDir) {
+    store.close();
+    limiter.close();
+    throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
+  }
 
-  const history = new History(historyBytes);
   const tabs = new Set<WebSocket>();
-  let connections = 0;
+
+  const refuseHttp = (res: ServerResponse, status: number, reason: string) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(reason);
+  };
 
   const serveFile = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const file = normalize(join(uiDir, path === '/' ? 'index.html' : decodeURIComponent(path)));
-    const type = CONTENT_TYPES[extname(file)];
-    if (req.method !== 'GET' || !file.startsWith(uiDir.endsWith(sep) ? uiDir : uiDir + sep) || !type || !existsSync(file)) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    const why = refusal(req, path.startsWith('/api/') ? 'read' : 'page', rules);
+    if (why) {
+      limiter.note(req.socket.remoteAddress ?? 'http', 'refused request', `refused ${req.method} ${path}: ${why}`);
+      refuseHttp(res, 403, `refused: ${why}`);
       return;
     }
-    res.writeHead(200, {
-      'content-type': type,
-      'cache-control': 'no-cache',
-      // Everything the UI needs is served from here; it never loads anything from elsewhere.
-      'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
-    });
+    if (path === '/api/session') {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ ok: true, remote }));
+      return;
+    }
+    let decoded: string;
+    try {
+      decoded = path === '/' ? 'index.html' : decodeURIComponent(path);
+    } catch {
+      refuseHttp(res, 404, 'not found');
+      return;
+    }
+    const file = normalize(join(uiDir, decoded));
+    const type = CONTENT_TYPES[extname(file)];
+    if (req.method !== 'GET' || !file.startsWith(uiDir.endsWith(sep) ? uiDir : uiDir + sep) || !type || !existsSync(file)) {
+      refuseHttp(res, 404, 'not found');
+      return;
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-cache' });
     res.end(readFileSync(file));
   };
 
   const server = createServer(serveFile);
-  // Frames a little over the limit are read and dropped with a log line, so the app keeps its
-  // connection; `ws` closes connections that send far more, so nothing unbounded is buffered.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
-
-  /** Why an upgrade is refused, or undefined to accept it. */
-  const refusal = (req: IncomingMessage): string | undefined => {
-    const hostHeader = req.headers.host ?? '';
-    // Guards against DNS rebinding: a foreign site resolving its name to 127.0.0.1 would
-    // otherwise pass as same-origin.
-    if (LOOPBACK.has(host) && !LOOPBACK.has(hostHeader.replace(/:\d+$/, ''))) {
-      return `Host '${hostHeader}' is not a loopback name`;
-    }
-    const origin = req.headers.origin;
-    if (origin === undefined) return undefined;
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return `malformed Origin '${origin}'`;
-    }
-    return originHost === hostHeader ? undefined : `foreign Origin '${origin}'`;
-  };
+  // Messages over the limit are still read, then dropped with a log line, so the sender keeps
+  // its connection; `ws` closes one that sends more than maxReadBytes (1009) rather than buffer it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxReadBytes });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const reason = refusal(req);
+    const isTab = new URL(req.url ?? '/', 'http://x').pathname === UI_SOCKET_PATH;
+    const channel: Channel = isTab ? 'read' : 'send';
+    const reason = refusal(req, channel, rules);
     if (reason) {
-      log(`refused a WebSocket connection: ${reason}`);
+      limiter.note(req.socket.remoteAddress ?? 'unknown', 'refused connection', `refused a WebSocket connection: ${reason}`);
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const isTab = new URL(req.url ?? '/', 'http://x').pathname === UI_SOCKET_PATH;
-      onConnection(ws, isTab);
-    });
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, isTab));
   });
 
   const relay = (source: string, data: RawData, isBinary: boolean) => {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (size > maxMessageBytes) {
-      log(`dropped a ${size}-byte message from ${source}: over the ${maxMessageBytes}-byte limit`);
+      limiter.note(source, 'oversized', `dropped a ${size}-byte message from ${source}: over the ${maxMessageBytes}-byte limit`);
       return;
     }
     if (isBinary) {
-      log(`dropped a binary message from ${source}: expected a JSON text message`);
+      limiter.note(source, 'binary', `dropped a binary message from ${source}: expected a JSON text message`);
       return;
     }
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
@@ -210,49 +224,87 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     try {
       event = JSON.parse(text);
     } catch {
-      log(`dropped a malformed message from ${source}: not JSON`);
+      limiter.note(source, 'not JSON', `dropped a malformed message from ${source}: not JSON`);
       return;
     }
     if (!isWireEvent(event)) {
-      log(`dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
+      limiter.note(source, 'not an event', `dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
       return;
     }
     // The app's text is kept as it came: it is valid JSON, so no need to serialize it again.
     const envelope = `{"source":${JSON.stringify(source)},"event":${text}}`;
-    history.add({ run: `${source} ${event.rootId ?? event.sessionId}`, text: envelope, bytes: Buffer.byteLength(envelope) });
+    const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
+    const name = event.type === '@xstate.actor' && event.sessionId === root ? event.name : undefined;
+    const status = event.type === '@xstate.snapshot' && event.sessionId === root ? statusOf(event.snapshot) : undefined;
+    store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope), name, status });
+    broadcast(envelope);
+  };
+
+  const broadcast = (envelope: string) => {
     for (const tab of tabs) if (tab.readyState === WebSocket.OPEN) tab.send(envelope);
   };
 
+  /** Tells tabs (now and after a restart) that these runs' app is gone, so they stop looking live. */
+  const disconnected = (runs: { source: string; root: string }[]) => {
+    for (const { source, root } of runs) {
+      const event = { type: '@xstate.event', sessionId: root, rootId: root, sourceId: null, event: { type: DISCONNECTED_EVENT_TYPE }, createdAt: String(Date.now()), _version: 'junjo' };
+      const envelope = JSON.stringify({ source, event });
+      store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope) });
+      broadcast(envelope);
+    }
+  };
+  disconnected(store.disconnectAll());
+
   const onConnection = (ws: WebSocket, isTab: boolean) => {
-    const id = ++connections;
+    const id = store.nextConnection();
     // A tab relays what a browser app posts to it; the app is named after that tab.
     const source = isTab ? `browser:${id}` : `app:${id}`;
-    ws.on('error', (err) => log(`connection ${source}: ${err.message}`));
+    ws.on('error', (err) => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        log(`closed ${source}: it sent a message over ${maxReadBytes} bytes, too big to read (code 1009)`);
+      } else {
+        log(`connection ${source}: ${err.message}`);
+      }
+    });
     ws.on('message', (data, isBinary) => relay(source, data, isBinary));
+    ws.on('close', () => {
+      limiter.flush(source);
+      disconnected(store.disconnect(source).map((root) => ({ source, root })));
+    });
     if (isTab) {
-      for (const entry of history.entries) ws.send(entry.text);
+      for (const text of store.envelopes()) ws.send(text);
       tabs.add(ws);
       ws.on('close', () => tabs.delete(ws));
     }
   };
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      store.close();
+      limiter.close();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
   server.on('error', (err) => log(`server error: ${err.message}`));
   const port = (server.address() as AddressInfo).port;
   const address = hostPort(host, port);
+  const query = `?token=${encodeURIComponent(rules.token)}`;
 
   return {
-    url: `http://${address}/`,
-    appUrl: `ws://${address}/`,
+    url: `http://${address}/${query}`,
+    appUrl: `ws://${address}/${remote ? query : ''}`,
+    token: rules.token,
+    historyPath,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        limiter.close();
+        store.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.close(() => resolve());

@@ -21,7 +21,21 @@ function scalar(value: unknown): HTMLElement {
   return h('span', 'j-other', JSON.stringify(value));
 }
 
-export function renderJson(value: unknown, patches: readonly Patch[] = []): HTMLElement {
+/** The value at `path` inside `value`, or undefined. */
+function at(value: unknown, path: readonly (string | number)[]): unknown {
+  let v = value;
+  for (const step of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[step];
+  }
+  return v;
+}
+
+/**
+ * `value` with the fields `patches` changed marked; given `previous` (the state before them), a
+ * replaced scalar also shows the value it had.
+ */
+export function renderJson(value: unknown, patches: readonly Patch[] = [], previous?: unknown): HTMLElement {
   const changed = new Map<string, Patch['op']>();
   const within = new Set<string>();
   const removed = new Map<string, Patch[]>();
@@ -64,6 +78,12 @@ export function renderJson(value: unknown, patches: readonly Patch[] = []): HTML
         row.dataset.changed = 'remove';
         row.style.paddingLeft = `${(depth + 1) * 16}px`;
         row.append(h('span', 'j-key', `${String(patch.path.at(-1))}: `), h('span', 'j-null', '(removed)'));
+        const old = previous === undefined ? undefined : at(previous, patch.path);
+        if (old !== undefined) {
+          const was = h('span', 'j-was', 'was ');
+          was.append(scalar(typeof old === 'object' && old !== null ? JSON.stringify(old).slice(0, 200) : old));
+          row.append(was);
+        }
         root.append(row);
       }
       line(depth, [...path, '\u0001'], undefined, (row) => row.append(h('span', 'j-punct', (isArray ? ']' : '}') + trailing)));
@@ -72,6 +92,13 @@ export function renderJson(value: unknown, patches: readonly Patch[] = []): HTML
     line(depth, path, label, (row) => {
       row.append(scalar(v));
       if (trailing) row.append(h('span', 'j-punct', trailing));
+      if (previous !== undefined && changed.get(key(path)) === 'replace') {
+        const old = at(previous, path);
+        if (old === undefined || (old && typeof old === 'object')) return;
+        const was = h('span', 'j-was', 'was ');
+        was.append(scalar(old));
+        row.append(was);
+      }
     });
   };
   walk(value, 0, [], undefined, '');

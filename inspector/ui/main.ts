@@ -39,15 +39,50 @@ let socket: WebSocket | undefined;
 const outbox: string[] = [];
 let retry = 0;
 
-function setConnection(state: 'connecting' | 'live' | 'offline'): void {
+/**
+ * The server's token: from the URL it printed (then taken out of the address bar, so it is not
+ * shared by a copied link or a screenshot), or from this tab's sessionStorage on a reload.
+ */
+function takeToken(): string | null {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem('junjo-token', fromUrl);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    return fromUrl;
+  }
+  return sessionStorage.getItem('junjo-token');
+}
+const token = takeToken();
+
+type Connection = 'connecting' | 'live' | 'offline' | 'denied';
+function setConnection(state: Connection): void {
   const badge = $('conn');
   badge.dataset.state = state;
-  badge.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'server offline, retrying…';
+  badge.textContent = {
+    live: 'live',
+    connecting: 'connecting…',
+    offline: 'server offline, retrying…',
+    denied: 'no access: open the URL the inspector printed (with its ?token=)',
+  }[state];
+}
+
+/** After a refused or lost socket: is it the token (stop and say so) or is the server away (retry)? */
+async function denied(): Promise<boolean> {
+  try {
+    const res = await fetch('/api/session', { headers: token ? { authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+    return res.status === 403;
+  } catch {
+    return false;
+  }
 }
 
 function connect(): void {
   setConnection('connecting');
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}`);
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${UI_SOCKET_PATH}${query}`);
   socket = ws;
   ws.addEventListener('open', () => {
     retry = 0;
@@ -70,14 +105,22 @@ function connect(): void {
     scheduleRender();
   });
   ws.addEventListener('close', () => {
-    setConnection('offline');
-    setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+    void denied().then((refused) => {
+      if (refused) {
+        setConnection('denied');
+        return;
+      }
+      setConnection('offline');
+      setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
+    });
   });
 }
 
-// A browser app's inspector opened this page (or framed it) and posts events to it once it
-// says it is connected. A reload must not say so again: the app would replay everything.
-const appWindow: Window | null = window.opener ?? (window.parent !== window ? window.parent : null);
+// A browser app's inspector opened this page and posts events to it once it says it is
+// connected. A reload must not say so again: the app would replay everything. The page
+// cannot be framed (frame-ancestors 'none'), so only an opener can post; it reaches the
+// server only if it opened the page with the token, and its runs are named after the tab.
+const appWindow: Window | null = window.opener ?? null;
 function announceToOpener(): void {
   if (!appWindow || sessionStorage.getItem('junjo-announced')) return;
   sessionStorage.setItem('junjo-announced', '1');
@@ -109,8 +152,36 @@ function runName(run: RunRecord): string {
   return model.root(run)?.name ?? run.key.split(' ')[1] ?? run.key;
 }
 
-function sortedRuns(): RunRecord[] {
+/** What tells runs of one workflow apart: the library's run id, else the root's session id. */
+function runIdOf(run: RunRecord): string {
+  const context = model.root(run)?.snapshot?.context as { runId?: unknown } | undefined;
+  return typeof context?.runId === 'string' ? context.runId : (run.key.split(' ')[1] ?? run.key);
+}
+
+/** The run list's filters, read from the sidebar's controls. */
+const runFilter = { text: '', status: '', sinceMs: 0 };
+
+function matchesFilter(run: RunRecord): boolean {
+  if (runFilter.status && runStatus(model, run) !== runFilter.status) return false;
+  if (runFilter.sinceMs && run.startedAt < Date.now() - runFilter.sinceMs) return false;
+  const needle = runFilter.text.trim().toLowerCase();
+  if (!needle) return true;
+  return [runName(run), runIdOf(run), run.source].some((field) => field.toLowerCase().includes(needle));
+}
+
+function allRuns(): RunRecord[] {
   return [...model.runs.values()].filter((r) => model.root(r)).sort((a, b) => b.startedAt - a.startedAt);
+}
+
+function sortedRuns(): RunRecord[] {
+  return allRuns().filter(matchesFilter);
+}
+
+/** Time of day, with the date when it is not today: yesterday's runs must not look like today's. */
+function when(ms: number): string {
+  const date = new Date(ms);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? clock(ms) : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${clock(ms)}`;
 }
 
 function renderRuns(runs: RunRecord[]): void {
@@ -124,9 +195,15 @@ function renderRuns(runs: RunRecord[]): void {
       const top = h('div', 'run-top');
       top.append(h('span', 'run-name', runName(run)), h('span', `chip status-${status}`, status));
       const kind = model.root(run)?.junjo ? 'workflow' : 'machine';
-      const meta = h('div', 'run-meta', `${clock(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
-      item.append(top, meta);
+      const meta = h('div', 'run-meta', `${when(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
+      const id = h('div', 'run-meta run-id', runIdOf(run));
+      item.append(top, meta, id);
       item.addEventListener('click', () => {
+        if (ui.run !== run.key) {
+          // Each run starts with its own view: an event filter typed for another run hides this one's.
+          ui.filter = '';
+          $<HTMLInputElement>('event-filter').value = '';
+        }
         ui.run = run.key;
         ui.pinned = true;
         ui.store = undefined;
@@ -135,7 +212,9 @@ function renderRuns(runs: RunRecord[]): void {
       return item;
     }),
   );
-  $('runs-empty').hidden = runs.length > 0;
+  const empty = $('runs-empty');
+  empty.hidden = runs.length > 0;
+  empty.textContent = model.runs.size > 0 ? 'No run matches these filters.' : 'No runs yet.';
 }
 
 function renderHeader(run: RunRecord, root: ActorRecord): void {
@@ -151,11 +230,17 @@ function renderHeader(run: RunRecord, root: ActorRecord): void {
     root.junjo ? `${root.junjo.kind}` : 'XState machine',
     context?.runId ? `run ${context.runId}` : undefined,
     `from ${run.source}`,
-    `started ${clock(run.startedAt)}`,
+    `started ${when(run.startedAt)}`,
     `${last - run.startedAt} ms`,
     `${run.events.length} events`,
   ].filter((b): b is string => b !== undefined);
   for (const bit of bits) facts.append(h('span', '', bit));
+  if (run.lost > 0) {
+    const lost = h('span', 'lost', `${run.lost} events lost: the app dropped them before the inspector connected (its definition and first snapshots were kept)`);
+    lost.id = 'run-lost';
+    lost.dataset.lost = String(run.lost);
+    facts.append(lost);
+  }
   head.replaceChildren(title, facts);
 }
 
@@ -319,6 +404,24 @@ function currentPosition(timeline: StoreTimeline): number {
   return ui.position.get(timeline.actorKey) ?? timeline.commits.length;
 }
 
+const COMMIT_WINDOW = 100;
+
+/** The value at `path` inside `value`, or undefined. */
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const step of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string | number, unknown>)[step];
+  }
+  return at;
+}
+
+/** A value as one line: whole when short, cut with its size said when long. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 400 ? `${text.slice(0, 400)}… (${text.length} characters)` : text;
+}
+
 function renderTimeline(run: RunRecord): void {
   const stores = storesOf(run);
   const card = $('timeline-card');
@@ -358,27 +461,46 @@ function renderTimeline(run: RunRecord): void {
     ? `commit ${commit.seq} of ${total} · ${commit.action}${commit.node ? ` from ${commit.node}` : ''}`
     : `initial state · ${total} commit${total === 1 ? '' : 's'} after it`;
 
+  // Only the commits around the selected one are in the DOM: a 10,000-commit run would
+  // otherwise rebuild 10,000 rows on every frame.
   const list = $('commits');
+  const from = Math.max(0, position - COMMIT_WINDOW);
+  const to = Math.min(total, position + COMMIT_WINDOW);
   const items: HTMLElement[] = [];
-  const initial = h('li', position === 0 ? 'commit selected' : 'commit');
-  initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
-  initial.addEventListener('click', () => stepTo(0));
-  items.push(initial);
-  timeline.commits.forEach((c, i) => {
+  if (from === 0) {
+    const initial = h('li', position === 0 ? 'commit selected' : 'commit');
+    initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
+    initial.addEventListener('click', () => stepTo(0));
+    items.push(initial);
+  } else {
+    const more = h('li', 'commit more', `… the initial state and ${from - 1} earlier commits`);
+    more.addEventListener('click', () => stepTo(from - 1));
+    items.push(more);
+  }
+  for (let i = Math.max(0, from - 1); i < to; i++) {
+    const c = timeline.commits[i]!;
     const li = h('li', i + 1 === position ? 'commit selected' : 'commit');
     li.dataset.seq = String(c.seq);
     const fields = [...new Set(c.patches.map((p) => String(p.path[0] ?? '')))].join(', ');
     li.append(h('span', 'seq', String(c.seq)), h('span', 'action', c.action), h('span', 'node', c.node ?? ''), h('span', 'fields', fields));
     li.addEventListener('click', () => stepTo(i + 1));
     items.push(li);
-  });
+  }
+  if (to < total) {
+    const more = h('li', 'commit more', `… ${total - to} later commits`);
+    more.addEventListener('click', () => stepTo(to + 1));
+    items.push(more);
+  }
   list.replaceChildren(...items);
-  list.querySelector('.selected')?.scrollIntoView({ block: 'nearest' });
+  keepInView(list, list.querySelector<HTMLElement>('.selected'));
 
   const state = commit ? commit.state : timeline.initial;
+  const before = position > 1 ? timeline.commits[position - 2]!.state : timeline.initial;
   const pane = $('store-state');
   pane.replaceChildren(
-    state === undefined ? h('p', 'empty', 'The state before the first commit was not seen.') : renderJson(state, commit?.patches ?? []),
+    state === undefined
+      ? h('p', 'empty', 'The state at this commit is not known: the events before it were lost.')
+      : renderJson(state, commit?.patches ?? [], commit ? before : undefined),
   );
   pane.dataset.position = String(position);
   const patch = $('patch');
@@ -387,7 +509,13 @@ function renderTimeline(run: RunRecord): void {
     for (const p of commit.patches) {
       const row = h('div', `patch-op op-${p.op}`);
       row.append(h('span', 'op', p.op), h('span', 'path', p.path.join('.') || '(root)'));
-      if (p.op !== 'remove') row.append(h('span', 'value', JSON.stringify(p.value)));
+      // The value it had, so the diff reads "from → to", not just "to".
+      const old = p.op === 'add' ? undefined : valueAt(before, p.path);
+      if (old !== undefined) row.append(h('span', 'old-value', preview(old)));
+      if (p.op !== 'remove') {
+        if (old !== undefined) row.append(h('span', 'arrow', '→'));
+        row.append(h('span', 'value', preview(p.value)));
+      }
       patch.append(row);
     }
   }
@@ -403,6 +531,8 @@ function renderEvents(run: RunRecord): void {
   ) {
     return;
   }
+  const scroller = $('events-scroll');
+  const atBottom = renderedEvents.run !== run.key || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4;
   renderedEvents = { run: run.key, count: run.events.length, filter: ui.filter, hide: ui.hideInternal };
   const needle = ui.filter.toLowerCase();
   const name = (key: string | undefined) => (key ? model.actors.get(key)?.name ?? key.split(' ')[1] : undefined);
@@ -431,14 +561,27 @@ function renderEvents(run: RunRecord): void {
     }),
   );
   $('events-note').textContent = rows.length > shown.length ? `showing the last ${shown.length} of ${rows.length}` : `${rows.length} events`;
-  const scroller = $('events-scroll');
-  scroller.scrollTop = scroller.scrollHeight;
+  // Follow new events only when the person is already at the bottom, as a terminal does.
+  if (atBottom) scroller.scrollTop = scroller.scrollHeight;
+}
+
+/**
+ * Scrolls `list` itself (never the page) just enough to show `item`. scrollIntoView would
+ * scroll every ancestor too, pulling the page away from what the person is reading.
+ */
+function keepInView(list: HTMLElement, item: HTMLElement | null): void {
+  if (!item) return;
+  const top = item.offsetTop - list.offsetTop;
+  if (top < list.scrollTop) list.scrollTop = top;
+  else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + item.offsetHeight - list.clientHeight;
 }
 
 function render(): void {
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
-  $('stats').textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} · ${model.eventCount} events`;
+  const total = allRuns().length;
+  const shown = runs.length === total ? `${total}` : `${runs.length} of ${total}`;
+  $('stats').textContent = `${shown} run${total === 1 ? '' : 's'} · ${model.eventCount} events`;
   renderRuns(runs);
   const run = ui.run ? model.runs.get(ui.run) : undefined;
   const root = run ? model.root(run) : undefined;
@@ -460,6 +603,18 @@ $('next').addEventListener('click', () => ui.store && stepTo(currentPosition(mod
 $<HTMLInputElement>('slider').addEventListener('input', (e) => stepTo(Number((e.target as HTMLInputElement).value)));
 $<HTMLSelectElement>('store-select').addEventListener('change', (e) => {
   ui.store = (e.target as HTMLSelectElement).value;
+  scheduleRender();
+});
+$<HTMLInputElement>('run-search').addEventListener('input', (e) => {
+  runFilter.text = (e.target as HTMLInputElement).value;
+  scheduleRender();
+});
+$<HTMLSelectElement>('run-status').addEventListener('change', (e) => {
+  runFilter.status = (e.target as HTMLSelectElement).value;
+  scheduleRender();
+});
+$<HTMLSelectElement>('run-since').addEventListener('change', (e) => {
+  runFilter.sinceMs = Number((e.target as HTMLSelectElement).value) || 0;
   scheduleRender();
 });
 $<HTMLInputElement>('event-filter').addEventListener('input', (e) => {

@@ -3,7 +3,12 @@
  * and their latest snapshots, runs (root actors), each run's event log, and store timelines
  * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
  */
-import type { Envelope, WireEvent, WireSnapshot } from '../protocol.js';
+import { DISCONNECTED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
+import { LOST_EVENT_TYPE } from '../send-queue.js';
+import { DELTA_MARKER } from '../store-deltas.js';
+import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'immer';
+
+enablePatches();
 
 /** The junjo-xstate part of a compiled state's or machine's `meta`. */
 export interface JunjoMeta {
@@ -91,6 +96,10 @@ export interface RunRecord {
   events: EventRecord[];
   /** Every actor of the run, in creation order. */
   actors: string[];
+  /** Events the app had to drop before its inspector connected, as it reported them. */
+  lost: number;
+  /** The server saw the app's connection close before the run ended. */
+  disconnected: boolean;
 }
 
 interface StoreCommit {
@@ -158,7 +167,7 @@ export class Model {
     this.actors.set(key, actor);
     let run = this.runs.get(rootKey);
     if (!run) {
-      run = { key: rootKey, source, startedAt: time, events: [], actors: [] };
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false };
       this.runs.set(rootKey, run);
     }
     run.actors.push(key);
@@ -185,20 +194,46 @@ export class Model {
     actor.snapshot ??= event.snapshot;
   }
 
+  /**
+   * A store snapshot sent as a delta (store-deltas.ts) carries patches, not the state: the
+   * state is the previous commit's with them applied. immer shares what they do not touch,
+   * so 10,000 commits of a large state cost little more than one. Without a previous state
+   * (its events were lost) it stays unknown until the next whole snapshot.
+   */
+  #rebuilt(key: string, snapshot: WireSnapshot | undefined): WireSnapshot | undefined {
+    if (!snapshot || snapshot[DELTA_MARKER] !== true) {
+      if (snapshot && 'commit' in snapshot && snapshot.context && typeof snapshot.context === 'object') freeze(snapshot.context, true);
+      return snapshot;
+    }
+    const timeline = this.timelines.get(key);
+    const previous = timeline?.commits.at(-1)?.state ?? timeline?.initial;
+    const commit = storeCommitOf(snapshot);
+    let context: unknown;
+    if (previous !== undefined && commit) {
+      try {
+        context = applyPatches(previous as object, commit.patches as ImmerPatch[]);
+      } catch {
+        context = undefined;
+      }
+    }
+    return { ...snapshot, context };
+  }
+
   #snapshot(key: string, event: WireEvent, time: number): void {
     const actor = this.actors.get(key) ?? this.#ensureActor(key.split(' ')[0]!, key, event, time);
-    actor.snapshot = event.snapshot;
-    activePaths(event.snapshot?.value, '', actor.visited);
-    const commit = storeCommitOf(event.snapshot);
+    const snapshot = this.#rebuilt(key, event.snapshot);
+    actor.snapshot = snapshot;
+    activePaths(snapshot?.value, '', actor.visited);
+    const commit = storeCommitOf(snapshot);
     if (commit === undefined) return;
     let timeline = this.timelines.get(key);
     if (!timeline) {
-      timeline = { actorKey: key, initial: commit === null ? event.snapshot?.context : undefined, commits: [] };
+      timeline = { actorKey: key, initial: commit === null ? snapshot?.context : undefined, commits: [] };
       this.timelines.set(key, timeline);
     }
     const last = timeline.commits.at(-1)?.seq ?? 0;
     if (commit && commit.seq > last) {
-      timeline.commits.push({ ...commit, state: event.snapshot?.context, time });
+      timeline.commits.push({ ...commit, state: snapshot?.context, time });
     }
   }
 
@@ -206,6 +241,8 @@ export class Model {
     const actor = this.actors.get(key) ?? this.#ensureActor(source, key, event, time);
     const run = this.runs.get(actor.rootKey);
     if (!run || !event.event) return;
+    if (event.event.type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
+    if (event.event.type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
     run.events.push({
       index: run.events.length,
       time,
@@ -230,7 +267,7 @@ export class Model {
   }
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'disconnected';
 
 /**
  * A run's status. A stopped actor sends no snapshot of its end, so cancellation is read from
@@ -239,11 +276,12 @@ export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 export function runStatus(model: Model, run: RunRecord): RunStatus {
   const root = model.root(run);
   const snapshot = root?.snapshot;
-  if (!root || !snapshot) return 'running';
+  if (!root || !snapshot) return run.disconnected ? 'disconnected' : 'running';
   if (snapshot.status === 'done') return 'done';
   if (snapshot.status === 'error' || snapshot.value === '$failed') return 'failed';
   if (snapshot.status === 'stopped') return 'cancelled';
   const store = root.junjo ? model.childNamed(root, 'store') : undefined;
   if (store?.snapshot?.status === 'stopped') return 'cancelled';
-  return 'running';
+  // Its app is gone: the run will never say how it ended.
+  return run.disconnected ? 'disconnected' : 'running';
 }

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
-import { buildBrowserInspectExample } from '../../inspector/build.mjs';
+import { buildBrowserInspectExample, buildInspectorUi } from '../../inspector/build.mjs';
 import { inspect } from '../../inspector/client.js';
 import { Edge, Graph, RunConcurrent, RunMap, Workflow, defineStore, node, type StoreOf } from '../../src/index.js';
 
@@ -30,7 +30,10 @@ let browser: Browser;
 
 test.before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  server = await startInspectorServer({ port: 0, log: () => {} });
+  // The UI under test is the one in this checkout, not an older build left in dist/.
+  await buildInspectorUi();
+  // A history of its own: the tests must not read or fill the user's.
+  server = await startInspectorServer({ port: 0, historyPath: ':memory:', log: () => {} });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -86,6 +89,11 @@ test('the flagship run shows every node done, each commit, and earlier states', 
   assert.is(await card.getAttribute('data-commit-count'), String(commits.length));
   assert.is(await page.locator('#commits .commit[data-seq]').count(), commits.length);
   assert.match((await page.locator('#store-state').textContent()) ?? '', /summary: "Recorded 3 activities/);
+  // The diff shows what the last commit replaced, not only what it wrote.
+  const summaryPatch = page.locator('#patch .patch-op', { hasText: 'summary' });
+  assert.is(await summaryPatch.locator('.old-value').textContent(), 'null');
+  assert.match((await summaryPatch.locator('.value').textContent()) ?? '', /^"Recorded 3 activities/);
+  assert.match((await page.locator('#store-state [data-changed="replace"] .j-was').textContent()) ?? '', /^was null$/);
   await page.screenshot({ path: `${artifacts}/inspector-flagship.png` });
 
   // One step back: the last commit (the summary) is undone, the one before it is marked.

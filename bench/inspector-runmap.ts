@@ -1,0 +1,78 @@
+/**
+ * `node bench/main.mjs inspector-runmap [items] [reps]`: the cost of watching a large run. A
+ * RunMap of 10,000 items (each a node making one store commit) runs bare and with `inspect()`
+ * sending to a real inspector server in its own process (as `npx junjo-inspector` runs),
+ * alternating rep by rep. Reported as medians and as ratios to the bare run: the run's own
+ * time, and the time until the server has every event (`inspector.stop()` resolves after the
+ * server read the last one).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from '../inspector/client.js';
+import { Edge, Graph, RunMap, Workflow, defineStore, node, type StoreOf } from '../src/index.js';
+
+const items = Number(process.argv[2] ?? 10_000);
+const reps = Number(process.argv[3] ?? 3);
+
+const Tally = defineStore({
+  name: 'Tally',
+  initial: { n: 0, items: Array.from({ length: items }, (_, i) => i) },
+  actions: { add: (d) => void (d.n += 1) },
+});
+type Handle = StoreOf<typeof Tally>;
+const workflow = new Workflow({
+  name: 'BigMap',
+  graph: () => {
+    const start = node<Handle>('Start', async () => {});
+    const map = new RunMap({ name: 'PerItem', items: (s: { items: number[] }) => s.items, node: (_, i) => node<Handle>(`Each${i}`, (s) => s.add()) });
+    return new Graph({ source: start, sinks: [map], edges: [new Edge({ tail: start, head: map })] });
+  },
+  store: () => Tally.create(),
+});
+
+/** Starts the inspector CLI in a child process and resolves with its app address. */
+function startServer(): Promise<{ appUrl: string; stop(): void }> {
+  const history = join(mkdtempSync(join(tmpdir(), 'junjo-bench-inspector-')), 'history.sqlite');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'inspector/cli.ts', '--port', '0', '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+      const match = out.match(/apps send events to (ws:\/\/\S+)/);
+      if (match) resolve({ appUrl: match[1]!, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`the inspector exited with ${code}: ${out}`)));
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+const server = await startServer();
+const bare: number[] = [];
+const run: number[] = [];
+const delivered: number[] = [];
+try {
+  await workflow.execute(); // warm-up
+  for (let i = 0; i < reps; i++) {
+    let t = performance.now();
+    const result = await workflow.execute();
+    bare.push(performance.now() - t);
+    if (result.state.n !== items) throw new Error(`expected ${items} commits, got ${result.state.n}`);
+    const inspector = inspect({ url: server.appUrl });
+    t = performance.now();
+    await workflow.execute(undefined, { inspect: inspector });
+    run.push(performance.now() - t);
+    await inspector.stop();
+    delivered.push(performance.now() - t);
+  }
+} finally {
+  server.stop();
+}
+const b = median(bare);
+const fmt = (ms: number) => `${Math.round(ms).toLocaleString('en')} ms`;
+console.log(`RunMap of ${items.toLocaleString('en')} items, medians of ${reps} (inspector server in its own process):`);
+console.log(`  bare                                   ${fmt(b)}`);
+console.log(`  inspected: the run                     ${fmt(median(run))}   ${(median(run) / b).toFixed(2)}×`);
+console.log(`  inspected: until the server has it all ${fmt(median(delivered))}   ${(median(delivered) / b).toFixed(2)}×`);

@@ -1,0 +1,53 @@
+/**
+ * Store commits sent as patches: which snapshots go out whole and which without their state,
+ * on a real workflow's store actor.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { InspectionEvent } from 'xstate';
+import { DELTA_MARKER, StoreDeltas } from '../inspector/store-deltas.js';
+import { Graph, Workflow, defineStore, node, type StoreOf } from '../src/index.js';
+
+const test = suite('inspector store deltas');
+const Counter = defineStore({ name: 'Counter', initial: { n: 0, big: Array.from({ length: 100 }, (_, i) => i) }, actions: { add: (d) => void (d.n += 1) } });
+type Handle = StoreOf<typeof Counter>;
+const counting = new Workflow({
+  name: 'Counting',
+  graph: () => {
+    const many = node<Handle>('Many', async (s) => {
+      for (let i = 0; i < 7; i++) await s.add();
+    });
+    return new Graph({ source: many, sinks: [many], edges: [] });
+  },
+  store: () => Counter.create(),
+});
+
+test('a store sends its first commit and every n-th whole, the rest as patches; other actors are untouched', async () => {
+  const deltas = new StoreDeltas(3);
+  const sent: { seq: number | null; whole: boolean; status: string }[] = [];
+  let otherSnapshots = 0;
+  const inspect = (event: InspectionEvent) => {
+    if (event.type !== '@xstate.snapshot') return;
+    const out = deltas.slim(event) as InspectionEvent & { snapshot: Record<string, unknown> };
+    const commit = (event.snapshot as { commit?: { seq: number } | null }).commit;
+    if (commit === undefined) {
+      otherSnapshots++;
+      assert.is(out, event);
+      return;
+    }
+    if (commit === null) return;
+    const whole = out.snapshot[DELTA_MARKER] !== true;
+    assert.is('context' in out.snapshot, whole);
+    assert.equal((out.snapshot.commit as { seq: number }).seq, commit.seq);
+    sent.push({ seq: commit.seq, whole, status: String(out.snapshot.status) });
+  };
+  const result = await counting.execute(undefined, { inspect });
+  assert.is(result.state.n, 7);
+  assert.ok(otherSnapshots > 0);
+  const active = sent.filter((s) => s.status === 'active');
+  assert.equal(active.map((s) => [s.seq, s.whole]), [[1, true], [2, false], [3, false], [4, true], [5, false], [6, false], [7, true]]);
+  // Whatever ends the store (stopped or done) goes out whole.
+  for (const end of sent.filter((s) => s.status !== 'active')) assert.ok(end.whole);
+});
+
+test.run();
