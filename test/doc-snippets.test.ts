@@ -94,6 +94,8 @@ test('every ts/tsx snippet in README.md and docs/ type-checks', async () => {
             'junjo-xstate': [join(root, 'src/index.ts')],
             'junjo-xstate/sqlite': [join(root, 'src/durable/sqlite.ts')],
             'junjo-xstate/otel': [join(root, 'src/otel.ts')],
+            'junjo-xstate/ai': [join(root, 'src/ai/index.ts')],
+            'junjo-xstate/postgres': [join(root, 'src/postgres/index.ts')],
             'junjo-xstate/inspector': [join(root, 'inspector/client.ts')],
           },
         },
