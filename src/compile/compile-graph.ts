@@ -75,7 +75,7 @@ export interface MachineRole {
   /** Reads a run's id, input and options from its actor's input; throws to refuse the run. */
   begin(actorInput: unknown, self: AnyActorRef): { runId: string; input: unknown; options: RunOptions };
   /** Builds a run's scope, for a new run and for one restored from a snapshot. */
-  createScope(runId: string, input: unknown, parentActor: AnyActorRef | undefined, options: RunOptions, graph: GraphCompiler): RunScope;
+  createScope(runId: string, input: unknown, actor: AnyActorRef, options: RunOptions, graph: GraphCompiler): RunScope;
   /** The states around the graph: where a run starts, where sinks lead, and those states. */
   frame(sourceKey: string, graph: GraphCompiler): { initial: string; sinkTarget: string; states: Record<string, RunStateConfig> };
 }
@@ -103,7 +103,7 @@ function workflowRole(source: WorkflowSource): MachineRole {
       const { input, options } = RunStart.unwrap(actorInput);
       return { runId: options.runId ?? newRunId(), input, options };
     },
-    createScope: (runId, input, _parentActor, options, graph) => {
+    createScope: (runId, input, actor, options, graph) => {
       const { prototype } = graph;
       if (options.validate !== false) {
         // Every run's graph has the prototype's shape (instantiateRunGraph checks), so the
@@ -124,7 +124,7 @@ function workflowRole(source: WorkflowSource): MachineRole {
             () => store.getState(),
           )
         : undefined;
-      return { runId, source, graph: runGraph, store, lifecycle };
+      return { runId, actor, source, graph: runGraph, store, lifecycle };
     },
     frame: (sourceKey) => ({ initial: sourceKey, sinkTarget: DONE_STATE, states: {} }),
   };
@@ -247,7 +247,7 @@ export class GraphCompiler {
 
   /** Builds the scope of a run of `actor`, and binds it to the actor. */
   #scope(runId: string, input: unknown, actor: AnyActorRef, options: RunOptions): RunScope {
-    const scope = this.role.createScope(runId, input, actor._parent, options, this);
+    const scope = this.role.createScope(runId, input, actor, options, this);
     this.definition ??= definitionOf(scope.store);
     bindScope(scope, actor);
     return scope;

@@ -7,10 +7,8 @@
  * An emitted value is never state: it goes through no transition, so it changes no snapshot,
  * no inspector sees a state change and no checkpoint is written for it or holds it.
  */
-import type { AnyActorRef } from 'xstate';
 import type { NodeEmittedEvent } from '../hooks.js';
-import type { RunContext, RunScope } from './run-scope.js';
-import { scopeOf } from './run-registry.js';
+import type { RunScope } from './run-scope.js';
 
 /** The type of the XState event a run actor emits for every `ctx.emit` in the run. */
 export const EMIT_EVENT = 'junjo.emit';
@@ -20,45 +18,11 @@ export interface NodeEmitEvent extends Omit<NodeEmittedEvent, 'type'> {
   type: typeof EMIT_EVENT;
 }
 
-/** Which run actor a node's emits reach, and the structural id of the run the node is in. */
-interface Route {
-  root: AnyActorRef;
-  rootRunId: string;
-  /** The structural id of the (sub)run: the workflow's name, then subflow keys. */
-  path: string;
-}
-
-const routes = new WeakMap<AnyActorRef, Route>();
-
-/** Whether `actor` runs a compiled workflow or subflow (a fan-out actor has no context). */
-function isRunActor(actor: AnyActorRef): boolean {
-  const context = (actor.getSnapshot() as { context?: Partial<RunContext> } | undefined)?.context;
-  return typeof context === 'object' && context !== null && 'runId' in context && 'store' in context;
-}
-
-/** The run actor a node runner's parent belongs to: itself, or the fan-out's own parent. */
-function runActorOf(runnerParent: AnyActorRef): AnyActorRef {
-  let actor: AnyActorRef | undefined = runnerParent;
-  while (actor && !isRunActor(actor)) actor = actor._parent;
-  if (!actor) throw new Error(`ctx.emit: actor '${runnerParent.id}' is not inside a junjo-xstate run`);
-  return actor;
-}
-
-function routeOf(runActor: AnyActorRef, scope: RunScope): Route {
-  const known = routes.get(runActor);
-  if (known) return known;
-  let route: Route;
-  if (!scope.parent) {
-    route = { root: runActor, rootRunId: scope.runId, path: scope.source.name };
-  } else {
-    // A subflow run (or a RunMap item's subflow run) knows its key in its parent from its input.
-    const key = ((runActor.getSnapshot() as { context: RunContext }).context.input as { subflow: string }).subflow;
-    const parentActor = runActorOf(runActor._parent!);
-    const parent = routeOf(parentActor, scopeOf(parentActor));
-    route = { root: parent.root, rootRunId: parent.rootRunId, path: `${parent.path}/${key}` };
-  }
-  routes.set(runActor, route);
-  return route;
+/** The top-level run a (sub)run belongs to, and the structural id of the (sub)run. */
+function routeOf(scope: RunScope): { root: RunScope; path: string } {
+  if (!scope.parent) return { root: scope, path: scope.source.name };
+  const parent = routeOf(scope.parent);
+  return { root: parent.root, path: `${parent.path}/${scope.key}` };
 }
 
 /** The part of an XState actor this module uses: its own `emit`, as the `emit` action calls it. */
@@ -86,15 +50,14 @@ export class NodeEmitter {
   readonly #emit: (event: NodeEmitEvent) => void;
 
   constructor(
-    runnerParent: AnyActorRef,
     scope: RunScope,
     private readonly node: { key: string; name: string; iteration: number },
   ) {
-    const route = routeOf(runActorOf(runnerParent), scope);
-    this.#id = `${route.path}/${node.key}`;
+    const { root, path } = routeOf(scope);
+    this.#id = `${path}/${node.key}`;
     this.#executionId = `${scope.runId}/${node.key}#${node.iteration}`;
-    this.#rootRunId = route.rootRunId;
-    const emit = (route.root as EmittingActor)._actorScope?.emit;
+    this.#rootRunId = root.runId;
+    const emit = (root.actor as EmittingActor)._actorScope?.emit;
     if (typeof emit !== 'function') {
       throw new Error(
         'ctx.emit: this version of XState has no actor emit function where junjo-xstate expects it; use the xstate version in package.json peerDependencies',

@@ -63,7 +63,7 @@ export class RunNodeExecution implements NodeExecution {
 
   /** `ctx.emit` (issue 16): see node-emit.ts. */
   emit(data: unknown, attempt: number, seq: number, report: AttemptReport | undefined): void {
-    this.#emitter ??= new NodeEmitter(this.parent, this.scope, { key: this.input.node, name: this.node.name, iteration: this.input.iteration });
+    this.#emitter ??= new NodeEmitter(this.scope, { key: this.input.node, name: this.node.name, iteration: this.input.iteration });
     const lifecycle = report as NodeLifecycle | undefined;
     this.#emitter.emit(attempt, seq, data, lifecycle?.emitted);
   }

@@ -4,6 +4,7 @@
  * actor refs (so a run can be persisted); the scope is found from any of the run's actors
  * through the run registry (src/compile/run-registry.ts).
  */
+import type { AnyActorRef } from 'xstate';
 import type { StoreActorRef } from '../../actors/store.js';
 import { kindOf } from '../describe.js';
 import { otherCopy, twoCopiesError } from '../graph/brand.js';
@@ -23,6 +24,10 @@ export interface RunSource {
 
 export interface RunScope {
   readonly runId: string;
+  /** The actor that runs it: a workflow's machine, or a subflow's inside its parent run. */
+  readonly actor: AnyActorRef;
+  /** Subflow runs only: the subflow's key in its parent run (a graph entry or a RunMap item). */
+  readonly key?: string;
   readonly source: RunSource;
   readonly graph: RunGraph;
   readonly store: AnyStoreHandle;

@@ -63,14 +63,16 @@ export function subflowRole(subflow: Subflow): MachineRole {
       if (input.iteration > parent.source.maxIterations) throw new MaxIterationsError(input.subflow, parent.source.maxIterations);
       return { runId: `${parent.runId}/${input.subflow}#${input.iteration}`, input, options: {} };
     },
-    createScope: (runId, input, parentActor, _options, graph) => {
-      const parent = scopeOf(parentActor!);
+    createScope: (runId, input, actor, _options, graph) => {
+      const parent = scopeOf(actor._parent!);
       const { subflow: key, iteration } = input as SubflowInput;
       const instance = executableAt(parent, key) as Subflow;
       const store = instantiateStore(owner, instance.store, graph.definition);
       const lifecycle = parent.lifecycle?.subflow(key, instance.name, iteration, graph.prototype, () => store.getState());
       return {
         runId,
+        actor,
+        key,
         source: instance,
         graph: instantiateRunGraph(owner, instance.graph, graph.prototype, graph.positions),
         store,
