@@ -4,6 +4,7 @@
  * retry policy and a timeout per attempt.
  */
 import { Executable, type ExecutableKind } from './executable.js';
+import { kindOf } from '../describe.js';
 
 declare module './executable.js' {
   interface ExecutableKinds {
@@ -132,11 +133,11 @@ export function node<S = unknown>(
 function checkRetry(retry: RetryPolicy | undefined, name: string): RetryPolicy | undefined {
   if (retry === undefined) return undefined;
   if (!Number.isInteger(retry?.attempts) || retry.attempts < 1) {
-    throw new TypeError(`Node '${name}': retry.attempts must be a positive integer (attempts in all), got ${String(retry?.attempts)}`);
+    throw new TypeError(`Node '${name}': retry.attempts must be a positive integer (attempts in all), got ${kindOf(retry?.attempts)}`);
   }
   const { backoff } = retry;
   if (backoff !== undefined && typeof backoff !== 'function' && !(Number.isFinite(backoff) && backoff >= 0)) {
-    throw new TypeError(`Node '${name}': retry.backoff must be milliseconds (>= 0) or a function (failedAttempt, error) => milliseconds, got ${String(backoff)}`);
+    throw new TypeError(`Node '${name}': retry.backoff must be milliseconds (>= 0) or a function (failedAttempt, error) => milliseconds, got ${kindOf(backoff)}`);
   }
   return retry;
 }
@@ -144,7 +145,7 @@ function checkRetry(retry: RetryPolicy | undefined, name: string): RetryPolicy |
 function checkTimeout(timeoutMs: number | undefined, name: string): number | undefined {
   if (timeoutMs === undefined) return undefined;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError(`Node '${name}': timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+    throw new TypeError(`Node '${name}': timeoutMs must be a positive number of milliseconds, got ${kindOf(timeoutMs)}`);
   }
   return timeoutMs;
 }

@@ -35,6 +35,7 @@ import type { Immutable } from 'immer';
 import { Executable } from './executable.js';
 import type { Node } from './node.js';
 import type { Subflow } from './subflow.js';
+import { kindOf } from '../describe.js';
 
 declare module './executable.js' {
   interface ExecutableKinds {
@@ -81,7 +82,7 @@ export class RunMap<S = unknown, T = unknown, H = unknown> extends Executable<H 
     }
     if (concurrency !== Infinity && (!Number.isInteger(concurrency) || concurrency < 1)) {
       throw new TypeError(
-        `RunMap '${this.name}': concurrency must be a positive integer (or left out for no limit), got ${String(concurrency)}`,
+        `RunMap '${this.name}': concurrency must be a positive integer (or left out for no limit), got ${kindOf(concurrency)}`,
       );
     }
     this.#items = items;

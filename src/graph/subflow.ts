@@ -77,7 +77,7 @@ export class Subflow<SubStore = any, ParentStore = any> extends Executable<Paren
 export function checkMaxIterations(value: number | undefined, owner: string): number {
   if (value === undefined) return 100;
   if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(`${owner}: maxIterations must be a positive integer, got ${String(value)}`);
+    throw new TypeError(`${owner}: maxIterations must be a positive integer, got ${kindOf(value)}`);
   }
   return value;
 }
