@@ -42,9 +42,7 @@ export class GraphValidationError extends JunjoError {
     readonly graphName: string,
     readonly problems: readonly string[],
   ) {
-    super(
-      `Graph '${graphName}' is invalid:\n` + problems.map((p) => `  - ${p}`).join('\n'),
-    );
+    super(`Graph '${graphName}' is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 

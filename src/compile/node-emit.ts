@@ -68,47 +68,25 @@ export class NodeEmitter {
 
   emit(attempt: number, seq: number, data: unknown, deliverToHooks: ((event: NodeEmittedEvent) => boolean) | undefined): void {
     const { key, name, iteration } = this.node;
-    const timestamp = Date.now();
-    let parentId: string | null = null;
-    let parentExecutionId: string | null = null;
-    if (deliverToHooks) {
-      const event: NodeEmittedEvent = {
-        type: 'nodeEmitted',
-        kind: 'node',
-        status: 'emitted',
-        runId: this.#rootRunId,
-        name,
-        id: this.#id,
-        executionId: this.#executionId,
-        parentId,
-        parentExecutionId,
-        node: key,
-        iteration,
-        attempt,
-        seq,
-        data,
-        timestamp,
-      };
-      if (!deliverToHooks(event)) return;
-      // The lifecycle knows the node's parents (its RunConcurrent group, if any).
-      ({ parentId, parentExecutionId } = event);
-    }
-    this.#emit({
-      type: EMIT_EVENT,
+    const event: NodeEmittedEvent = {
+      type: 'nodeEmitted',
       kind: 'node',
       status: 'emitted',
       runId: this.#rootRunId,
       name,
       id: this.#id,
       executionId: this.#executionId,
-      parentId,
-      parentExecutionId,
+      parentId: null,
+      parentExecutionId: null,
       node: key,
       iteration,
       attempt,
       seq,
       data,
-      timestamp,
-    });
+      timestamp: Date.now(),
+    };
+    // The lifecycle fills in the node's parents (its RunConcurrent group, if any).
+    if (deliverToHooks && !deliverToHooks(event)) return;
+    this.#emit({ ...event, type: EMIT_EVENT });
   }
 }
