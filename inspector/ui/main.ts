@@ -702,12 +702,38 @@ function render(): void {
   $('welcome').hidden = Boolean(run && root);
   if (!run || !root) return;
   renderHeader(run, root);
-  renderGraph(root);
-  renderErrors(run);
-  renderState(root);
-  renderItems(run);
+  // Stepped back to a commit: the graph, state, items, errors and events show that moment,
+  // read from the run replayed up to it; the timeline itself always shows every commit.
+  const past = pastAt(run);
+  const live = model;
+  if (past) model = past.model;
+  try {
+    const pastRun = past ? model.runs.get(run.key) : run;
+    const pastRoot = pastRun ? model.root(pastRun) : undefined;
+    if (pastRun && pastRoot) {
+      renderGraph(pastRoot);
+      renderErrors(pastRun);
+      renderState(pastRoot);
+      renderItems(pastRun);
+    }
+  } finally {
+    model = live;
+  }
+  $('main').dataset.asOf = past ? String(past.at) : 'latest';
   renderTimeline(run);
-  renderEvents(run);
+  renderEvents(past?.model.runs.get(run.key) ?? run);
+}
+
+/** The replayed run for the commit the person stepped to, cached per run and position. */
+let pastCache: { run: string; at: number; model: Model } | undefined;
+function pastAt(run: RunRecord): { at: number; model: Model } | undefined {
+  const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
+  if (!timeline || !run.actors.includes(timeline.actorKey) || !ui.position.has(timeline.actorKey)) return undefined;
+  const position = currentPosition(timeline);
+  // Position 0 is the state before the first commit: the run up to just before it.
+  const at = position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
+  if (pastCache?.run !== run.key || pastCache.at !== at) pastCache = { run: run.key, at, model: Model.replay(run, at) };
+  return pastCache;
 }
 
 // ---------- input ----------
