@@ -45,5 +45,5 @@ console.log(`Execution counts: ${show(result.executionCounts)}`);
 
 if (inspector) {
   await inspector.stop();
-  console.log('Sent to the inspector: see it at the address `npm run inspector` printed (http://127.0.0.1:4480/?token=…)');
+  console.log('Sent to the inspector: see it at http://127.0.0.1:4480/ (started with `npm run inspector`)');
 }
