@@ -7,6 +7,11 @@ import type { Patch } from './model.js';
 
 const key = (path: readonly (string | number)[]) => path.join('\u0000');
 
+/** Entries past which an array or object is shown in part, and how many at each end. */
+const LONG = 200;
+const HEAD = 50;
+const TAIL = 10;
+
 function h(tag: string, className: string, text?: string): HTMLElement {
   const node = document.createElement(tag);
   node.className = className;
@@ -72,7 +77,27 @@ export function renderJson(value: unknown, patches: readonly Patch[] = [], previ
         return;
       }
       line(depth, path, label, (row) => row.append(h('span', 'j-punct', isArray ? '[' : '{')));
-      entries.forEach(([k, child], i) => walk(child, depth + 1, [...path, k], String(k), i < entries.length - 1 ? ',' : ''));
+      // A long array or object shows its first and last entries and the ones that changed:
+      // a 10,000-item state would otherwise be 10,000 rows on every step.
+      const shownAt = (i: number, k: string | number) =>
+        entries.length <= LONG || i < HEAD || i >= entries.length - TAIL || within.has(key([...path, k])) || changed.has(key([...path, k]));
+      let skipped = 0;
+      const flushSkipped = () => {
+        if (!skipped) return;
+        const row = h('div', 'j-row j-skipped', `… ${skipped} more`);
+        row.style.paddingLeft = `${(depth + 1) * 16}px`;
+        root.append(row);
+        skipped = 0;
+      };
+      entries.forEach(([k, child], i) => {
+        if (!shownAt(i, k)) {
+          skipped++;
+          return;
+        }
+        flushSkipped();
+        walk(child, depth + 1, [...path, k], String(k), i < entries.length - 1 ? ',' : '');
+      });
+      flushSkipped();
       for (const patch of gone) {
         const row = h('div', 'j-row j-changed j-remove');
         row.dataset.changed = 'remove';

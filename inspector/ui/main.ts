@@ -137,13 +137,23 @@ window.addEventListener('message', (message) => {
 // ---------- rendering ----------
 
 let pending = false;
+let lastRender = 0;
+/**
+ * Draws on the next frame, but at most every RENDER_GAP ms: a large run streams thousands of
+ * events a second, and drawing after each frame's worth would leave no time to take them in.
+ */
+const RENDER_GAP = 150;
 function scheduleRender(): void {
   if (pending) return;
   pending = true;
-  requestAnimationFrame(() => {
-    pending = false;
-    render();
-  });
+  const wait = Math.max(0, lastRender + RENDER_GAP - performance.now());
+  setTimeout(() => {
+    requestAnimationFrame(() => {
+      pending = false;
+      lastRender = performance.now();
+      render();
+    });
+  }, wait);
 }
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
@@ -522,6 +532,8 @@ function renderTimeline(run: RunRecord): void {
 }
 
 let renderedEvents = { run: '', count: -1, filter: '', hide: false };
+/** How many events of the shown run match the event filters, counted as they are rendered. */
+let matchedCount = 0;
 function renderEvents(run: RunRecord): void {
   if (
     renderedEvents.run === run.key &&
@@ -533,34 +545,49 @@ function renderEvents(run: RunRecord): void {
   }
   const scroller = $('events-scroll');
   const atBottom = renderedEvents.run !== run.key || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4;
+  const previous = renderedEvents;
   renderedEvents = { run: run.key, count: run.events.length, filter: ui.filter, hide: ui.hideInternal };
   const needle = ui.filter.toLowerCase();
   const name = (key: string | undefined) => (key ? model.actors.get(key)?.name ?? key.split(' ')[1] : undefined);
-  const rows = run.events.filter((e) => {
+  const matches = (e: RunRecord['events'][number]) => {
     if (ui.hideInternal && e.type.startsWith('xstate.')) return false;
     if (!needle) return true;
     return `${e.type} ${name(e.actorKey)} ${name(e.sourceKey) ?? ''}`.toLowerCase().includes(needle);
-  });
-  const shown = rows.slice(-500);
-  const body = $('events-body');
-  body.replaceChildren(
-    ...shown.map((e) => {
-      const tr = h('tr', e.type.startsWith('xstate.') ? 'internal' : '');
-      const { type: _type, ...payload } = e.event;
-      const from = name(e.sourceKey) ?? (typeof payload.node === 'string' ? `node ${payload.node}` : '');
-      const details = Object.keys(payload).length ? JSON.stringify(payload) : '';
-      tr.append(
-        h('td', 'num', String(e.index + 1)),
-        h('td', 'num', `+${e.time - run.startedAt}`),
-        h('td', 'actor', name(e.actorKey) ?? ''),
-        h('td', 'type', e.type),
-        h('td', 'source', from),
-        h('td', 'details', details.length > 160 ? `${details.slice(0, 157)}…` : details),
-      );
-      return tr;
-    }),
-  );
-  $('events-note').textContent = rows.length > shown.length ? `showing the last ${shown.length} of ${rows.length}` : `${rows.length} events`;
+  };
+  // Same run and filters, more events: append the new rows and drop the oldest past 500,
+  // instead of rebuilding 500 rows on every frame of a live run.
+  const tbody = $('events-body');
+  const appendOnly = previous.run === run.key && previous.filter === ui.filter && previous.hide === ui.hideInternal && previous.count >= 0 && previous.count <= run.events.length;
+  const fresh: RunRecord['events'] = [];
+  const stop = appendOnly ? previous.count : 0;
+  for (let i = run.events.length - 1; i >= stop && fresh.length < 500; i--) if (matches(run.events[i]!)) fresh.push(run.events[i]!);
+  fresh.reverse();
+  const rowOf = (e: RunRecord['events'][number]) => {
+    const tr = h('tr', e.type.startsWith('xstate.') ? 'internal' : '');
+    const { type: _type, ...payload } = e.event;
+    const from = name(e.sourceKey) ?? (typeof payload.node === 'string' ? `node ${payload.node}` : '');
+    const details = Object.keys(payload).length ? JSON.stringify(payload) : '';
+    tr.append(
+      h('td', 'num', String(e.index + 1)),
+      h('td', 'num', `+${e.time - run.startedAt}`),
+      h('td', 'actor', name(e.actorKey) ?? ''),
+      h('td', 'type', e.type),
+      h('td', 'source', from),
+      h('td', 'details', details.length > 160 ? `${details.slice(0, 157)}…` : details),
+    );
+    return tr;
+  };
+  if (appendOnly) tbody.append(...fresh.map(rowOf));
+  else tbody.replaceChildren(...fresh.map(rowOf));
+  while (tbody.childElementCount > 500) tbody.firstElementChild!.remove();
+  matchedCount = appendOnly ? matchedCount + fresh.length : fresh.length;
+  const shown = { length: tbody.childElementCount };
+  const rows = { length: !needle && !ui.hideInternal ? run.events.length : fresh.length < 500 || appendOnly ? matchedCount : NaN };
+  $('events-note').textContent = Number.isNaN(rows.length)
+    ? `showing the last ${shown.length} matches`
+    : rows.length > shown.length
+      ? `showing the last ${shown.length} of ${rows.length}`
+      : `${rows.length} events`;
   // Follow new events only when the person is already at the bottom, as a terminal does.
   if (atBottom) scroller.scrollTop = scroller.scrollHeight;
 }
@@ -576,6 +603,92 @@ function keepInView(list: HTMLElement, item: HTMLElement | null): void {
   else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + item.offsetHeight - list.clientHeight;
 }
 
+// ---------- items of a RunMap (or a wide RunConcurrent) ----------
+
+interface FanOutCounts {
+  total: number;
+  done: number;
+  running: number;
+  failed: number;
+  cancelled: number;
+  waiting: number;
+}
+
+/** A fan-out actor's own counters (actors/fan-out.ts), plus its items stopped before the end. */
+function fanOutCounts(actor: ActorRecord): FanOutCounts | undefined {
+  const snap = actor.snapshot as { total?: unknown; running?: unknown; completed?: unknown; failed?: unknown } | undefined;
+  if (!snap || typeof snap.total !== 'number' || typeof snap.completed !== 'number') return undefined;
+  const total = snap.total;
+  const done = snap.completed;
+  const failed = Number(snap.failed) || 0;
+  let cancelled = 0;
+  for (const key of actor.children) if (model.actors.get(key)?.snapshot?.status === 'stopped') cancelled++;
+  // While the fan-out runs its counter of running items is right; once it is stopped, they are cancelled.
+  const running = actor.snapshot?.status === 'active' ? Number(snap.running) || 0 : 0;
+  return { total, done, running, failed, cancelled, waiting: Math.max(0, total - done - running - failed - cancelled) };
+}
+
+/** The item the person opened, per fan-out actor key. */
+const openedItem = new Map<string, number>();
+
+function renderItems(run: RunRecord): void {
+  const fanOuts = run.actors.map((key) => model.actors.get(key)!).filter((a) => fanOutCounts(a) !== undefined);
+  const card = $('items-card');
+  card.hidden = fanOuts.length === 0;
+  if (!fanOuts.length) return;
+  const list = $('fan-outs');
+  list.replaceChildren(
+    ...fanOuts.map((actor) => {
+      const c = fanOutCounts(actor)!;
+      const row = h('div', 'fan-out');
+      row.dataset.fanOut = actor.name;
+      for (const [k, v] of Object.entries(c)) row.dataset[k] = String(v);
+      const bar = h('div', 'bar');
+      for (const part of ['done', 'running', 'failed', 'cancelled'] as const) {
+        const seg = h('span', `seg-${part}`);
+        seg.style.width = `${c.total ? (100 * c[part]) / c.total : 0}%`;
+        bar.append(seg);
+      }
+      const counts = h('div', 'counts');
+      for (const part of ['done', 'running', 'failed', 'cancelled', 'waiting'] as const) counts.append(h('span', `count-${part}`, `${c[part].toLocaleString('en')} ${part}`));
+      const open = h('div', 'open');
+      const input = h('input');
+      input.type = 'number';
+      input.min = '0';
+      input.max = String(Math.max(0, c.total - 1));
+      input.placeholder = 'item #';
+      input.setAttribute('aria-label', `open an item of ${actor.name}`);
+      const button = h('button', '', 'open item');
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        openedItem.set(actor.key, Number(input.value) || 0);
+        scheduleRender();
+      });
+      open.append(input, button);
+      row.append(h('strong', '', `${actor.name} · ${c.total.toLocaleString('en')} items`), bar, counts, open);
+      return row;
+    }),
+  );
+  const view = $('item-view');
+  view.replaceChildren();
+  for (const actor of fanOuts) {
+    const index = openedItem.get(actor.key);
+    if (index === undefined) continue;
+    const item = model.childNamed(actor, `${actor.name}[${index}]`);
+    const title = h('div', 'item-title', item ? `${item.name}: ${runStatusOfActor(item)}` : `${actor.name}[${index}] has not started`);
+    title.id = 'item-title';
+    view.append(title);
+    if (item?.snapshot) {
+      const { output, error } = item.snapshot;
+      view.append(renderJson(error !== undefined ? { error } : { output: output ?? null }));
+    }
+  }
+}
+
+function runStatusOfActor(actor: ActorRecord): string {
+  return { active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' }[actor.snapshot?.status ?? 'active'] ?? 'running';
+}
+
 function render(): void {
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
@@ -589,11 +702,38 @@ function render(): void {
   $('welcome').hidden = Boolean(run && root);
   if (!run || !root) return;
   renderHeader(run, root);
-  renderGraph(root);
-  renderErrors(run);
-  renderState(root);
+  // Stepped back to a commit: the graph, state, items, errors and events show that moment,
+  // read from the run replayed up to it; the timeline itself always shows every commit.
+  const past = pastAt(run);
+  const live = model;
+  if (past) model = past.model;
+  try {
+    const pastRun = past ? model.runs.get(run.key) : run;
+    const pastRoot = pastRun ? model.root(pastRun) : undefined;
+    if (pastRun && pastRoot) {
+      renderGraph(pastRoot);
+      renderErrors(pastRun);
+      renderState(pastRoot);
+      renderItems(pastRun);
+    }
+  } finally {
+    model = live;
+  }
+  $('main').dataset.asOf = past ? String(past.at) : 'latest';
   renderTimeline(run);
-  renderEvents(run);
+  renderEvents(past?.model.runs.get(run.key) ?? run);
+}
+
+/** The replayed run for the commit the person stepped to, cached per run and position. */
+let pastCache: { run: string; at: number; model: Model } | undefined;
+function pastAt(run: RunRecord): { at: number; model: Model } | undefined {
+  const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
+  if (!timeline || !run.actors.includes(timeline.actorKey) || !ui.position.has(timeline.actorKey)) return undefined;
+  const position = currentPosition(timeline);
+  // Position 0 is the state before the first commit: the run up to just before it.
+  const at = position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
+  if (pastCache?.run !== run.key || pastCache.at !== at) pastCache = { run: run.key, at, model: Model.replay(run, at) };
+  return pastCache;
 }
 
 // ---------- input ----------

@@ -73,6 +73,8 @@ export interface Patch {
 }
 
 export interface CommitRecord {
+  /** How many of its run's envelopes had arrived when this commit did (for time travel). */
+  at: number;
   seq: number;
   action: string;
   node: string | null;
@@ -100,6 +102,8 @@ export interface RunRecord {
   lost: number;
   /** The server saw the app's connection close before the run ended. */
   disconnected: boolean;
+  /** The run's envelopes as they came, so the run can be replayed up to any commit. */
+  envelopes: Envelope[];
 }
 
 interface StoreCommit {
@@ -136,7 +140,8 @@ export class Model {
   /** Bumped on every change, so views can tell whether to redraw. */
   version = 0;
 
-  ingest({ source, event }: Envelope): void {
+  ingest(envelope: Envelope): void {
+    const { source, event } = envelope;
     this.version++;
     this.eventCount++;
     const key = `${source} ${event.sessionId}`;
@@ -144,6 +149,19 @@ export class Model {
     if (event.type === '@xstate.actor') this.#actor(source, key, event, time);
     else if (event.type === '@xstate.snapshot') this.#snapshot(key, event, time);
     else this.#event(source, key, event, time);
+    const actor = this.actors.get(key);
+    const run = actor ? this.runs.get(actor.rootKey) : undefined;
+    run?.envelopes.push(envelope);
+  }
+
+  /**
+   * The run as it was when `count` of its envelopes had arrived: a model of its own, rebuilt
+   * from them, so every view (graph, state, events, errors) can show that moment.
+   */
+  static replay(run: RunRecord, count: number): Model {
+    const past = new Model();
+    for (let i = 0; i < count && i < run.envelopes.length; i++) past.ingest(run.envelopes[i]!);
+    return past;
   }
 
   #ensureActor(source: string, key: string, event: WireEvent, time: number): ActorRecord {
@@ -167,7 +185,7 @@ export class Model {
     this.actors.set(key, actor);
     let run = this.runs.get(rootKey);
     if (!run) {
-      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false };
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false, envelopes: [] };
       this.runs.set(rootKey, run);
     }
     run.actors.push(key);
@@ -233,7 +251,9 @@ export class Model {
     }
     const last = timeline.commits.at(-1)?.seq ?? 0;
     if (commit && commit.seq > last) {
-      timeline.commits.push({ ...commit, state: snapshot?.context, time });
+      const run = this.runs.get(actor.rootKey);
+      // This snapshot is pushed onto the run's envelopes right after, hence the + 1.
+      timeline.commits.push({ ...commit, state: snapshot?.context, time, at: (run?.envelopes.length ?? 0) + 1 });
     }
   }
 

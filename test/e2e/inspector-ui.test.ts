@@ -105,11 +105,23 @@ test('the flagship run shows every node done, each commit, and earlier states', 
   assert.match(earlier, /"log activity: yoga"/);
   assert.is(await page.locator('#store-state [data-changed]').count(), 1);
   assert.match((await page.locator('#commit-label').textContent()) ?? '', new RegExp(`commit ${commits.length - 1} of ${commits.length} · addQuery from ActivityQuerySplitter`));
+  // The graph shows that moment too: the splitter was still running, Final had not started.
+  const statusOf = (id: string) => page.locator(`#graph [data-node-id="${id}"]`).getAttribute('data-status');
+  await page.waitForSelector('#graph [data-node-id="ActivityQuerySplitter"][data-status="running"]');
+  assert.is(await statusOf('Final'), 'pending');
+  assert.is(await statusOf('CountActivities'), 'done');
 
   // All the way back: the state the run started with.
   await page.keyboard.press('Home');
   await page.waitForSelector('#store-state[data-position="0"]');
   assert.match((await page.locator('#store-state').textContent()) ?? '', /activityCount: null/);
+  await page.waitForSelector('#graph [data-node-id="ActivityQuerySplitter"][data-status="pending"]');
+  assert.is(await statusOf('Final'), 'pending');
+  // Back at the end, the graph shows the end again.
+  await page.keyboard.press('End');
+  await page.waitForSelector('#graph [data-node-id="Final"][data-status="done"]');
+  await page.keyboard.press('Home');
+  await page.waitForSelector('#store-state[data-position="0"]');
   await page.screenshot({ path: `${artifacts}/inspector-flagship-stepped-back.png` });
   await page.close();
 });
