@@ -11,9 +11,9 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { Edge, Graph, Workflow, node } from '../../src/index.js';
 import { RunFailedError, RunQueue } from '../../src/postgres/index.js';
-import { databaseUrl } from '../support/postgres.js';
+import { databaseUrl, restartTestCluster } from '../support/postgres.js';
 import { startChild, type Child } from '../support/processes.js';
-import { EXPECTED, Log, NODES, tenSteps } from './fixtures/ten-steps.js';
+import { EXPECTED, Log, NODES, tenSteps, waitsForever } from './fixtures/ten-steps.js';
 
 const url = databaseUrl('postgres: RunQueue');
 const test = suite('postgres: RunQueue');
@@ -45,6 +45,8 @@ async function ledgerAtLeast(n: number): Promise<void> {
 test.before(async () => {
   if (!url) return;
   admin = new pg.Pool({ connectionString: url, max: 2 });
+  // The restart test drops every connection: an idle one must not crash this process.
+  admin.on('error', () => {});
   await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await admin.query(`CREATE TABLE "${schema}".ledger (id bigserial PRIMARY KEY, run_id text, node text, attempt int, pid int)`);
   process.env.LEDGER_SCHEMA = schema;
@@ -98,6 +100,51 @@ if (url) {
     await Promise.all([submitter.close(), workerQueue.close()]);
   });
 
+  test('a cancelled run ends as cancelled, queued or running; result() rejects saying so', async () => {
+    const queue = queueNamed('junjo-runs', [tenSteps, waitsForever]);
+    await queue.start();
+    await queue.submit(tenSteps, undefined, { runId: 'cancel-queued' });
+    await queue.cancel('cancel-queued');
+    const queued = await queue.result('cancel-queued').catch((e) => e);
+    assert.instance(queued, RunFailedError);
+    assert.is(queued.status, 'cancelled');
+    assert.match(queued.message, /Run 'cancel-queued' of workflow 'TenSteps' was cancelled/);
+
+    await queue.submit(waitsForever, undefined, { runId: 'cancel-running' });
+    const worker = await queue.work({ concurrency: 1 });
+    while ((await queue.status('cancel-running')) !== 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+    await queue.cancel('cancel-running');
+    const running = await queue.result('cancel-running').catch((e) => e);
+    assert.instance(running, RunFailedError);
+    assert.is(running.status, 'cancelled');
+    assert.is(await queue.status('cancel-queued'), 'cancelled');
+    assert.is((await queue.store.get('cancel-running'))!.status, 'cancelled', 'its checkpoint says so too');
+    assert.not.ok((await ledger()).some((r) => r.run_id === 'cancel-queued'), 'the queued one never started');
+    await worker.stop();
+    await queue.close();
+  });
+
+  test('PostgreSQL restarted while runs are active: the worker reconnects and every run ends exactly right', async () => {
+    const restart = restartTestCluster();
+    if (!restart) {
+      if (process.env.CI) assert.unreachable('under CI the tests run on the cluster npm test starts');
+      console.log('\n  skipping the restart case: DATABASE_URL is a database of your own, which the tests will not restart\n');
+      return;
+    }
+    const queue = queueNamed('junjo-runs');
+    await queue.start();
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => queue.submit(tenSteps, undefined, { runId: `restart-${i}` })));
+    const worker = workerProcess();
+    await worker.line(/ready/);
+    while ((await ledger()).filter((r) => r.run_id.startsWith('restart-')).length < 12) await new Promise((resolve) => setTimeout(resolve, 20));
+    restart();
+    const results = await Promise.all(ids.map((id) => queue.result<{ state: unknown }>(id)));
+    for (const [i, r] of results.entries()) assert.equal(r.state, EXPECTED, `run ${ids[i]}: the final state is that of an uninterrupted run`);
+    worker.proc.kill('SIGTERM');
+    assert.is((await worker.exited).code, 0);
+    await queue.close();
+  });
+
   test('worker processes: one SIGKILLed mid-run, one SIGTERMed (draining); every run ends exactly right, only nodes in flight ran again', async () => {
     const queue = queueNamed('junjo-runs');
     await queue.start();
@@ -107,7 +154,8 @@ if (url) {
     const first = workerProcess();
     const second = workerProcess();
     await Promise.all([first.line(/ready/), second.line(/ready/)]);
-    await ledgerAtLeast(before + 30);
+    // Killed once it is under way itself (not just the other worker): its runs are then in flight.
+    while ((await ledger()).filter((r) => r.pid === first.proc.pid).length < 5) await new Promise((resolve) => setTimeout(resolve, 20));
     first.proc.kill('SIGKILL');
     const killed = first.proc.pid!;
     const third = workerProcess();
@@ -138,7 +186,7 @@ if (url) {
         reruns += attempts.length - 1;
       }
     }
-    assert.ok(reruns > 0, 'some nodes were in flight on a stopped worker');
+    assert.ok(reruns > 0, `some nodes were in flight on a stopped worker (killed ${killed}, drained ${second.proc.pid}; node starts by pid: ${JSON.stringify(rows.reduce<Record<number, number>>((n, r) => ((n[r.pid] = (n[r.pid] ?? 0) + 1), n), {}))})`);
     await queue.close();
   });
 }
