@@ -100,6 +100,28 @@ if (url) {
     await Promise.all([submitter.close(), workerQueue.close()]);
   });
 
+  test('a run whose checkpoint row is corrupt is failed and dead-lettered, its row left as it was; the others finish', async () => {
+    const queue = queueNamed('junjo-runs');
+    await queue.start();
+    await queue.submit(tenSteps, undefined, { runId: 'corrupt-1' });
+    await queue.submit(tenSteps, undefined, { runId: 'fine-1' });
+    // A checkpoint changed behind the store's back: its checksum no longer matches.
+    await admin.query(
+      `INSERT INTO "${schema}".junjo_checkpoints (run_id, workflow, status, created_at, updated_at, checksum, data) VALUES ('corrupt-1', 'TenSteps', 'running', 1, 1, 'not-the-checksum', '{"format":"junjo-xstate/checkpoint"}')`,
+    );
+    const before = (await admin.query(`SELECT * FROM "${schema}".junjo_checkpoints WHERE run_id = 'corrupt-1'`)).rows;
+    const worker = await queue.work({ concurrency: 2 });
+    const error = await queue.result('corrupt-1').catch((e) => e);
+    assert.instance(error, RunFailedError);
+    assert.match(error.message, /Run 'corrupt-1' of workflow 'TenSteps' failed: The checkpoint of run 'corrupt-1' in "queue_\d+".junjo_checkpoints is corrupt \(its data does not match its checksum/);
+    assert.equal(((await queue.result('fine-1')) as { state: unknown }).state, EXPECTED);
+    assert.equal((await admin.query(`SELECT * FROM "${schema}".junjo_checkpoints WHERE run_id = 'corrupt-1'`)).rows, before, 'the row is left as it was');
+    const dead = await queue.boss.fetch<{ runId: string }>(queue.deadLetter);
+    assert.equal(dead.map((j) => j.data.runId), ['corrupt-1']);
+    await worker.stop();
+    await queue.close();
+  });
+
   test('a cancelled run ends as cancelled, queued or running; result() rejects saying so', async () => {
     const queue = queueNamed('junjo-runs', [tenSteps, waitsForever]);
     await queue.start();
