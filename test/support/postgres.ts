@@ -45,15 +45,7 @@ export async function startCluster(): Promise<Cluster> {
     chownSync(dir, asUser.uid, asUser.gid);
     chmodSync(dir, 0o700);
   }
-  const run = (cmd: string, args: string[]) => {
-    const argv = asUser ? ['setpriv', `--reuid=${asUser.uid}`, `--regid=${asUser.gid}`, '--clear-groups', '--', join(bin, cmd), ...args] : [join(bin, cmd), ...args];
-    try {
-      execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe', cwd: dir, env: { ...process.env, LC_ALL: 'C' } });
-    } catch (err) {
-      const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
-      throw new Error(`${cmd} failed: ${e.stderr?.toString() || e.stdout?.toString() || e.message}`);
-    }
-  };
+  const run = pgRunner(bin, dir, asUser);
   let stopped = false;
   const cluster: Cluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -83,6 +75,32 @@ export async function startCluster(): Promise<Cluster> {
     throw err;
   }
   return cluster;
+}
+
+/** Runs one of the PostgreSQL binaries in `dir`, as `asUser` when given. */
+function pgRunner(bin: string, dir: string, asUser: { uid: number; gid: number } | undefined) {
+  return (cmd: string, args: string[]) => {
+    const argv = asUser ? ['setpriv', `--reuid=${asUser.uid}`, `--regid=${asUser.gid}`, '--clear-groups', '--', join(bin, cmd), ...args] : [join(bin, cmd), ...args];
+    try {
+      execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe', cwd: dir, env: { ...process.env, LC_ALL: 'C' } });
+    } catch (err) {
+      const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
+      throw new Error(`${cmd} failed: ${e.stderr?.toString() || e.stdout?.toString() || e.message}`);
+    }
+  };
+}
+
+/**
+ * `pg_ctl restart` of the cluster `npm test` started (its folder is in JUNJO_TEST_PGDIR): every
+ * connection drops, and the server comes back on the same port. Undefined when the tests run
+ * against a database of their own (DATABASE_URL given), which they must not restart.
+ */
+export function restartTestCluster(): (() => void) | undefined {
+  const dir = process.env.JUNJO_TEST_PGDIR;
+  const bin = postgresBinaries();
+  if (!dir || !bin) return undefined;
+  const run = pgRunner(bin, dir, serverUser());
+  return () => run('pg_ctl', ['restart', '-D', join(dir, 'data'), '-w', '-m', 'fast', '-l', join(dir, 'server.log')]);
 }
 
 /** The user the server runs as, when this process is root (Postgres refuses root). */

@@ -22,6 +22,9 @@ export function startChild(file: string, args: string[], env: Record<string, str
   let buffer = '';
   let stderr = '';
   const guard = setTimeout(() => proc.kill('SIGKILL'), guardMs);
+  // A test that fails or crashes leaves no child behind.
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
   proc.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     const parts = buffer.split('\n');
@@ -40,6 +43,7 @@ export function startChild(file: string, args: string[], env: Record<string, str
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }>((resolve) => {
     proc.on('close', (code, signal) => {
       clearTimeout(guard);
+      process.off('exit', reap);
       if (buffer) lines.push(buffer);
       for (const w of waiters.splice(0)) w.reject(new Error(`${file} ${args.join(' ')} exited (${code ?? signal}) before printing ${w.match}:\n${lines.join('\n')}\n${stderr}`));
       resolve({ code, signal, lines, stderr });
