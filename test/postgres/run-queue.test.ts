@@ -31,7 +31,14 @@ interface LedgerRow {
 }
 
 const ledger = async (): Promise<LedgerRow[]> => (await admin.query<LedgerRow>(`SELECT run_id, node, attempt, pid FROM "${schema}".ledger ORDER BY id`)).rows;
-const queueNamed = (name: string, workflows = [tenSteps]) => new RunQueue({ connectionString: url!, workflows, schema, queue: name, leaseMs: LEASE_MS });
+// Every queue a test opens, so that one whose test failed half-way is closed too: a pg-boss
+// left running holds a timer that keeps the test process alive.
+const opened = new Set<RunQueue>();
+const queueNamed = (name: string, workflows = [tenSteps]) => {
+  const queue = new RunQueue({ connectionString: url!, workflows, schema, queue: name, leaseMs: LEASE_MS });
+  opened.add(queue);
+  return queue;
+};
 
 function workerProcess(): Child {
   return startChild('bin/junjo-xstate.ts', ['worker', 'test/postgres/fixtures/ten-steps.ts', '--database-url', url!, '--concurrency', '4', '--lease-ms', String(LEASE_MS), '--schema', schema], {
@@ -56,6 +63,7 @@ test.before(async () => {
 
 test.after(async () => {
   if (!url) return;
+  await Promise.allSettled([...opened].map((queue) => queue.close()));
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await admin.end();
 });

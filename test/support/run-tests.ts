@@ -31,7 +31,22 @@ if (!process.env.DATABASE_URL) {
 process.on('exit', () => cluster?.stop());
 
 const env = { ...process.env, ...(cluster ? { DATABASE_URL: cluster.url, JUNJO_TEST_PGDIR: cluster.dir } : {}) };
-const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', ...uvuArgs], { stdio: 'inherit', env });
+const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', ...uvuArgs], { stdio: ['inherit', 'pipe', 'inherit'], env });
+
+// uvu ends with its totals; a test process still alive a minute after them is held by something
+// a test left open (a server, a pool, a timer). Say so and end it as failed, rather than hang CI.
+const LINGER_MS = 60_000;
+let lingered = false;
+child.stdout!.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  if (/Duration:/.test(chunk.toString())) {
+    setTimeout(() => {
+      lingered = true;
+      console.log(`::: the test process was still running ${LINGER_MS / 1000} s after its last test: a test left a server, pool or timer open. Ended it; counted as a failure.`);
+      child.kill('SIGKILL');
+    }, LINGER_MS).unref();
+  }
+});
 
 let signals = 0;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -43,5 +58,5 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 child.on('exit', (code, signal) => {
   cluster?.stop();
-  process.exit(code ?? (signal ? 1 : 0));
+  process.exit(lingered ? 1 : code ?? (signal ? 1 : 0));
 });
