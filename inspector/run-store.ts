@@ -10,7 +10,8 @@
  * The file also holds the server's token (so open tabs keep working across a restart) and the
  * connection counter (so `app:7` of yesterday is not `app:7` of today).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { optionalModule } from '../src/durable/optional-module.js';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,7 +71,9 @@ export class RunStore {
   constructor(readonly options: RunStoreOptions) {
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      this.#db = new Database(options.path);
+      // An optional peer dependency: without it, the error says what to install.
+      const Sqlite = optionalModule<typeof Database>('better-sqlite3', 'better-sqlite3@12', 'The inspector\'s history');
+      this.#db = new Sqlite(options.path);
     } catch (err) {
       throw new Error(`the inspector could not open its history at ${options.path}: ${(err as Error).message}; pass another path with --history (or historyPath)`);
     }

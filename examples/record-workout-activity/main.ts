@@ -56,5 +56,5 @@ console.log(`Execution counts: ${show(result.executionCounts)}`);
 if (inspector) {
   await inspector.stop();
   if (inspectorUnreachable) console.log('Not shown in the inspector: start it with `npm run inspector`, then run this again with --inspect');
-  else console.log('Sent to the inspector: see it at http://127.0.0.1:4480/ (started with `npm run inspector`)');
+  else console.log('Sent to the inspector: see it at the address `npm run inspector` printed (it carries the token that reads runs)');
 }

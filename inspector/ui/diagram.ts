@@ -96,7 +96,7 @@ export function workflowDiagram(
     if (known) return known;
     const node = byId.get(id)!;
     let status: NodeStatus;
-    if (node.kind === 'runConcurrent') {
+    if (node.items?.length) {
       const fanOut = owner ? model.childNamed(owner, id) : undefined;
       const items = (node.items ?? []).map((item) => statusOf(item, fanOut ?? owner));
       if (items.some((s) => s === 'failed')) status = 'failed';
@@ -117,14 +117,16 @@ export function workflowDiagram(
     const id = prefix + node.id;
     const count = context.executionCounts?.[node.id] ?? 0;
     const base = { id, label: node.name, status: statusOf(node.id), ...(count > 1 ? { badge: `×${count}` } : {}) };
-    if (node.kind === 'runConcurrent') {
+    // Kinds that hold items (RunConcurrent) are drawn around them; kinds that run a graph of
+    // their own (Subflow), around it: the JSON says which, whatever the kind.
+    if (node.items?.length) {
       return {
         ...base,
         kind: 'concurrent',
         children: { nodes: (node.items ?? []).map((item) => toNode(byId.get(item)!)), edges: [] },
       };
     }
-    if (node.kind === 'subflow' && node.graph) {
+    if (node.graph) {
       const subActor = actor ? model.childNamed(actor, node.id) : undefined;
       return {
         ...base,

@@ -10,20 +10,13 @@ import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'i
 
 enablePatches();
 
-/** The junjo-xstate part of a compiled state's or machine's `meta`. */
-export interface JunjoMeta {
-  kind: 'workflow' | 'subflow' | 'node' | 'runConcurrent' | 'sink' | 'waitForEvent' | 'internal';
-  name: string;
-  key?: string;
-  graph?: GraphJSON;
-}
+// The library's own types: what its compiled machines carry in `meta` (types only, no code).
+import type { StateMeta } from '../../src/compile/machine-types.js';
+import type { GraphJSON } from '../../src/graph/to-json.js';
+export type { GraphJSON };
 
-export interface GraphJSON {
-  source: string;
-  sinks: string[];
-  nodes: { id: string; name: string; kind: 'node' | 'runConcurrent' | 'subflow'; parent?: string; items?: string[]; graph?: GraphJSON }[];
-  edges: { id: string; tail: string; head: string; condition: string | null }[];
-}
+/** The junjo-xstate part of a compiled state's or machine's `meta`. */
+export type JunjoMeta = StateMeta;
 
 /** A state node of a machine definition, as `@statelyai/inspect` serializes the config. */
 export interface StateConfig {

@@ -13,6 +13,7 @@ import type {
   UnknownActorLogic,
 } from 'xstate';
 import type { ExecutableKind } from '../graph/executable.js';
+import type { GraphJSON } from '../graph/to-json.js';
 import type { RunContext } from './run-scope.js';
 
 /** What each `meta.junjo` of a compiled state holds. */
@@ -23,8 +24,8 @@ export interface StateMeta {
   /** WaitForEvent states: the events they wait for, and whether the node is a sink. */
   events?: readonly string[];
   sink?: boolean;
-  /** The root state: the graph as JSON (src/graph/to-json.ts). */
-  graph?: unknown;
+  /** The root state: the graph as JSON. */
+  graph?: GraphJSON;
 }
 
 export interface RunStateMeta {
