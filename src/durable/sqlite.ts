@@ -11,7 +11,7 @@
  * too, at the cost of an fsync per checkpoint.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { createHash } from 'node:crypto';
+import { checksum, summaryOf } from './record-rows.js';
 import {
   CheckpointError,
   LeaseHeldError,
@@ -248,20 +248,4 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
       err,
     );
   }
-}
-
-function checksum(data: string): string {
-  return createHash('sha1').update(data).digest('base64');
-}
-
-function summaryOf(row: Row): CheckpointSummary {
-  const summary: CheckpointSummary = {
-    runId: row.run_id,
-    workflow: row.workflow,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.error !== null) summary.error = row.error;
-  return summary;
 }

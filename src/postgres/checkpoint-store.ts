@@ -8,23 +8,13 @@
  * is refused rather than resumed. The data is kept as text, not jsonb, so it is stored exactly
  * as written and its checksum still matches.
  */
-import { createHash } from 'node:crypto';
+import { checksum, summaryOf } from '../durable/record-rows.js';
 import type * as PG from 'pg';
-import {
-  CheckpointError,
-  LeaseHeldError,
-  LeaseLostError,
-  type ClaimRequest,
-  type Lease,
-  type LeasingStore,
-  type CheckpointFilter,
-  type CheckpointRecord,
-  type CheckpointStore,
-  type CheckpointSummary,
-  type RunStatus,
-} from '../index.js';
+// prettier-ignore
+import { CheckpointError, LeaseHeldError, LeaseLostError, type ClaimRequest, type Lease, type LeasingStore, type CheckpointFilter, type CheckpointRecord, type CheckpointStore, type CheckpointSummary, type RunStatus } from '../index.js';
 import { isNodeOwnerGone, nodeOwnerName } from '../durable/node-owner.js';
 import { optionalModule } from '../durable/optional-module.js';
+import { transaction } from './transaction.js';
 
 /** The database's clock, in ms: leases of processes on many machines are timed by one clock. */
 const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -97,9 +87,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   }
 
   async #migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await transaction(this.#pool, async (client) => {
       // Two processes creating the same tables at once would collide on Postgres's catalogs.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`junjo-xstate:${this.schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
@@ -133,13 +121,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
         await client.query(`INSERT INTO "${this.schema}".junjo_meta (key, value) VALUES ('schema_version', $1)
           ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(SCHEMA_VERSION)]);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async put(record: CheckpointRecord, lease?: Lease): Promise<void> {
@@ -263,20 +245,4 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   async close(): Promise<void> {
     if (this.#ownsPool) await this.#pool.end();
   }
-}
-
-function checksum(data: string): string {
-  return createHash('sha1').update(data).digest('base64');
-}
-
-function summaryOf(row: Row): CheckpointSummary {
-  const summary: CheckpointSummary = {
-    runId: row.run_id,
-    workflow: row.workflow,
-    status: row.status,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-  if (row.error !== null) summary.error = row.error;
-  return summary;
 }

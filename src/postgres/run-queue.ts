@@ -33,6 +33,7 @@ import type * as PG from 'pg';
 import type PgBossType from 'pg-boss';
 import { optionalModule } from '../durable/optional-module.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
+import { transaction } from './transaction.js';
 
 /** What the queue needs of a workflow (any Workflow, whatever its input and store). */
 export interface QueueWorkflow {
@@ -166,7 +167,7 @@ export class RunQueue {
       throw new TypeError(`RunQueue: workflow '${workflow.name}' is not one of this queue's workflows (${[...this.#workflows.keys()].join(', ')}): add it to new RunQueue({ workflows })`);
     }
     const runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-    await this.#transaction(async (client) => {
+    await transaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
         `INSERT INTO ${this.#runs} (run_id, workflow, input, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (run_id) DO NOTHING`,
         [runId, workflow.name, input === undefined ? null : JSON.stringify(input)],
@@ -289,19 +290,6 @@ export class RunQueue {
     return rows[0] ?? null;
   }
 
-  async #transaction(fn: (client: PG.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await fn(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
 }
 
 /**
