@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -39,7 +39,7 @@ test('a path under a file (no folder to create it in) is reported as such, not a
   assert.not.match(error.message, /corrupt|backup/);
 });
 
-test('a read-only folder is reported as read-only, not as a corrupt file', () => {
+test('a read-only folder is reported as read-only, not as a corrupt file', async () => {
   const folder = join(dir, 'readonly');
   mkdirSync(folder);
   // A file made before the folder turned read-only, and one the store would have to create.
@@ -53,12 +53,28 @@ test('a read-only folder is reported as read-only, not as a corrupt file', () =>
       try { new SqliteCheckpointStore(${JSON.stringify(folder)} + '/' + name).close(); console.log(name + ' opened'); }
       catch (e) { console.log(JSON.stringify({ name, problem: e.problem, message: e.message })); }
     }`;
-  const file = join(dir, 'open-readonly.mts');
-  writeFileSync(file, script);
-  chmodSync(dir, 0o755);
   // Root may write anywhere: the check runs as an unprivileged user, as a real deployment would.
+  // That user may not read this checkout (a clone in a private folder), so the script runs as
+  // a bundle beside its own copy of the driver, all in the test's world-readable folder.
+  // In a folder of its own: the driver copied there must not be seen by the other tests' bundles.
+  const run = join(dir, 'as-nobody');
+  mkdirSync(run, { mode: 0o755 });
+  writeFileSync(join(run, 'open-readonly.mts'), script);
+  await build({
+    entryPoints: [join(run, 'open-readonly.mts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['better-sqlite3'],
+    outfile: join(run, 'open-readonly.mjs'),
+    logLevel: 'silent',
+  });
+  for (const pkg of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
+    cpSync(resolve('node_modules', pkg), join(run, 'node_modules', pkg), { recursive: true });
+  }
+  chmodSync(dir, 0o755);
   const argv = userInfo().uid === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
-  const out = execFileSync(argv[0]!, [...argv.slice(1), '--import', 'tsx', file], { encoding: 'utf8', cwd: process.cwd() });
+  const out = execFileSync(argv[0]!, [...argv.slice(1), join(run, 'open-readonly.mjs')], { encoding: 'utf8', cwd: run });
   const results = out.trim().split('\n').map((l) => JSON.parse(l) as { name: string; problem: string; message: string });
   assert.equal(results.map((r) => [r.name, r.problem]), [['existing.db', 'io'], ['new.db', 'io']]);
   assert.match(results[0]!.message, /'.*readonly\/existing\.db' could not be opened \(SQLite says: attempt to write a readonly database, SQLITE_READONLY\w*\): the file or its folder is read-only for this process/);
