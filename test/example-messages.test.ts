@@ -2,42 +2,18 @@
 // run to an inspector nobody listens at, and Ctrl-C in the durable example says how to resume.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runToEnd } from './support/processes.js';
 
 const test = suite('example messages');
 const dir = mkdtempSync(join(tmpdir(), 'junjo-messages-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs an example through tsx; `interruptWhen(out)` may return true to send it SIGINT. */
-function example(path: string, args: string[], env: Record<string, string>, interruptWhen?: (out: string) => boolean) {
-  return new Promise<{ out: string; err: string; signal: NodeJS.Signals | null; code: number | null }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let interrupted = false;
-    const guard = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!interrupted && interruptWhen?.(out)) {
-        interrupted = true;
-        proc.kill('SIGINT');
-      }
-    });
-    proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ out, err, signal, code });
-    });
-  });
-}
+const example = runToEnd;
 
 /** A local port nothing listens at (it was free a moment ago). */
 function freePort(): Promise<number> {

@@ -1,41 +1,20 @@
 /** examples/durable as a reader uses it: start it, interrupt it with Ctrl-C (SIGINT), resume it. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runToEnd } from '../support/processes.js';
 
 const test = suite('durable: example');
 const dir = mkdtempSync(join(tmpdir(), 'junjo-example-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the example; `interruptWhen(out)` may return true to send it SIGINT. */
-function example(args: string[], env: Record<string, string>, interruptWhen?: (out: string) => boolean) {
-  return new Promise<{ out: string; signal: NodeJS.Signals | null; code: number | null }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'examples/durable/main.ts', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let interrupted = false;
-    const guard = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!interrupted && interruptWhen?.(out)) {
-        interrupted = true;
-        proc.kill('SIGINT');
-      }
-    });
-    proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => {
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`the example exited with ${code}:\n${out}\n${err}`));
-      else resolve({ out, signal, code });
-    });
-  });
+async function example(args: string[], env: Record<string, string>, interruptWhen?: (out: string) => boolean) {
+  const run = await runToEnd('examples/durable/main.ts', args, env, interruptWhen);
+  if (run.code !== 0 && run.signal === null) throw new Error(`the example exited with ${run.code}:\n${run.out}\n${run.err}`);
+  return run;
 }
 
 test('Ctrl-C interrupts a run; resume finishes it without redoing the steps it had done', async () => {

@@ -62,3 +62,27 @@ export function startChild(file: string, args: string[], env: Record<string, str
     send: (text) => void proc.stdin.write(text),
   };
 }
+
+/**
+ * Runs `file` to its end and collects what it printed; `interruptWhen(out)` may return true
+ * (once) to send it SIGINT, as a person pressing Ctrl-C would.
+ */
+export async function runToEnd(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  interruptWhen?: (out: string) => boolean,
+): Promise<{ out: string; err: string; code: number | null; signal: NodeJS.Signals | null }> {
+  const child = startChild(file, args, env, 60_000);
+  let out = '';
+  let interrupted = false;
+  child.proc.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (!interrupted && interruptWhen?.(out)) {
+      interrupted = true;
+      child.proc.kill('SIGINT');
+    }
+  });
+  const { code, signal, stderr } = await child.exited;
+  return { out, err: stderr, code, signal };
+}
