@@ -70,7 +70,7 @@ export interface StoreInput<S = unknown> {
 export type StoreLogic<S = unknown> = ActorLogic<StoreSnapshot<S>, StoreEvent, StoreInput<S>>;
 export type StoreActorRef<S = unknown> = ActorRefFrom<StoreLogic<S>>;
 
-interface Reply {
+export interface Reply {
   resolve(state: unknown): void;
   reject(error: unknown): void;
 }
@@ -86,23 +86,29 @@ let nextRequestId = 1;
  * (with its `requestId` set), not copied: pass a fresh one.
  */
 export function requestUpdate<S>(ref: StoreActorRef<S>, event: StoreEvent, storeName = ref.id): Promise<S> {
+  return new Promise<S>((resolve, reject) => sendUpdate(ref, event, storeName, { resolve: resolve as Reply['resolve'], reject }));
+}
+
+/**
+ * `requestUpdate` with the reply given rather than a promise made: a node's tracked update
+ * (src/store/handle.ts) settles its own promise from here, so each update makes one promise.
+ */
+export function sendUpdate(ref: AnyActorRef, event: StoreEvent, storeName: string, reply: Reply): void {
   const status = ref.getSnapshot().status;
   if (status !== 'active') {
-    return Promise.reject(
+    reply.reject(
       new StoreUpdateError(storeName, event.type, [
         `the store is ${status}: its run has ended, so no update can be applied`,
       ], event.node),
     );
+    return;
   }
   let replies = pendingReplies.get(ref);
   if (!replies) pendingReplies.set(ref, (replies = new Map()));
   const requestId = nextRequestId++;
-  const promise = new Promise<S>((resolve, reject) => {
-    replies.set(requestId, { resolve: resolve as Reply['resolve'], reject });
-  });
+  replies.set(requestId, reply);
   event.requestId = requestId;
   ref.send(event);
-  return promise;
 }
 
 function takeReply(self: AnyActorRef, requestId: number | undefined): Reply | undefined {

@@ -11,7 +11,9 @@ import { createActor } from 'xstate';
 import {
   SET_STATE,
   requestUpdate,
+  sendUpdate,
   storeLogic,
+  type Reply,
   type Commit,
   type StoreActorRef,
   type StoreEvent,
@@ -99,34 +101,38 @@ class UpdatePromise<T> extends Promise<T> {
 // The intrinsic then: our own bookkeeping must not count as the node observing its update.
 const intrinsicThen = Promise.prototype.then;
 
-function tracked<T>(updates: ExecutionUpdates, outcome: Promise<T>): UpdatePromise<T> {
-  let settle!: { resolve(value: T): void; reject(error: unknown): void };
-  const promise = new UpdatePromise<T>((resolve, reject) => (settle = { resolve, reject }));
+/**
+ * An update of a node execution: `send` is given the reply that settles the promise handed to
+ * the node (one promise per update), and the execution counts it as pending until it settles.
+ */
+function tracked<T>(updates: ExecutionUpdates, send: (reply: Reply) => void): UpdatePromise<T> {
+  let settle!: Reply;
+  const promise = new UpdatePromise<T>((resolve, reject) => (settle = { resolve: resolve as Reply['resolve'], reject }));
   updates.pending++;
-  const done = () => {
-    if (--updates.pending === 0 && updates.idle) {
-      const idle = updates.idle;
-      updates.idle = undefined;
-      idle();
-    }
-  };
-  intrinsicThen.call(
-    outcome,
-    (value) => {
-      settle.resolve(value as T);
-      done();
+  send({
+    resolve(value) {
+      settle.resolve(value);
+      settled(updates);
     },
-    (error: unknown) => {
+    reject(error) {
       settle.reject(error);
       // Handled here, so a refusal never becomes an unhandled rejection: it is reported by
       // failing the node (below, in settleUpdates) or, after completion, by a warning.
       intrinsicThen.call(promise, undefined, noop);
       if (updates.closed === undefined) (updates.refused ??= []).push(promise as UpdatePromise<unknown>);
       else warnIfUnobserved(promise, error);
-      done();
+      settled(updates);
     },
-  );
+  });
   return promise;
+}
+
+function settled(updates: ExecutionUpdates): void {
+  if (--updates.pending === 0 && updates.idle) {
+    const idle = updates.idle;
+    updates.idle = undefined;
+    idle();
+  }
 }
 
 const noop = (): void => {};
@@ -294,28 +300,19 @@ function refOf(handle: object): StoreActorRef<any> {
 
 function dispatch(handle: object, action: string, args: unknown[]): Promise<any> {
   const { node, cancel, definition, execution } = internalsOf(handle);
-  if (cancel?.aborted) {
-    const refused = Promise.reject(
-      new StoreUpdateError(definition.name, action, [
-        `node '${node}' was cancelled, so its update was not applied`,
-      ], node),
-    );
-    return execution ? tracked(execution, refused) : refused;
-  }
-  if (execution?.closed) {
-    return tracked(
-      execution,
-      Promise.reject(
-        new StoreUpdateError(definition.name, action, [
-          `node '${node}' already ${execution.closed}, so its update was not applied; ` +
-            `await every store update inside the node's service (this one came from a timer or callback that outlived it)`,
-        ], node),
-      ),
-    );
+  const refusal =
+    cancel?.aborted ? `node '${node}' was cancelled, so its update was not applied`
+    : execution?.closed ?
+      `node '${node}' already ${execution.closed}, so its update was not applied; ` +
+      `await every store update inside the node's service (this one came from a timer or callback that outlived it)`
+    : undefined;
+  if (refusal !== undefined) {
+    const error = new StoreUpdateError(definition.name, action, [refusal], node);
+    return execution ? tracked(execution, (reply) => reply.reject(error)) : Promise.reject(error);
   }
   const event: StoreEvent = node === undefined ? { type: action, args } : { type: action, args, node };
   if (!execution) return requestUpdate(refOf(handle), event, definition.name);
   event.execution = execution.id;
   event.position = ++execution.sent;
-  return tracked(execution, requestUpdate(refOf(handle), event, definition.name));
+  return tracked(execution, (reply) => sendUpdate(refOf(handle), event, definition.name, reply));
 }
