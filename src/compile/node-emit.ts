@@ -66,7 +66,13 @@ export class NodeEmitter {
     this.#emit = emit;
   }
 
-  emit(attempt: number, seq: number, data: unknown, deliverToHooks: ((event: NodeEmittedEvent) => boolean) | undefined): void {
+  emit(
+    attempt: number,
+    seq: number,
+    data: unknown,
+    deliverToHooks: ((event: NodeEmittedEvent) => boolean) | undefined,
+    step?: string,
+  ): void {
     const { key, name, iteration } = this.node;
     const event: NodeEmittedEvent = {
       type: 'nodeEmitted',
@@ -85,6 +91,7 @@ export class NodeEmitter {
       data,
       timestamp: Date.now(),
     };
+    if (step !== undefined) event.step = step;
     // The lifecycle fills in the node's parents (its RunConcurrent group, if any).
     if (deliverToHooks && !deliverToHooks(event)) return;
     this.#emit({ ...event, type: EMIT_EVENT });
