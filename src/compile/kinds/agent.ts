@@ -10,6 +10,7 @@
  *   approval      waits, nothing in flight (persistable), for a decision event on the call
  *   limit         fails the node with the plan's error (e.g. AgentLimitError)
  *   finishing     the node runner runs the node's service with the final loop: it commits
+ *   finished      final: the agent's state is done, and leaves along its edges
  *
  * The steps are spawned rather than invoked because their number is known only as the loop
  * runs; their ids name them. What a step does is the agent's (junjo-xstate/ai's AgentNode):
@@ -235,11 +236,14 @@ export const agentKind: KindCompiler<AgentExecutable<any>> = {
               const record = recordOf(context, key);
               return { node: key, iteration: record.iteration, event: { type: AGENT_DONE_EVENT, loop: record.loop } };
             },
-            onDone: done([]),
+            onDone: 'finished',
             onError: fail,
           },
         },
+        finished: { type: 'final' },
       },
+      // On the agent's own state, so the targets resolve where `done` means them (next to it).
+      onDone: done([]),
     };
   },
 };
