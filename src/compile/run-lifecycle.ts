@@ -200,9 +200,10 @@ export class RunLifecycle {
   /**
    * One model request or tool call (`step`, e.g. `model#2`) of the agent node `key` (issue 16):
    * a node execution inside the agent node's, which the first step opens and the node's service
-   * (its last part) ends. A failed step fails the agent node too; its emitted values are the node's.
+   * (its last part) ends. A step's last failed attempt fails the agent node too; its emitted
+ * values are the node's.
    */
-  agentStep(key: string, name: string, iteration: number, step: string, label: string, signal: AbortSignal): NodeLifecycle {
+  agentStep(key: string, name: string, iteration: number, step: string, label: string, signal: AbortSignal, attempt = 1, last = true): NodeLifecycle {
     const described = this.describe('node', key, name, iteration);
     let agent = this.#agents.get(described.executionId);
     if (!agent) this.#agents.set(described.executionId, (agent = this.#opened({ ...described, attempt: 1 })));
@@ -214,7 +215,7 @@ export class RunLifecycle {
       executionId: `${agent.executionId}/${step}`,
       parentExecutionId: agent.executionId,
       ended: false,
-      attempt: 1,
+      attempt,
       step,
     };
     (agent.steps ??= new Set()).add(execution);
@@ -225,7 +226,8 @@ export class RunLifecycle {
         // Stopped with its run: cancelled; the run ends the agent node.
         if (signal.aborted) return this.#end(execution, 'cancelled');
         this.#end(execution, 'failed', { error });
-        this.#end(agent, 'failed', { error });
+        // Another attempt of the step follows (the node's retry policy): the node goes on.
+        if (last) this.#end(agent, 'failed', { error });
       },
       emitted: (event) => !execution.ended && this.#emitted(agent, event),
       setAttributes: (attributes) => {

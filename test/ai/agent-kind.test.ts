@@ -127,6 +127,47 @@ test('hooks and spans show each step inside the agent node, with OpenInference a
   assert.is(spans.get('Work model 1')!.parentSpanContext?.spanId, node.spanContext().spanId, 'the step span is a child of the node span');
 });
 
+test('the node’s retry policy applies to each step: a failed model request and a failed tool call are tried again, alone', async () => {
+  const { model, calls } = scriptedModel((n) =>
+    n === 1 ? { error: new Error('rate limited') } : n === 2 ? { toolCalls: [{ name: 'flaky', input: {}, id: 'f1' }] } : { tokens: ['fine'] },
+  );
+  let tries = 0;
+  const flaky = agentTool({ description: 'f', parameters: z.object({}), execute: () => (++tries === 1 ? Promise.reject(new Error('transient')) : 'ok') });
+  const agent = new Agent({ name: 'Retrier', model, tools: { flaky } });
+  const workflow = new Workflow({
+    name: 'Retries',
+    graph: () => {
+      const work = agent.node('Work', { store: Job, prompt: () => 'go', write: (store, r) => store.save(r.text), retry: { attempts: 2 } });
+      return new Graph({ source: work, sinks: [work], edges: [] });
+    },
+    store: () => Job.create(),
+  });
+  const events: LifecycleEvent[] = [];
+  const { state } = await workflow.execute(undefined, { hooks: { onEvent: (e) => void (e.type !== 'stateChanged' && e.type !== 'nodeEmitted' && events.push(e as LifecycleEvent)) } });
+  assert.is(state.report, 'fine');
+  assert.is(calls.length, 3, 'request 1 twice, then request 2');
+  assert.is(tries, 2);
+  assert.equal(
+    events.filter((e) => e.kind === 'node').map((e) => `${e.type} ${e.name}${e.attempt ? ` #${e.attempt}` : ''}`),
+    [
+      'nodeStarted Work #1',
+      'nodeStarted Work model 1 #1',
+      'nodeFailed Work model 1 #1',
+      'nodeRetrying Work model 1 #1',
+      'nodeStarted Work model 1 #2',
+      'nodeCompleted Work model 1 #2',
+      'nodeStarted Work tool 1: flaky #1',
+      'nodeFailed Work tool 1: flaky #1',
+      'nodeRetrying Work tool 1: flaky #1',
+      'nodeStarted Work tool 1: flaky #2',
+      'nodeCompleted Work tool 1: flaky #2',
+      'nodeStarted Work model 2 #1',
+      'nodeCompleted Work model 2 #1',
+      'nodeCompleted Work #1',
+    ],
+  );
+});
+
 test('past limits.toolCalls the node fails with AgentLimitError: the calls within the limit ran, no more', async () => {
   const { model } = scriptedModel([{ toolCalls: [0, 1, 2].map((i) => ({ name: 'tick', input: {}, id: `t${i}` })) }]);
   let ticks = 0;

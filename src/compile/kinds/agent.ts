@@ -18,7 +18,9 @@
  */
 import { assign, enqueueActions, fromPromise, stopChild, type AnyEventObject } from 'xstate';
 import type { AgentExecutable, AgentPlan, AgentStepContext, AgentToolCallRef } from '../../graph/agent.js';
+import { backoff } from '../../../actors/node-runner.js';
 import { writable } from '../../empty-record.js';
+import { sleep } from '../../sleep.js';
 import { FAILURE_ACTOR, NODE_ACTOR } from '../compile-graph.js';
 import { NodeEmitter } from '../node-emit.js';
 import type { NodeLifecycle } from '../run-lifecycle.js';
@@ -72,37 +74,45 @@ export const agentStep = fromPromise<unknown, AgentStepInput>(async ({ input, se
   const agent = executableAt(scope, input.node) as AgentExecutable;
   const tool = input.call ? `: ${input.call.name}` : '';
   const label = `${agent.name} ${input.step.replace('#', ' ')}${tool}`;
-  const report: NodeLifecycle | undefined = scope.lifecycle?.agentStep(input.node, agent.name, input.iteration, input.step, label, signal);
   let byExecution = emitters.get(scope);
   if (!byExecution) emitters.set(scope, (byExecution = new Map()));
   const executionKey = `${input.node}#${input.iteration}`;
-  let ended = false;
-  const ctx: AgentStepContext = {
-    signal,
-    emit: (data) => {
-      if (ended || signal.aborted) return false;
-      let route = byExecution.get(executionKey);
-      if (!route) byExecution.set(executionKey, (route = { emitter: new NodeEmitter(scope, { key: input.node, name: agent.name, iteration: input.iteration }), seq: 0 }));
-      route.emitter.emit(1, ++route.seq, data, report?.emitted, input.step);
-      return true;
-    },
-    setAttributes: (attributes) => report?.setAttributes(attributes),
-    runId: scope.runId,
-    node: input.node,
-    iteration: input.iteration,
-    step: input.step,
-  };
-  try {
-    const output = input.call
-      ? await agent.toolCall(input.loop, input.call, ctx)
-      : await agent.modelRequest(input.loop ?? agent.begin(scope.store.getState()), ctx);
-    ended = true;
-    report?.completed();
-    return output;
-  } catch (error) {
-    ended = true;
-    report?.failed(error);
-    throw error;
+  // The node's retry policy applies to each step: a failed request or call is tried again.
+  const attempts = agent.retry?.attempts ?? 1;
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt >= attempts;
+    const report: NodeLifecycle | undefined = scope.lifecycle?.agentStep(input.node, agent.name, input.iteration, input.step, label, signal, attempt, last);
+    let ended = false;
+    const ctx: AgentStepContext = {
+      signal,
+      emit: (data) => {
+        if (ended || signal.aborted) return false;
+        let route = byExecution.get(executionKey);
+        if (!route) byExecution.set(executionKey, (route = { emitter: new NodeEmitter(scope, { key: input.node, name: agent.name, iteration: input.iteration }), seq: 0 }));
+        route.emitter.emit(attempt, ++route.seq, data, report?.emitted, input.step);
+        return true;
+      },
+      setAttributes: (attributes) => report?.setAttributes(attributes),
+      runId: scope.runId,
+      node: input.node,
+      iteration: input.iteration,
+      step: input.step,
+    };
+    try {
+      const output = input.call
+        ? await agent.toolCall(input.loop, input.call, ctx)
+        : await agent.modelRequest(input.loop ?? agent.begin(scope.store.getState()), ctx);
+      ended = true;
+      report?.completed();
+      return output;
+    } catch (error) {
+      ended = true;
+      report?.failed(error);
+      if (last || signal.aborted) throw error;
+      const delayMs = backoff(agent.retry!, attempt, error);
+      scope.lifecycle?.nodeRetrying(input.node, label, input.iteration, attempt, error, delayMs);
+      await sleep(delayMs, signal);
+    }
   }
 });
 
