@@ -76,6 +76,7 @@ test('each model request and each tool call is a child actor of the run, named; 
     { at: 'model 2', children: ['Work/model#2'], state: { Work: 'modelRequest' } },
   ]);
   assert.equal(stepsOf(actor), [], 'no step actor is left behind');
+  assert.equal((actor.getSnapshot().context as { agents?: object }).agents, {}, 'the loop left the context with the node');
 });
 
 test('hooks and spans show each step inside the agent node, with OpenInference attributes; tokens name their step', async () => {

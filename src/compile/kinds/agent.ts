@@ -154,6 +154,8 @@ export const agentKind: KindCompiler<AgentExecutable<any>> = {
           return agents;
         },
       }),
+      // The loop is the node's business only while it runs: later checkpoints do not carry it.
+      exit: ({ context }) => void delete context.agents?.[key],
       initial: 'deciding',
       states: {
         deciding: {
