@@ -300,7 +300,8 @@ async function runAttempt(
   }
 }
 
-function backoff(retry: RetryPolicy, failedAttempt: number, error: unknown): number {
+/** The delay before the attempt after `failedAttempt`, from the policy (never negative). */
+export function backoff(retry: RetryPolicy, failedAttempt: number, error: unknown): number {
   const { backoff = 0 } = retry;
   const ms = typeof backoff === 'function' ? backoff(failedAttempt, error) : backoff;
   return Number.isFinite(ms) && ms > 0 ? ms : 0;

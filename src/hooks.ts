@@ -45,6 +45,11 @@ export interface LifecycleEvent extends ExecutionIdentity {
    * OpenInference `llm.model_name`, `llm.token_count.prompt`); spans get them as attributes.
    */
   attributes?: NodeAttributes;
+  /**
+   * A model request or tool call of an agent node (`model#1`, `tool#2`): a node event whose
+   * parent is the agent node's execution (issue 16, the agent kind).
+   */
+  step?: string;
 }
 
 /** Attribute values a node may report (those OpenTelemetry accepts). */
@@ -70,6 +75,8 @@ export interface NodeEmittedEvent extends ExecutionIdentity {
   /** 1 for the execution's first emitted value, then 2, 3 … (counted per attempt). */
   seq: number;
   data: unknown;
+  /** Agent nodes: the model request or tool call that sent it (`model#2`, `tool#3`). */
+  step?: string;
   timestamp: number;
 }
 

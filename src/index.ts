@@ -8,6 +8,7 @@ export { RunConcurrent, type RunConcurrentOptions } from './graph/run-concurrent
 export { RunMap, type RunMapOptions } from './graph/run-map.js';
 export { Subflow, type SubflowOptions } from './graph/subflow.js';
 export { WaitForEvent, waitFor, type ResumeEvent } from './graph/wait-for-event.js';
+export { AgentExecutable, type AgentPlan, type AgentStepContext, type AgentToolCallRef } from './graph/agent.js';
 export { graphToJSON, type GraphJSON, type GraphNodeJSON, type GraphEdgeJSON } from './graph/to-json.js';
 export { toMermaid, toDot, type RenderOptions } from './graph/render.js';
 export { sleep } from './sleep.js';

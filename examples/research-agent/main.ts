@@ -40,7 +40,8 @@ try {
         process.stdout.write(data.kind === 'tool' ? `\n  (tool ${data.tool} done)` : `\n  (model request ${data.request} done)`);
         current = '';
       }
-    } else if (item.type === 'nodeCompleted' && item.attributes?.['llm.token_count.completion'] !== undefined) {
+    } else if (item.type === 'nodeCompleted' && item.step === undefined && item.attributes?.['llm.token_count.completion'] !== undefined) {
+      // (An agent's steps are nodes inside its node, `step` set; their emitted values say enough.)
       process.stdout.write(`\n  ✓ ${item.name}: ${item.attributes['llm.token_count.completion']} tokens`);
     } else if (item.type === 'result') {
       console.log(`\n\nReport:\n${item.result.state.report}`);

@@ -8,6 +8,7 @@ import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+import { activityOf, renderActivity } from './node-activity.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -715,6 +716,7 @@ function render(): void {
       renderErrors(pastRun);
       renderState(pastRoot);
       renderItems(pastRun);
+      renderActivity(activityOf(model, pastRun));
     }
   } finally {
     model = live;

@@ -1,16 +1,18 @@
 /**
- * The agent's tool-calling loop as plain steps over plain data, so that a compiler module can
- * later run each step as its own child actor and checkpoint the state between steps (issue 16's
- * agent node kind; see the README): `nextStep(agent, state)` says what comes next (a model
- * request, one tool call, or the end) and enforces the limits; `modelStep` and `toolStep` each
- * perform one step and return the next state; `runAgentLoop` drives them in one promise, which
- * is how `Agent.run` and `agent.node()` run today.
+ * The agent's tool-calling loop as plain steps over plain data, so that the agent node kind
+ * (src/compile/kinds/agent.ts) runs each step as its own child actor and keeps the state in the
+ * run's snapshot between steps: `planStep(agent, state)` says what comes next (a model request,
+ * a batch of tool calls, a person's approval, the end) and enforces the limits; `modelStep`
+ * performs one model request and returns the next state; `toolOutcome` performs one tool call
+ * and `withToolResults` adds a batch's outcomes to the state; `runAgentLoop` drives them in one
+ * promise, which is how `Agent.run` runs (no workflow, no actors).
  *
  * AgentLoopState is JSON: messages (the AI SDK's ModelMessage, which is JSON), counters and
  * the tool calls still to answer. Nothing live is kept in it.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { asSchema, jsonSchema, tool, type CallSettings, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import type { AgentPlan, AgentToolCallRef } from '../index.js';
 import { AgentLimitError, AgentToolError, formatIssues } from './errors.js';
 import { callModel, type ModelToolCall, type TokenUsage } from './model-call.js';
 
@@ -31,8 +33,9 @@ export interface AgentTool<P = unknown, R = unknown> {
   execute: (args: P, ctx: ToolContext) => R | Promise<R>;
   /**
    * A person must approve each call first (or the calls for which this returns true): the
-   * loop stops at the call (`nextStep` says `approval`) until `decideToolCall` records a
-   * decision; a rejected call is reported to the model, not run. See the agent node's journal.
+   * loop stops at the call (`planStep` says `approval`) until `decideToolCall` records a
+   * decision; a rejected call is reported to the model, not run. An agent node waits for the
+   * decision as an event (`agent.approve` / `agent.reject`), persistable while it waits.
    */
   needsApproval?: boolean | ((args: P) => boolean);
 }
@@ -87,29 +90,45 @@ export interface AgentLoopState {
   decisions?: Record<string, ToolDecision>;
 }
 
-export type NextStep =
-  | { kind: 'model' }
-  | { kind: 'tool'; call: ModelToolCall }
-  /** The next call needs a person's approval and has no decision yet: the loop stops here. */
-  | { kind: 'approval'; call: ModelToolCall }
-  | { kind: 'done' };
-
-/** The call the loop is stopped at, waiting for a person's decision, if any. */
-export function awaitingApproval(agent: AgentDefinition, state: AgentLoopState): ModelToolCall | undefined {
-  const call = state.pending[0];
-  if (!call || state.decisions?.[call.toolCallId]) return undefined;
+/** Whether `call` needs a person's decision it does not have yet. */
+export function needsDecision(agent: AgentDefinition, state: AgentLoopState, call: ModelToolCall): boolean {
+  if (state.decisions?.[call.toolCallId]) return false;
   const definition = Object.hasOwn(agent.tools, call.toolName) ? agent.tools[call.toolName] : undefined;
   const needs = definition?.needsApproval;
-  if (!needs) return undefined;
-  if (typeof needs === 'function') {
-    try {
-      if (!needs(call.input as never)) return undefined;
-    } catch {
-      // Arguments it cannot judge go to the tool step, which reports them as invalid.
-      return undefined;
-    }
+  if (!needs) return false;
+  if (typeof needs !== 'function') return true;
+  try {
+    return Boolean(needs(call.input as never));
+  } catch {
+    // Arguments it cannot judge go to the tool step, which reports them as invalid.
+    return false;
   }
-  return call;
+}
+
+/**
+ * What comes next. Tool calls run as a batch: the pending ones in the model's order, up to the
+ * first that needs a decision and within the tool call limit; past a limit the plan fails
+ * with AgentLimitError.
+ */
+export function planStep(agent: AgentDefinition, state: AgentLoopState): AgentPlan {
+  if (state.pending.length > 0) {
+    const room = agent.limits.toolCalls - state.toolCalls;
+    if (room <= 0) return { kind: 'failed', error: new AgentLimitError(agent.name, 'toolCalls', agent.limits.toolCalls) };
+    const first = state.pending[0]!;
+    if (needsDecision(agent, state, first)) return { kind: 'approval', call: { id: first.toolCallId, name: first.toolName, input: first.input } };
+    const calls: AgentToolCallRef[] = [];
+    for (const call of state.pending.slice(0, room)) {
+      if (needsDecision(agent, state, call)) break;
+      calls.push({ id: call.toolCallId, name: call.toolName });
+    }
+    return { kind: 'tools', calls };
+  }
+  // Done once the model answered without calling tools; after tool results, it is asked again.
+  if (state.modelRequests > 0 && state.messages.at(-1)?.role === 'assistant') return { kind: 'done' };
+  if (state.modelRequests >= agent.limits.modelRequests) {
+    return { kind: 'failed', error: new AgentLimitError(agent.name, 'modelRequests', agent.limits.modelRequests) };
+  }
+  return { kind: 'model' };
 }
 
 /** Records a person's decision on the call the loop waits at; returns the new state. */
@@ -137,20 +156,6 @@ export function initialAgentState(prompt: string | ModelMessage[]): AgentLoopSta
     text: '',
     steps: [],
   };
-}
-
-/** What comes next; throws AgentLimitError when that step would pass a limit. */
-export function nextStep(agent: AgentDefinition, state: AgentLoopState): NextStep {
-  const call = state.pending[0];
-  if (call) {
-    if (state.toolCalls >= agent.limits.toolCalls) throw new AgentLimitError(agent.name, 'toolCalls', agent.limits.toolCalls);
-    if (awaitingApproval(agent, state)) return { kind: 'approval', call };
-    return { kind: 'tool', call };
-  }
-  // Done once the model answered without calling tools; after tool results, it is asked again.
-  if (state.modelRequests > 0 && state.messages.at(-1)?.role === 'assistant') return { kind: 'done' };
-  if (state.modelRequests >= agent.limits.modelRequests) throw new AgentLimitError(agent.name, 'modelRequests', agent.limits.modelRequests);
-  return { kind: 'model' };
 }
 
 const add = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
@@ -195,16 +200,25 @@ export async function modelStep(agent: AgentDefinition, state: AgentLoopState, i
   };
 }
 
+/** A tool call's outcome, as the loop keeps it (JSON): the tool message and the step record. */
+export interface ToolOutcome {
+  message: ModelMessage;
+  step: Extract<AgentStepRecord, { kind: 'tool' }>;
+}
+
 /**
  * Answers one pending tool call: unknown tools and arguments its schema rejects are reported to
  * the model (it can correct itself); a tool that throws fails the agent with AgentToolError,
  * unless `toolErrors` is 'report'. Cancellation is never reported: it fails the step.
  */
-export async function toolStep(agent: AgentDefinition, state: AgentLoopState, call: ModelToolCall, io: StepIO): Promise<AgentLoopState> {
+export async function toolOutcome(agent: AgentDefinition, state: AgentLoopState, toolCallId: string, io: StepIO): Promise<ToolOutcome> {
   io.signal.throwIfAborted();
+  const at = state.pending.findIndex((c) => c.toolCallId === toolCallId);
+  if (at === -1) throw new Error(`Agent '${agent.name}': no pending tool call '${toolCallId}'`);
+  const call = state.pending[at]!;
   const outcome = await runTool(agent, state, call, io);
-  const number = state.toolCalls + 1;
-  const step: AgentStepRecord = { kind: 'tool', call: number, tool: call.toolName, toolCallId: call.toolCallId, ok: outcome.ok };
+  // Numbered in the model's order, whichever of a batch finishes first.
+  const step: ToolOutcome['step'] = { kind: 'tool', call: state.toolCalls + at + 1, tool: call.toolName, toolCallId: call.toolCallId, ok: outcome.ok };
   io.emit({ type: 'agent.step', agent: agent.name, ...step });
   const message: ModelMessage = {
     role: 'tool',
@@ -217,12 +231,18 @@ export async function toolStep(agent: AgentDefinition, state: AgentLoopState, ca
       },
     ],
   };
+  return { message, step };
+}
+
+/** The state once a batch of tool calls has answered (outcomes in the batch's order). */
+export function withToolResults(state: AgentLoopState, outcomes: readonly ToolOutcome[]): AgentLoopState {
+  const answered = new Set(outcomes.map((o) => o.step.toolCallId));
   return {
     ...state,
-    messages: [...state.messages, message],
-    toolCalls: number,
-    pending: state.pending.filter((c) => c.toolCallId !== call.toolCallId),
-    steps: [...state.steps, step],
+    messages: [...state.messages, ...outcomes.map((o) => o.message)],
+    toolCalls: state.toolCalls + outcomes.length,
+    pending: state.pending.filter((c) => !answered.has(c.toolCallId)),
+    steps: [...state.steps, ...outcomes.map((o) => o.step)],
   };
 }
 
@@ -251,21 +271,19 @@ async function runTool(agent: AgentDefinition, state: AgentLoopState, call: Mode
 }
 
 /**
- * Runs the loop from `state` until it is done — or stopped at a tool call that needs a
- * person's approval (see `awaitingApproval`). `afterStep` sees the state after each step
- * (before the next starts): the agent node's journal commits it there.
+ * Runs the loop from `state` until it is done, in one promise (a batch's calls at once). Stops
+ * at a tool call that needs a person's approval, returning the state there (see `planStep`).
  */
-export async function runAgentLoop(
-  agent: AgentDefinition,
-  state: AgentLoopState,
-  io: StepIO,
-  afterStep?: (state: AgentLoopState) => unknown,
-): Promise<AgentLoopState> {
+export async function runAgentLoop(agent: AgentDefinition, state: AgentLoopState, io: StepIO): Promise<AgentLoopState> {
   for (;;) {
-    const next = nextStep(agent, state);
-    if (next.kind === 'done' || next.kind === 'approval') return state;
-    state = next.kind === 'model' ? await modelStep(agent, state, io) : await toolStep(agent, state, next.call, io);
-    if (afterStep) await afterStep(state);
+    const plan = planStep(agent, state);
+    if (plan.kind === 'failed') throw plan.error;
+    if (plan.kind === 'done' || plan.kind === 'approval') return state;
+    if (plan.kind === 'model') state = await modelStep(agent, state, io);
+    else {
+      const current = state;
+      state = withToolResults(current, await Promise.all(plan.calls.map((call) => toolOutcome(agent, current, call.id, io))));
+    }
   }
 }
 

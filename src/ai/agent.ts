@@ -1,19 +1,14 @@
 /**
  * Agent: a model that calls typed tools in a loop until it answers, within `limits` on model
  * requests and tool calls (AgentLimitError past them), cancelled through its signal (into the
- * model request and the running tool). `agent.run(prompt)` runs it alone; `agent.node(name,
- * { prompt, write })` makes a node that runs it in a workflow, streaming its tokens and steps
- * through ctx.emit; `workflowTool` makes a tool that runs a Workflow.
- *
- * Today the node runs the whole loop in one node attempt (src/ai/agent-loop.ts): hooks and
- * spans show the agent's node, with every model request and tool call as an emitted
- * `{ type: 'agent.step' }` value, not yet as child actors of their own. A run resumed from a
- * checkpoint runs the agent's node again from its first step, unless the node has a `journal`
- * (its loop state kept in the store after each step), then from its last completed step. A
- * tool with `needsApproval` stops the loop at its call (the journal records `awaiting`); a
- * `waitFor` node in the graph commits `decide(journal, …)` and leads back to the agent node.
- * The loop is split into steps over JSON state so that an agent node kind in the compiler can run
- * each step as an actor and keep the state in the snapshot itself (README, "LLM nodes and agents").
+ * model request and the running tools). `agent.run(prompt)` runs it alone, in one promise;
+ * `agent.node(name, { prompt, write })` makes an agent node — the `agent` kind
+ * (src/compile/kinds/agent.ts) — whose every model request and tool call is a child actor of the
+ * run (`<node>/model#1`, `<node>/tool#1` …), seen one by one by the inspector, hooks and spans,
+ * with the loop's state in the run's snapshot between them: a run resumed from a checkpoint
+ * repeats no finished request or call. A tool with `needsApproval` makes the node wait, with
+ * nothing in flight (persistable), for `{ type: 'agent.approve' | 'agent.reject', … }` sent to
+ * the run. `workflowTool` makes a tool that runs a Workflow.
  *
  * ```ts
  * const writer = new Agent({
@@ -28,13 +23,25 @@
  */
 import type { CallSettings, LanguageModel, ModelMessage } from 'ai';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { Node, type ExecutionResult, type NodeContext, type NodeOptions, type StoreHandleBase, type Workflow } from '../index.js';
 import {
-  awaitingApproval,
+  AgentExecutable,
+  type AgentPlan,
+  type AgentStepContext,
+  type AgentToolCallRef,
+  type ExecutionResult,
+  type NodeContext,
+  type NodeOptions,
+  type StoreHandleBase,
+  type Workflow,
+} from '../index.js';
+import {
   decideToolCall,
   initialAgentState,
+  modelStep,
+  planStep,
   runAgentLoop,
-  type ToolDecision,
+  toolOutcome,
+  withToolResults,
   type AgentDefinition,
   type AgentLimits,
   type AgentLoopState,
@@ -42,6 +49,7 @@ import {
   type AgentTool,
   type AgentTools,
   type ToolContext,
+  type ToolOutcome,
 } from './agent-loop.js';
 import { counts, nodeOptions, textOf, type StateOfHandle, type StoreWitness } from './llm.js';
 import { modelName, type TokenUsage } from './model-call.js';
@@ -76,33 +84,22 @@ export interface AgentRunOptions {
   emit?: (data: unknown) => void;
 }
 
-/** The loop state of one execution of an agent node, as its journal keeps it (JSON). */
-export interface AgentJournal {
-  /**
-   * The node execution (ctx.iteration) it belongs to: a later execution starts afresh, unless
-   * the loop stopped at a tool call awaiting a person's approval (`awaiting`).
-   */
-  iteration: number;
-  loop: AgentLoopState;
-  /** How many journal writes this execution has made, this one included. */
-  writes: number;
-  /** The tool call the loop stopped at, waiting for `decide(journal, …)`. */
-  awaiting?: { toolCallId: string; tool: string; input: unknown };
-}
-
-/** The tool call an agent node's journal waits at for approval, if any (for an edge condition). */
-export function awaitingApprovalOf(journal: unknown): AgentJournal['awaiting'] {
-  return (journal as AgentJournal | null | undefined)?.awaiting;
-}
+/** The event types the run of an agent node accepts while it waits for a person's decision. */
+export const APPROVE_EVENT = 'agent.approve';
+export const REJECT_EVENT = 'agent.reject';
 
 /**
- * The journal with a person's decision on the call it waits at: commit it (e.g. from a
- * `waitFor` node's apply) and lead back to the agent node, which goes on from there.
+ * A person's decision on the tool call an agent node waits at, sent to the run's actor.
+ * `toolCallId` and `node` (the agent node's name) are optional: given, an event about another
+ * call or node is ignored (the node keeps waiting).
  */
-export function decide(journal: unknown, decision: ToolDecision): AgentJournal {
-  const kept = journal as AgentJournal | null | undefined;
-  if (!kept?.awaiting) throw new Error('decide(journal, decision): the journal waits for no approval; check awaitingApprovalOf(journal) first');
-  return { ...kept, loop: decideToolCall(kept.loop, kept.awaiting.toolCallId, decision) };
+export interface AgentDecisionEvent {
+  type: typeof APPROVE_EVENT | typeof REJECT_EVENT;
+  toolCallId?: string;
+  node?: string;
+  by?: string;
+  /** Told to the model when the call is rejected. */
+  reason?: string;
 }
 
 export interface AgentNodeOptions<H> extends Omit<NodeOptions, 'name'> {
@@ -111,18 +108,6 @@ export interface AgentNodeOptions<H> extends Omit<NodeOptions, 'name'> {
   /** The task, from the committed state when the node starts. */
   prompt: (state: StateOfHandle<H>) => string | ModelMessage[];
   write: (store: H, result: AgentResult) => unknown;
-  /**
-   * Opt-in: keep the loop state in the store after every step, so a durable run resumed after
-   * a crash (or a retried attempt) goes on from the last completed model request or tool call
-   * instead of repeating them — the store is checkpointed, emitted values are not. `read`
-   * returns the journal from the state (or null), `write` commits it with exactly one store
-   * update (the node counts its updates to line up with the store's exactly-once positions).
-   */
-  journal?: {
-    /** The journal as it was written (the store's frozen copy of it), or null / undefined. */
-    read: (state: StateOfHandle<H>) => unknown;
-    write: (store: H, journal: AgentJournal) => unknown;
-  };
 }
 
 const DEFAULT_LIMITS: Required<AgentLimits> = { modelRequests: 10, toolCalls: 20 };
@@ -175,23 +160,31 @@ export class Agent<T extends AgentTools = AgentTools> implements AgentDefinition
           }
         : () => false,
     });
-    const waiting = awaitingApproval(this, state);
-    if (waiting) {
+    const plan = planStep(this, state);
+    if (plan.kind === 'approval') {
       throw new Error(
-        `Agent '${this.name}': tool '${waiting.toolName}' needs a person's approval, which agent.run() cannot wait for: run the agent as a node with a journal (README, "LLM nodes and agents")`,
+        `Agent '${this.name}': tool '${plan.call.name}' needs a person's approval, which agent.run() cannot wait for: run the agent as a node (agent.node(…)), which waits for an 'agent.approve' / 'agent.reject' event (README, "LLM nodes and agents")`,
       );
     }
     return resultOf(state);
   }
 
-  /** A node that runs this agent on a prompt built from the state, then commits with `write`. */
+  /** An agent node: runs this agent on a prompt built from the state, then commits with `write`. */
   node<H extends { getState(): unknown }>(name: string, options: AgentNodeOptions<H>): AgentNode<H> {
     return new AgentNode(this, name, options);
   }
 }
 
-/** A node that runs an agent's whole loop in one attempt (see the module comment). */
-export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
+/** The final loop state the compiler gives the node's service (AGENT_DONE_EVENT in the core). */
+interface DoneEvent {
+  type: string;
+  loop: AgentLoopState;
+}
+
+/** An agent node (see the module comment): the `agent` kind's steps over the AI SDK. */
+export class AgentNode<H extends { getState(): unknown }> extends AgentExecutable<H> {
+  readonly approvalEvents: readonly string[];
+
   constructor(
     readonly agent: Agent<AgentTools>,
     name: string,
@@ -201,48 +194,60 @@ export class AgentNode<H extends { getState(): unknown }> extends Node<H> {
     if (typeof options.prompt !== 'function' || typeof options.write !== 'function') {
       throw new TypeError(`Agent '${agent.name}': node('${name}') needs { prompt: (state) => …, write: (store, result) => … }`);
     }
-    const gated = Object.entries(agent.tools).find(([, t]) => t.needsApproval);
-    if (gated && !options.journal) {
-      throw new TypeError(
-        `Agent '${agent.name}': node('${name}'): tool '${gated[0]}' needs approval, so the node needs a journal (where the loop waits) — see README "LLM nodes and agents"`,
-      );
-    }
+    this.approvalEvents = Object.values(agent.tools).some((t) => t.needsApproval) ? [APPROVE_EVENT, REJECT_EVENT] : [];
   }
 
+  begin(state: unknown): AgentLoopState {
+    return initialAgentState(this.options.prompt(state as StateOfHandle<H>));
+  }
+
+  plan(loop: unknown): AgentPlan {
+    return planStep(this.agent, loop as AgentLoopState);
+  }
+
+  async modelRequest(loop: unknown, ctx: AgentStepContext): Promise<AgentLoopState> {
+    const state = loop as AgentLoopState;
+    const { model } = this.agent;
+    ctx.setAttributes({ 'openinference.span.kind': 'LLM', 'llm.model_name': modelName(model), 'input.value': textOf({ messages: state.messages }) });
+    const next = await modelStep(this.agent, state, ctx);
+    const step = next.steps.at(-1) as Extract<AgentStepRecord, { kind: 'model' }>;
+    ctx.setAttributes({ ...counts(step.usage), 'output.value': step.text || JSON.stringify(next.pending.map((c) => ({ tool: c.toolName, input: c.input }))) });
+    return next;
+  }
+
+  async toolCall(loop: unknown, call: AgentToolCallRef, ctx: AgentStepContext): Promise<ToolOutcome> {
+    const state = loop as AgentLoopState;
+    const input = state.pending.find((c) => c.toolCallId === call.id)?.input;
+    ctx.setAttributes({ 'openinference.span.kind': 'TOOL', 'tool.name': call.name, 'input.value': JSON.stringify(input) ?? 'undefined' });
+    const outcome = await toolOutcome(this.agent, state, call.id, ctx);
+    const part = outcome.message.content[0];
+    if (typeof part === 'object' && part.type === 'tool-result' && 'value' in part.output) ctx.setAttributes({ 'output.value': JSON.stringify(part.output.value) ?? 'null' });
+    return outcome;
+  }
+
+  answered(loop: unknown, _calls: readonly AgentToolCallRef[], results: readonly unknown[]): AgentLoopState {
+    return withToolResults(loop as AgentLoopState, results as ToolOutcome[]);
+  }
+
+  decided(loop: unknown, call: AgentToolCallRef, event: { type: string; [key: string]: unknown }): AgentLoopState | undefined {
+    const decision = event as unknown as AgentDecisionEvent;
+    if (decision.toolCallId !== undefined && decision.toolCallId !== call.id) return undefined;
+    if (decision.node !== undefined && decision.node !== this.name) return undefined;
+    return decideToolCall(loop as AgentLoopState, call.id, {
+      approved: decision.type === APPROVE_EVENT,
+      ...(typeof decision.by === 'string' ? { by: decision.by } : {}),
+      ...(typeof decision.reason === 'string' ? { reason: decision.reason } : {}),
+    });
+  }
+
+  /** The loop is done: report its totals and commit its result. */
   async service(store: H, ctx: NodeContext): Promise<void> {
-    const prompt = this.options.prompt(store.getState() as StateOfHandle<H>);
+    const result = resultOf((ctx.event as unknown as DoneEvent).loop);
+    const first = result.messages.find((m) => m.role === 'user');
     ctx.setAttributes({
       'openinference.span.kind': 'AGENT',
       'llm.model_name': modelName(this.agent.model),
-      'input.value': typeof prompt === 'string' ? prompt : textOf({ messages: prompt }),
-    });
-    const { journal } = this.options;
-    const kept = journal?.read(store.getState() as StateOfHandle<H>) as AgentJournal | null | undefined;
-    // A journal of this execution means an earlier attempt (or process) got this far.
-    // The same execution after an interruption or a failed attempt, or a later one resuming a
-    // loop that stopped for a person's approval.
-    const resumed = kept && (kept.iteration === ctx.iteration || kept.awaiting) ? kept : undefined;
-    const start = resumed ? resumed.loop : initialAgentState(prompt);
-    let writes = 0;
-    if (resumed && journal && resumed.iteration === ctx.iteration) {
-      // The store applies a node execution's updates by position, once (actors/store.ts): the
-      // earlier attempt made `writes` journal writes, so this attempt sends as many first,
-      // which the store acknowledges without applying; its later writes then count on.
-      for (; writes < resumed.writes; writes++) await journal.write(store, resumed);
-    }
-    const save = journal && ((loop: AgentLoopState, awaiting?: AgentJournal['awaiting']) =>
-      journal.write(store, { iteration: ctx.iteration, loop, writes: ++writes, ...(awaiting ? { awaiting } : {}) }));
-    const state = await runAgentLoop(this.agent, start, { signal: ctx.signal, emit: ctx.emit }, save);
-    const waiting = awaitingApproval(this.agent, state);
-    if (waiting) {
-      // Stopped for a person: the journal says where; the graph's waitFor node decides.
-      const awaiting = { toolCallId: waiting.toolCallId, tool: waiting.toolName, input: waiting.input };
-      ctx.emit({ type: 'agent.approval', agent: this.agent.name, ...awaiting });
-      await save!(state, awaiting);
-      return;
-    }
-    const result = resultOf(state);
-    ctx.setAttributes({
+      ...(first ? { 'input.value': textOf({ messages: [first] }) } : {}),
       ...counts(result.usage),
       'output.value': result.text,
       'junjo.agent.model_requests': result.modelRequests,

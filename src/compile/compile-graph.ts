@@ -30,6 +30,7 @@ import { edgeGuards, edgeTransitions, type EdgeGuards } from './edges.js';
 import { KINDS } from './kinds/index.js';
 import type { KindCompiler, StateSite } from './kinds/kind.js';
 import { stateMeta } from './kinds/kind.js';
+import { AGENT_STEP_ACTOR, agentStep } from './kinds/agent.js';
 import { SUBFLOW_ACTIONS_ACTOR, subflowActions, subflowRole } from './kinds/subflow.js';
 import type { RunStateConfig, RunTransition } from './machine-types.js';
 import { ATTEMPT_EVENT, RunNodeExecution } from './node-execution.js';
@@ -54,7 +55,8 @@ export const FAILED_STATE = '$failed';
 /** The names under which compiled machines know the node runner and the fan-out actor. */
 export const NODE_ACTOR = 'node';
 export const FAN_OUT_ACTOR = 'fanOut';
-const FAILURE_ACTOR = 'raiseFailure';
+/** Rejects with its input's error: the run's failure, or an agent's that cannot go on. */
+export const FAILURE_ACTOR = 'raiseFailure';
 
 /** A workflow as the compiler sees it. */
 export interface WorkflowSource extends RunSource {
@@ -177,6 +179,7 @@ export class GraphCompiler {
       }),
       [FAILURE_ACTOR]: fromPromise<never, { error: WorkflowExecutionError }>(({ input }) => Promise.reject(input.error)),
       [SUBFLOW_ACTIONS_ACTOR]: subflowActions,
+      [AGENT_STEP_ACTOR]: agentStep,
     };
   }
 

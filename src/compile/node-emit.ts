@@ -5,7 +5,10 @@
  * those of nodes inside subflows and RunMap items included.
  *
  * An emitted value is never state: it goes through no transition, so it changes no snapshot,
- * no inspector sees a state change and no checkpoint is written for it or holds it.
+ * no inspector sees a state change and no checkpoint is written for it or holds it. An
+ * inspector attached to the run gets it as an `@xstate.event` of type `junjo.emit` on the run
+ * actor (the inspector UI shows it under its node, inspector/ui/node-activity.ts); a run
+ * without inspection observers pays nothing for that.
  */
 import type { NodeEmittedEvent } from '../hooks.js';
 import type { RunScope } from './run-scope.js';
@@ -25,9 +28,13 @@ function routeOf(scope: RunScope): { root: RunScope; path: string } {
   return { root: parent.root, path: `${parent.path}/${scope.key}` };
 }
 
-/** The part of an XState actor this module uses: its own `emit`, as the `emit` action calls it. */
+/**
+ * The parts of an XState actor this module uses: its own `emit`, as the `emit` action calls it,
+ * and its system's inspection channel, as XState reports the events it relays.
+ */
 interface EmittingActor {
   _actorScope?: { emit?: (event: { type: string }) => void };
+  system?: { _sendInspectionEvent?: (event: { type: '@xstate.event'; sourceRef: unknown; actorRef: unknown; event: { type: string } }) => void };
 }
 
 /**
@@ -48,6 +55,7 @@ export class NodeEmitter {
   readonly #executionId: string;
   readonly #rootRunId: string;
   readonly #emit: (event: NodeEmitEvent) => void;
+  readonly #root: EmittingActor;
 
   constructor(
     scope: RunScope,
@@ -57,7 +65,8 @@ export class NodeEmitter {
     this.#id = `${path}/${node.key}`;
     this.#executionId = `${scope.runId}/${node.key}#${node.iteration}`;
     this.#rootRunId = root.runId;
-    const emit = (root.actor as EmittingActor)._actorScope?.emit;
+    this.#root = root.actor as EmittingActor;
+    const emit = this.#root._actorScope?.emit;
     if (typeof emit !== 'function') {
       throw new Error(
         'ctx.emit: this version of XState has no actor emit function where junjo-xstate expects it; use the xstate version in package.json peerDependencies',
@@ -66,7 +75,13 @@ export class NodeEmitter {
     this.#emit = emit;
   }
 
-  emit(attempt: number, seq: number, data: unknown, deliverToHooks: ((event: NodeEmittedEvent) => boolean) | undefined): void {
+  emit(
+    attempt: number,
+    seq: number,
+    data: unknown,
+    deliverToHooks: ((event: NodeEmittedEvent) => boolean) | undefined,
+    step?: string,
+  ): void {
     const { key, name, iteration } = this.node;
     const event: NodeEmittedEvent = {
       type: 'nodeEmitted',
@@ -85,8 +100,12 @@ export class NodeEmitter {
       data,
       timestamp: Date.now(),
     };
+    if (step !== undefined) event.step = step;
     // The lifecycle fills in the node's parents (its RunConcurrent group, if any).
     if (deliverToHooks && !deliverToHooks(event)) return;
-    this.#emit({ ...event, type: EMIT_EVENT });
+    const emitted: NodeEmitEvent = { ...event, type: EMIT_EVENT };
+    this.#emit(emitted);
+    // A no-op without inspection observers (XState returns at once).
+    this.#root.system?._sendInspectionEvent?.({ type: '@xstate.event', sourceRef: this.#root, actorRef: this.#root, event: emitted });
   }
 }

@@ -29,6 +29,10 @@ interface Execution {
   attempt?: number;
   /** Nodes only: set by `ctx.setAttributes`, reported on the end event (issue 16). */
   attributes?: NodeAttributes;
+  /** Agent nodes only: their open model requests and tool calls, ended before them. */
+  steps?: Set<Execution>;
+  /** Agent steps only: which one (`model#1`). */
+  step?: string;
 }
 
 type EndStatus = Exclude<LifecycleStatus, 'started'>;
@@ -56,6 +60,8 @@ export class RunLifecycle {
   readonly #parentOf: Map<string, string>;
   readonly #names: Map<string, string>;
   readonly #groupIterations = new Map<string, number>();
+  /** Open agent node executions by execution id: opened by their first step (issue 16). */
+  readonly #agents = new Map<string, Execution>();
   #failure: { error: unknown } | undefined;
 
   constructor(
@@ -156,9 +162,9 @@ export class RunLifecycle {
   }
 
   nodeStarted(key: string, name: string, iteration: number, signal: AbortSignal, attempt = 1): NodeLifecycle {
-    const node = { ...this.describe('node', key, name, iteration), attempt };
-    this.#open.add(node);
-    this.#emit(node, 'started');
+    // An agent node's service runs last, in the execution its steps opened.
+    const described = this.describe('node', key, name, iteration);
+    const node = this.#agents.get(described.executionId) ?? this.#opened({ ...described, attempt });
     const onAbort = () => this.#end(node, 'cancelled');
     signal.addEventListener('abort', onAbort, { once: true });
     return {
@@ -170,15 +176,62 @@ export class RunLifecycle {
         signal.removeEventListener('abort', onAbort);
         this.#end(node, signal.aborted ? 'cancelled' : 'failed', { error });
       },
-      emitted: (event) => {
-        if (node.ended) return false;
-        event.parentId = node.parentId;
-        event.parentExecutionId = node.parentExecutionId;
-        this.dispatcher.emit(event);
-        return true;
-      },
+      emitted: (event) => this.#emitted(node, event),
       setAttributes: (attributes) => {
         if (!node.ended) node.attributes = { ...node.attributes, ...attributes };
+      },
+    };
+  }
+
+  #opened(node: Execution): Execution {
+    this.#open.add(node);
+    this.#emit(node, 'started');
+    return node;
+  }
+
+  #emitted(node: Execution, event: NodeEmittedEvent): boolean {
+    if (node.ended) return false;
+    event.parentId = node.parentId;
+    event.parentExecutionId = node.parentExecutionId;
+    this.dispatcher.emit(event);
+    return true;
+  }
+
+  /**
+   * One model request or tool call (`step`, e.g. `model#2`) of the agent node `key` (issue 16):
+   * a node execution inside the agent node's, which the first step opens and the node's service
+   * (its last part) ends. A step's last failed attempt fails the agent node too; its emitted
+ * values are the node's.
+   */
+  agentStep(key: string, name: string, iteration: number, step: string, label: string, signal: AbortSignal, attempt = 1, last = true): NodeLifecycle {
+    const described = this.describe('node', key, name, iteration);
+    let agent = this.#agents.get(described.executionId);
+    if (!agent) this.#agents.set(described.executionId, (agent = this.#opened({ ...described, attempt: 1 })));
+    const execution: Execution = {
+      kind: 'node',
+      name: label,
+      id: `${agent.id}/${step}`,
+      parentId: agent.id,
+      executionId: `${agent.executionId}/${step}`,
+      parentExecutionId: agent.executionId,
+      ended: false,
+      attempt,
+      step,
+    };
+    (agent.steps ??= new Set()).add(execution);
+    this.#emit(execution, 'started');
+    return {
+      completed: () => this.#end(execution, 'completed'),
+      failed: (error) => {
+        // Stopped with its run: cancelled; the run ends the agent node.
+        if (signal.aborted) return this.#end(execution, 'cancelled');
+        this.#end(execution, 'failed', { error });
+        // Another attempt of the step follows (the node's retry policy): the node goes on.
+        if (last) this.#end(agent, 'failed', { error });
+      },
+      emitted: (event) => !execution.ended && this.#emitted(agent, event),
+      setAttributes: (attributes) => {
+        if (!execution.ended) execution.attributes = { ...execution.attributes, ...attributes };
       },
     };
   }
@@ -228,6 +281,10 @@ export class RunLifecycle {
 
   #end(execution: Execution, status: EndStatus, extra: { error?: unknown; state?: unknown } = {}) {
     if (execution.ended) return;
+    if (execution.steps) {
+      for (const step of execution.steps) this.#end(step, 'cancelled');
+      this.#agents.delete(execution.executionId);
+    }
     execution.ended = true;
     this.#open.delete(execution);
     this.#emit(execution, status, status === 'failed' ? extra : { state: extra.state });
@@ -256,6 +313,7 @@ export class RunLifecycle {
     if (extra.state !== undefined) event.state = extra.state;
     if (execution.attempt !== undefined) event.attempt = execution.attempt;
     if (execution.attributes !== undefined && status !== 'started') event.attributes = execution.attributes;
+    if (execution.step !== undefined) event.step = execution.step;
     this.dispatcher.emit(event);
   }
 }

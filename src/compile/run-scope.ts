@@ -65,6 +65,21 @@ export interface RunContext<S = any> {
   /** Results of each subflow's runs, by subflow key. */
   subflows: Record<string, unknown[]>;
   failure: { path: string[]; error: unknown } | null;
+  /** The loop of each agent node in this run, by key (src/compile/kinds/agent.ts); JSON. */
+  agents?: Record<string, AgentRecord>;
+}
+
+/** Where an agent node's loop is (issue 16): in the context, so a checkpoint holds it. */
+export interface AgentRecord {
+  iteration: number;
+  /** The agent's loop state (opaque JSON); null before its first model request. */
+  loop: unknown;
+  /** Model requests and tool calls started in this execution: their actors' numbers. */
+  requests: number;
+  tools: number;
+  /** The tool calls in flight, and the results of those done, by call id. */
+  batch: { id: string; name: string; n: number }[];
+  results: Record<string, unknown>;
 }
 
 /** The executable `key` names in a run: a graph entry, or an item made while the run goes. */

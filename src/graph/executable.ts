@@ -1,6 +1,6 @@
 /**
  * What a graph is made of. Every vertex of a graph is an Executable of some kind: a Node, a
- * WaitForEvent, a RunConcurrent, a RunMap or a Subflow.
+ * WaitForEvent, a RunConcurrent, a RunMap, a Subflow or an agent node (src/graph/agent.ts).
  *
  * The pure model knows a kind only through what its class answers here (the items it holds,
  * the graph it runs, its own problems), so the graph walk, validation and JSON never switch on

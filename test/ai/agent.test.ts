@@ -15,7 +15,7 @@ import {
   AgentToolError,
   agentTool,
   initialAgentState,
-  nextStep,
+  planStep,
   workflowTool,
   type LlmToken,
 } from '../../src/ai/index.js';
@@ -242,17 +242,24 @@ test('agent.node(): runs in a workflow, its tokens and steps stream out, write c
   assert.ok(emitted.every((e) => e.id === 'Report/WriteReport'));
 });
 
-test('nextStep is the loop’s decision as data: model first, then pending tools, done after a plain answer', () => {
+test('planStep is the loop’s decision as data: model first, then the pending tools as one batch, done after a plain answer', () => {
   const { model } = scriptedModel([]);
-  const agent = new Agent({ name: 'Plan', model, tools: { lookup: lookupTool() }, limits: { modelRequests: 1 } });
+  const agent = new Agent({ name: 'Plan', model, tools: { lookup: lookupTool() }, limits: { modelRequests: 1, toolCalls: 2 } });
   const start = initialAgentState('hi');
-  assert.equal(nextStep(agent, start), { kind: 'model' });
-  const call = { toolCallId: 'c1', toolName: 'lookup', input: { animal: 'owls' } };
-  const afterModel = { ...start, modelRequests: 1, pending: [call], messages: [...start.messages, { role: 'assistant' as const, content: '' }] };
-  assert.equal(nextStep(agent, afterModel), { kind: 'tool', call });
+  assert.equal(planStep(agent, start), { kind: 'model' });
+  const calls = ['c1', 'c2', 'c3'].map((toolCallId) => ({ toolCallId, toolName: 'lookup', input: { animal: 'owls' } }));
+  const afterModel = { ...start, modelRequests: 1, pending: calls, messages: [...start.messages, { role: 'assistant' as const, content: '' }] };
+  // Three calls, room for two: the batch stops at the limit; the third would pass it.
+  assert.equal(planStep(agent, afterModel), { kind: 'tools', calls: [{ id: 'c1', name: 'lookup' }, { id: 'c2', name: 'lookup' }] });
+  const atLimit = { ...afterModel, pending: [calls[2]!], toolCalls: 2 };
+  const toolLimit = planStep(agent, atLimit);
+  assert.is(toolLimit.kind, 'failed');
+  assert.match((toolLimit as { error: Error }).error.message, /more than 2 tool calls/);
   const afterTool = { ...afterModel, pending: [], toolCalls: 1, messages: [...afterModel.messages, { role: 'tool' as const, content: [] }] };
-  assert.throws(() => nextStep(agent, afterTool), /more than 1 model requests/);
-  assert.equal(nextStep(agent, { ...afterModel, pending: [] }), { kind: 'done' });
+  const modelLimit = planStep(agent, afterTool);
+  assert.is(modelLimit.kind, 'failed');
+  assert.match((modelLimit as { error: Error }).error.message, /more than 1 model requests/);
+  assert.equal(planStep(agent, { ...afterModel, pending: [] }), { kind: 'done' });
   assert.is(JSON.parse(JSON.stringify(afterTool)).toolCalls, 1, 'the loop state is JSON');
 });
 

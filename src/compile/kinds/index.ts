@@ -5,6 +5,7 @@
  * it does not type-check. See docs/architecture.md.
  */
 import type { ExecutableKinds } from '../../graph/executable.js';
+import { agentKind } from './agent.js';
 import type { KindCompiler } from './kind.js';
 import { nodeKind } from './node.js';
 import { runConcurrentKind } from './run-concurrent.js';
@@ -18,4 +19,5 @@ export const KINDS: { readonly [K in keyof ExecutableKinds]: KindCompiler<Execut
   subflow: subflowKind,
   runConcurrent: runConcurrentKind,
   runMap: runMapKind,
+  agent: agentKind,
 };
