@@ -4,7 +4,7 @@
  * the events of a browser app that opened it (`createBrowserInspector`) and forwards them to
  * the server, so every tab and the history see them.
  */
-import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
+import { UI_SOCKET_PATH, eventTexts, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
@@ -94,14 +94,16 @@ function connect(): void {
     scheduleRender();
   });
   ws.addEventListener('message', (message) => {
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(String(message.data)) as Envelope;
-    } catch {
-      return;
+    // The server sends several envelopes to a message, one per line (protocol.ts).
+    for (const line of eventTexts(String(message.data))) {
+      let envelope: Envelope;
+      try {
+        envelope = JSON.parse(line) as Envelope;
+      } catch {
+        continue;
+      }
+      if (isWireEvent(envelope.event)) model.ingest(envelope);
     }
-    if (!isWireEvent(envelope.event)) return;
-    model.ingest(envelope);
     scheduleRender();
   });
   ws.addEventListener('close', () => {
