@@ -1,7 +1,7 @@
 /**
  * Superseded snapshots left out of a batch (inspector/coalesce.ts), on a real run's inspection
- * events: a RunMap's item and fan-out actors keep their last snapshot of the batch, while a
- * machine's and a store's snapshots all stay, and no other event is touched.
+ * events: a RunMap's item and fan-out actors keep their last snapshot between two store
+ * commits, while a machine's and a store's snapshots all stay, and no other event is touched.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,26 +22,41 @@ const map = new Workflow({
   store: () => Tally.create(),
 });
 
-test('non-machine actors keep their last snapshot of the batch; machines, stores and other events all stay', async () => {
+test('a non-machine actor keeps only its last snapshot between two store commits; machines, stores and other events all stay', async () => {
   const batch: InspectionEvent[] = [];
   await map.execute(undefined, { inspect: { next: (e) => batch.push(e) } });
   const kept = withoutSupersededSnapshots(batch);
-  const snapshotsBy = (events: InspectionEvent[], pick: (e: InspectionEvent) => boolean) => events.filter((e) => e.type === '@xstate.snapshot' && pick(e));
+  const keptSet = new Set(kept);
   const idOf = (e: InspectionEvent) => (e.actorRef as unknown as { id: string }).id;
-  const isItem = (e: InspectionEvent) => /^PerItem\[\d\]$/.test(idOf(e));
-  // Each item actor had several snapshots; one (its last, done) is left.
-  assert.ok(snapshotsBy(batch, isItem).length > 5);
-  const items = snapshotsBy(kept, isItem);
-  assert.is(items.length, 5);
-  for (const e of items) assert.is((e as unknown as { snapshot: { status: string } }).snapshot.status, 'done');
-  const fanOut = snapshotsBy(kept, (e) => idOf(e) === 'PerItem');
-  assert.is(fanOut.length, 1);
-  assert.is((fanOut[0] as unknown as { snapshot: { completed: number } }).snapshot.completed, 5);
-  // The root machine's and the store's snapshots are all kept, and so is every other event.
-  for (const id of ['store', idOf(batch[0]!)]) assert.is(snapshotsBy(kept, (e) => idOf(e) === id).length, snapshotsBy(batch, (e) => idOf(e) === id).length);
-  assert.is(kept.filter((e) => e.type !== '@xstate.snapshot').length, batch.filter((e) => e.type !== '@xstate.snapshot').length);
-  // Order is kept.
-  assert.equal(kept, batch.filter((e) => kept.includes(e)));
+  const snapshotOf = (e: InspectionEvent) => (e as unknown as { snapshot: Record<string, unknown> }).snapshot;
+  const isCommit = (e: InspectionEvent) => e.type === '@xstate.snapshot' && !!snapshotOf(e).commit;
+  const supersedable = (e: InspectionEvent) => e.type === '@xstate.snapshot' && !('value' in snapshotOf(e)) && !('commit' in snapshotOf(e));
+  // Walk the batch segment by segment (split at store commits): per actor, only the last stays.
+  let segment: InspectionEvent[] = [];
+  let dropped = 0;
+  const check = () => {
+    const lastOf = new Map<string, InspectionEvent>();
+    for (const e of segment) if (supersedable(e)) lastOf.set(e.actorRef.sessionId, e);
+    for (const e of segment) {
+      if (!supersedable(e)) assert.ok(keptSet.has(e), `${e.type} of ${idOf(e)} is kept`);
+      else if (lastOf.get(e.actorRef.sessionId) === e) assert.ok(keptSet.has(e), `the last snapshot of ${idOf(e)} in its segment is kept`);
+      else {
+        assert.not.ok(keptSet.has(e), `an earlier snapshot of ${idOf(e)} in its segment is left out`);
+        dropped++;
+      }
+    }
+    segment = [];
+  };
+  for (const e of batch) {
+    if (isCommit(e)) check();
+    segment.push(e);
+  }
+  check();
+  assert.ok(dropped > 0, 'the run had superseded snapshots');
+  assert.is(kept.length, batch.length - dropped);
+  // Every store commit and every machine snapshot is there, in order.
+  assert.equal(kept.filter(isCommit).length, batch.filter(isCommit).length);
+  assert.equal(kept, batch.filter((e) => keptSet.has(e)));
 });
 
 test.run();
