@@ -7,21 +7,24 @@
  * await inspector.stop();                             // flushes what is left, then disconnects
  * ```
  *
- * Events use the `@statelyai/inspect` format, built by that package's own `createInspector`
- * (Node) and `createBrowserInspector` (browser). In Node the transport is a small WebSocket
- * adapter instead of `createWebSocketInspector`'s: that one retries every 5 s forever when no
- * server is listening and cannot be flushed, so a script using it would never exit. Any XState
- * app may still use `createWebSocketInspector({ url: 'ws://127.0.0.1:4480' })` directly.
+ * Events use the `@statelyai/inspect` format (wire-event.ts builds them), several to a message
+ * (protocol.ts). In Node the transport is a small WebSocket adapter instead of
+ * `createWebSocketInspector`'s: that one retries every 5 s forever when no server is listening
+ * and cannot be flushed, so a script using it would never exit. In a browser it is a window
+ * (window-adapter.ts) instead of `createBrowserInspector`'s, which drops the oldest events
+ * silently past 200. Both hold events in the same bounded queue (send-queue.ts) until
+ * connected. Any XState app may still use `createWebSocketInspector({ url:
+ * 'ws://127.0.0.1:4480' })` or `createBrowserInspector` directly.
  *
  * Errors are turned into `{ name, message, … }` before serialization: JSON drops an Error's
  * message and stack (they are not enumerable), and the failure is what a person looks for.
  */
-import { createBrowserInspector } from '@statelyai/inspect';
 import safeStringify from 'safe-stable-stringify';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { WebSocket } from 'ws';
 import { DEFAULT_HOST, DEFAULT_PORT, joinFrames } from './protocol.js';
 import { withoutSupersededSnapshots } from './coalesce.js';
+import { WindowAdapter } from './window-adapter.js';
 import { StoreDeltas } from './store-deltas.js';
 import { toWireEvent, type WireObject } from './wire-event.js';
 import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
@@ -85,17 +88,6 @@ function readableErrors(_key: string, value: unknown): unknown {
   const out: Record<string, unknown> = { name, message, stack, ...Object.fromEntries(Object.entries(value)) };
   if (value.cause !== undefined) out.cause = value.cause;
   return out;
-}
-
-/** An XState inspection event with its snapshot and event made plain JSON with readable errors. */
-function withReadableErrors(event: InspectionEvent, stringify: (value: unknown) => string | undefined): InspectionEvent {
-  const plain = (value: unknown) => {
-    const text = stringify(value);
-    return text === undefined ? value : JSON.parse(text);
-  };
-  if (event.type === '@xstate.snapshot') return { ...event, snapshot: plain(event.snapshot), event: plain(event.event) };
-  if (event.type === '@xstate.event') return { ...event, event: plain(event.event) };
-  return event;
 }
 
 /** An event too big for the server, made to fit: context first, then the whole snapshot, go. */
@@ -306,7 +298,6 @@ export function inspect(options: InspectOptions = {}): Inspector {
           }
         };
   const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
-  const prepare = (event: InspectionEvent) => withReadableErrors(deltas.slim(event), stringify);
 
   if (isNode) {
     const token = options.token ?? process.env.JUNJO_INSPECTOR_TOKEN;
@@ -350,10 +341,25 @@ export function inspect(options: InspectOptions = {}): Inspector {
   }
 
   // The UI cannot be framed (it sends frame-ancestors 'none'), so it always opens in a window.
-  // @statelyai/inspect holds events until that window says it is connected, up to this many.
-  const inspector = createBrowserInspector({ serializationDepthLimit: depth, maxDeferredEvents: budget.maxEvents, url });
+  const adapter = new WindowAdapter(url, stringify, budget, log);
+  adapter.start();
+  let batch: InspectionEvent[] = [];
+  const flush = () => {
+    const events = withoutSupersededSnapshots(batch);
+    batch = [];
+    for (const event of events) {
+      const wire = toWireEvent(event, stringify);
+      if (wire) adapter.send(wire);
+    }
+    adapter.flush();
+  };
   return {
-    next: (event) => inspector.inspect.next?.(prepare(event)),
-    stop: async () => inspector.stop(),
+    next: (event) => {
+      if (batch.push(deltas.slim(event)) === 1) setTimeout(flush, 0);
+    },
+    stop: async () => {
+      flush();
+      adapter.stop();
+    },
   };
 }

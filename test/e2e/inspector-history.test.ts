@@ -113,10 +113,10 @@ test('runs survive a restart; the list tells runs apart, searches and filters; d
   const counted = fresh.locator('.run', { hasText: 'Counting' });
   await counted.nth(0).click();
   await fresh.fill('#event-filter', 'no-such-event');
-  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 0);
+  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr[data-index]').length === 0);
   await counted.nth(1).click();
   assert.is(await fresh.inputValue('#event-filter'), '');
-  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr').length > 0);
+  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr[data-index]').length > 0);
   await Promise.all([page.close(), fresh.close()]);
 });
 
