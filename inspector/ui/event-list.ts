@@ -48,6 +48,11 @@ export class EventList {
     });
   }
 
+  /** Call at the start of a frame, before any DOM writes (virtual-list.ts, applyScroll). */
+  applyScroll(): void {
+    this.#rows.applyScroll();
+  }
+
   #name(key: string | undefined): string | undefined {
     return key ? (this.#model!.actors.get(key)?.name ?? key.split(' ')[1]) : undefined;
   }

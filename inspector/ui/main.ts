@@ -334,10 +334,16 @@ function errorsOf(run: RunRecord): ErrorView[] {
       add({ where: [...ancestry(actor), ...(failure.path ?? [])].join(' › ') || actor.name, ...messageOf(failure.error) });
     }
   }
+  // A node's own actor failing, and the run's error that wraps it ("… failed at 'Boom': …"),
+  // are the failure the workflow already reported: shown once, with the workflow's path.
+  const reported = new Set(found.map((e) => e.where.split(' › ').at(-1)));
+  const messages = found.map((e) => e.message);
   for (const key of run.actors) {
     const actor = model.actors.get(key);
-    if (actor?.snapshot?.status !== 'error' || actor.junjo) continue;
-    add({ where: [...ancestry(actor), actor.name].join(' › '), ...messageOf(actor.snapshot.error) });
+    if (actor?.snapshot?.status !== 'error' || actor.junjo || reported.has(actor.name)) continue;
+    const view = { where: [...ancestry(actor), actor.name].join(' › '), ...messageOf(actor.snapshot.error) };
+    if (messages.some((m) => view.message.includes(m))) continue;
+    add(view);
   }
   return found;
 }
@@ -682,6 +688,7 @@ function renderItems(run: RunRecord): void {
 
 
 function render(): void {
+  eventList.applyScroll();
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
   const total = allRuns().length;
