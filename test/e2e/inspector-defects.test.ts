@@ -90,6 +90,7 @@ test('an error shows once, a long payload shows whole on a click, and the page k
   assert.ok(whole.includes(LONG), 'the whole payload is shown');
   await page.locator('#event-detail').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${ARTIFACTS}/inspector-payload.png` });
+  await page.screenshot({ path: 'docs/inspector-payload.png' });
   await page.close();
 });
 
