@@ -5,6 +5,9 @@
  * alternating rep by rep. Reported as medians and as ratios to the bare run: the run's own
  * time, and the time until the server has every event (`inspector.stop()` resolves after the
  * server read the last one).
+ *
+ * To profile both sides: `JUNJO_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/s" node
+ * bench/main.mjs inspector-runmap 10000 1 -- --cpu-prof --cpu-prof-dir=/tmp/c`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -35,7 +38,7 @@ const workflow = new Workflow({
 /** Starts the inspector CLI in a child process and resolves with its app address. */
 function startServer(): Promise<{ appUrl: string; stop(): void }> {
   const history = join(mkdtempSync(join(tmpdir(), 'junjo-bench-inspector-')), 'history.sqlite');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'inspector/cli.ts', '--port', '0', '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.JUNJO_BENCH_SERVER_FLAGS ? process.env.JUNJO_BENCH_SERVER_FLAGS.split(' ') : []), '--import', 'tsx', 'inspector/cli.ts', '--port', '0', '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {

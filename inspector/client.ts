@@ -7,20 +7,24 @@
  * await inspector.stop();                             // flushes what is left, then disconnects
  * ```
  *
- * Events use the `@statelyai/inspect` format, built by that package's own `createInspector`
- * (Node) and `createBrowserInspector` (browser). In Node the transport is a small WebSocket
- * adapter instead of `createWebSocketInspector`'s: that one retries every 5 s forever when no
- * server is listening and cannot be flushed, so a script using it would never exit. Any XState
- * app may still use `createWebSocketInspector({ url: 'ws://127.0.0.1:4480' })` directly.
+ * Events use the `@statelyai/inspect` format (wire-event.ts builds them), several to a message
+ * (protocol.ts). In Node the transport is a small WebSocket adapter instead of
+ * `createWebSocketInspector`'s: that one retries every 5 s forever when no server is listening
+ * and cannot be flushed, so a script using it would never exit. In a browser it is a window
+ * (window-adapter.ts) instead of `createBrowserInspector`'s, which drops the oldest events
+ * silently past 200. Both hold events in the same bounded queue (send-queue.ts) until
+ * connected. Any XState app may still use `createWebSocketInspector({ url:
+ * 'ws://127.0.0.1:4480' })` or `createBrowserInspector` directly.
  *
  * Errors are turned into `{ name, message, … }` before serialization: JSON drops an Error's
  * message and stack (they are not enumerable), and the failure is what a person looks for.
  */
-import { createBrowserInspector } from '@statelyai/inspect';
 import safeStringify from 'safe-stable-stringify';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { WebSocket } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, joinFrames } from './protocol.js';
+import { withoutSupersededSnapshots } from './coalesce.js';
+import { WindowAdapter } from './window-adapter.js';
 import { StoreDeltas } from './store-deltas.js';
 import { toWireEvent, type WireObject } from './wire-event.js';
 import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
@@ -37,11 +41,16 @@ export interface InspectOptions {
    * network (`--allow-remote`) asks senders for it; on loopback an app sends without one.
    */
   token?: string;
-  /** How deep contexts, events and machine definitions are serialized (default 32). */
+  /**
+   * How deep contexts, events and machine definitions are serialized. Unset, values go out
+   * whole through the native JSON.stringify, and only one it cannot serialize (a circular one)
+   * is cut at 32 levels; set, every value is cut at this depth (slower: about 1.5× the cost).
+   */
   depth?: number;
   /**
-   * The budget for events held while the socket is not open yet (default 50,000 events and
-   * 64 MiB). Over it the oldest events are dropped, never an actor's definition or first
+   * The budget for events held while the socket is not open yet (default 250,000 events and
+   * 256 MiB: a 10,000-item RunMap makes 90,000 events, all before its first turn of the event
+   * loop lets a socket open). Over it the oldest events are dropped, never an actor's definition or first
    * snapshot, and the run gets a notice saying how many were lost.
    */
   maxQueuedEvents?: number;
@@ -55,8 +64,9 @@ export interface InspectOptions {
   /** Where the one-line connection notices go (default console.warn). */
   log?: (line: string) => void;
   /**
-   * A junjo store's commits go out as immer patches; every this many commits (and at the end)
-   * one goes out with the whole state, for tools that read snapshots alone (default 200).
+   * A junjo store's commits go out as immer patches; its first commit, its end, and one now and
+   * then go out with the whole state, for tools that read snapshots alone: the gap starts at
+   * this many commits (default 200) and grows with the run to ten times it (store-deltas.ts).
    */
   fullSnapshotEvery?: number;
 }
@@ -78,17 +88,6 @@ function readableErrors(_key: string, value: unknown): unknown {
   const out: Record<string, unknown> = { name, message, stack, ...Object.fromEntries(Object.entries(value)) };
   if (value.cause !== undefined) out.cause = value.cause;
   return out;
-}
-
-/** An XState inspection event with its snapshot and event made plain JSON with readable errors. */
-function withReadableErrors(event: InspectionEvent, stringify: (value: unknown) => string | undefined): InspectionEvent {
-  const plain = (value: unknown) => {
-    const text = stringify(value);
-    return text === undefined ? value : JSON.parse(text);
-  };
-  if (event.type === '@xstate.snapshot') return { ...event, snapshot: plain(event.snapshot), event: plain(event.event) };
-  if (event.type === '@xstate.event') return { ...event, event: plain(event.event) };
-  return event;
 }
 
 /** An event too big for the server, made to fit: context first, then the whole snapshot, go. */
@@ -136,6 +135,12 @@ class SocketAdapter {
   #gone = false;
   /** Whether events sent after the connection went are counted (not when it never opened). */
   #counting = true;
+  /** Events of the current batch not sent yet: several go in one message (protocol.ts). */
+  #out: string[] = [];
+  /** An upper bound of #out's joined size in UTF-8 bytes (three per UTF-16 unit). */
+  #outBytes = 0;
+  /** Set once the connection opened or was given up: until then events are held, not sent. */
+  settled = false;
 
   constructor(
     readonly url: string,
@@ -167,6 +172,7 @@ class SocketAdapter {
       });
       socket.once('error', () => resolve(`nothing listens at ${this.url}; start it with \`npx junjo-inspector\``));
     });
+    this.settled = true;
     if (outcome !== undefined) {
       // One line says it all: nothing of this run reaches the inspector.
       this.#queue.drain(() => '');
@@ -183,7 +189,7 @@ class SocketAdapter {
     });
     const notice = (root: string, count: number) =>
       lostNotice(root, count, `the app held events within its budget (${this.#queue.budget.maxEvents} events, ${this.#queue.budget.maxBytes} bytes) until the inspector connected`);
-    for (const text of this.#queue.drain(notice)) socket.send(text);
+    this.#sendFrames(socket, this.#queue.drain(notice));
     this.#socket = socket;
     return socket;
   }
@@ -199,14 +205,44 @@ class SocketAdapter {
     if (this.#gone) {
       if (this.#counting) this.#unsent++;
     } else if (this.#socket?.readyState === 1) {
-      this.#socket.send(text);
+      // Sent as the batch goes, a message at a time, so the server reads while this converts.
+      const bytes = text.length * 3 + 1;
+      if (this.#outBytes + bytes > this.#frameBytes) this.flush();
+      this.#out.push(text);
+      this.#outBytes += bytes;
     } else {
       const info = event as unknown as QueuedEventInfo;
       this.#queue.push(text, { type: info.type, sessionId: info.sessionId, rootId: info.rootId });
     }
   }
 
+  /** Messages of about this size keep the server busy while the rest is converted. */
+  get #frameBytes(): number {
+    return Math.min(this.maxMessageBytes, 768 * 1024);
+  }
+
+  /** Sends the events not sent yet, several to a message. */
+  flush(): void {
+    if (this.#out.length === 0) return;
+    const texts = this.#out;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (this.#socket?.readyState === 1) this.#sendFrames(this.#socket, texts);
+    else if (this.#counting) this.#unsent += texts.length;
+  }
+
+  #sendFrames(socket: WebSocket, texts: string[]): void {
+    // Three bytes per UTF-16 unit bounds a text's UTF-8 size without reading it through.
+    for (const frame of joinFrames(texts, this.#frameBytes, (text) => text.length * 3)) socket.send(frame);
+  }
+
+  /** Resolves once the connection opened or was given up. */
+  async settle(): Promise<void> {
+    await this.#connecting;
+  }
+
   async close(): Promise<void> {
+    this.flush();
     const socket = await this.#connecting;
     if (this.#unsent > 0) this.log(`junjo inspector: ${this.#unsent} events were not sent to ${this.url}`);
     this.#unsent = 0;
@@ -248,29 +284,56 @@ export function inspect(options: InspectOptions = {}): Inspector {
   const url = options.url ?? defaultUrl();
   // Key order as the app made it: sorting every object's keys (the default) costs the most here.
   const safe = safeStringify.configure({ maximumDepth: depth, deterministic: false });
-  const stringify = (value: unknown) => safe(value, readableErrors);
+  const careful = (value: unknown) => safe(value, readableErrors);
+  // The native serializer is the fastest by far; a circular value (TypeError) or one too deep
+  // for the stack (RangeError) goes through the careful one instead.
+  const stringify =
+    options.depth !== undefined
+      ? careful
+      : (value: unknown) => {
+          try {
+            return JSON.stringify(value, readableErrors);
+          } catch {
+            return careful(value);
+          }
+        };
   const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
-  const prepare = (event: InspectionEvent) => withReadableErrors(deltas.slim(event), stringify);
 
   if (isNode) {
     const token = options.token ?? process.env.JUNJO_INSPECTOR_TOKEN;
     const adapter = new SocketAdapter(withToken(url, token), stringify, budget, options.maxMessageBytes ?? 2 * 1024 * 1024, log);
     adapter.start();
-    // Converted a turn of the event loop later, in one batch, off the run's own path.
+    // Converted a turn of the event loop later, in one batch, off the run's own path. Until
+    // the socket opens, the batch waits unconverted (a run's events are immutable snapshots,
+    // so holding them costs no copy) and goes out whole once it does; only past the budget's
+    // event count is it converted into the send queue, which drops within its rules.
     let batch: InspectionEvent[] = [];
+    let waiting = false;
     const flush = () => {
-      const events = batch;
+      if (!adapter.settled && batch.length <= budget.maxEvents) {
+        if (!waiting) {
+          waiting = true;
+          void adapter.settle().then(() => {
+            waiting = false;
+            flush();
+          });
+        }
+        return;
+      }
+      const events = withoutSupersededSnapshots(batch);
       batch = [];
       for (const event of events) {
         const wire = toWireEvent(event, stringify);
         if (wire) adapter.send(wire);
       }
+      adapter.flush();
     };
     return {
       next: (event) => {
         if (batch.push(deltas.slim(event)) === 1) setImmediate(flush);
       },
       stop: async () => {
+        await adapter.settle();
         flush();
         await adapter.close();
       },
@@ -278,10 +341,25 @@ export function inspect(options: InspectOptions = {}): Inspector {
   }
 
   // The UI cannot be framed (it sends frame-ancestors 'none'), so it always opens in a window.
-  // @statelyai/inspect holds events until that window says it is connected, up to this many.
-  const inspector = createBrowserInspector({ serializationDepthLimit: depth, maxDeferredEvents: budget.maxEvents, url });
+  const adapter = new WindowAdapter(url, stringify, budget, log);
+  adapter.start();
+  let batch: InspectionEvent[] = [];
+  const flush = () => {
+    const events = withoutSupersededSnapshots(batch);
+    batch = [];
+    for (const event of events) {
+      const wire = toWireEvent(event, stringify);
+      if (wire) adapter.send(wire);
+    }
+    adapter.flush();
+  };
   return {
-    next: (event) => inspector.inspect.next?.(prepare(event)),
-    stop: async () => inspector.stop(),
+    next: (event) => {
+      if (batch.push(deltas.slim(event)) === 1) setTimeout(flush, 0);
+    },
+    stop: async () => {
+      flush();
+      adapter.stop();
+    },
   };
 }

@@ -53,6 +53,46 @@ export interface Envelope {
   event: WireEvent;
 }
 
+/**
+ * One WebSocket message may carry several events, one JSON text per line (apps to the server,
+ * and envelopes from the server to tabs): JSON.stringify never writes a raw line break, so a
+ * line break can only separate events. A 10,000-item run makes about 80,000 events, and one
+ * message each costs more in framing and socket writes than the events themselves. A message
+ * of one JSON event, as `@statelyai/inspect` sends, is a message of one line.
+ */
+export const EVENT_SEPARATOR = '\n';
+
+/** The JSON texts in one message: its lines, or the whole text when it is one pretty-printed event. */
+export function eventTexts(message: string): string[] {
+  if (!message.includes(EVENT_SEPARATOR)) return [message];
+  const lines = message.split(EVENT_SEPARATOR).filter((line) => line.trim() !== '');
+  // A multi-line message whose first line is not a whole JSON text is one event printed over lines.
+  const first = lines[0]?.trimStart() ?? '';
+  return first.startsWith('{') && first.trimEnd().endsWith('}') ? lines : [message];
+}
+
+/**
+ * Joins texts into messages of at most `maxBytes` each (by `bytesOf`); a text that is alone
+ * over the limit goes out as a message of its own, for the receiver to refuse with a reason.
+ */
+export function joinFrames(texts: readonly string[], maxBytes: number, bytesOf: (text: string) => number): string[] {
+  const frames: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const text of texts) {
+    const bytes = bytesOf(text) + 1;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      frames.push(current.join(EVENT_SEPARATOR));
+      current = [];
+      size = 0;
+    }
+    current.push(text);
+    size += bytes;
+  }
+  if (current.length > 0) frames.push(current.join(EVENT_SEPARATOR));
+  return frames;
+}
+
 /** Checks the shape the UI relies on; anything else is dropped as malformed. */
 export function isWireEvent(value: unknown): value is WireEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

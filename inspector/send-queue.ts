@@ -11,13 +11,13 @@
 export const LOST_EVENT_TYPE = 'junjo.inspector.lost';
 
 export interface QueueBudget {
-  /** At most this many events are held (default 50,000). */
+  /** At most this many events are held (default 250,000). */
   maxEvents: number;
-  /** At most this many bytes of serialized events are held (default 64 MiB). */
+  /** At most this many bytes of serialized events are held (default 256 MiB). */
   maxBytes: number;
 }
 
-export const DEFAULT_BUDGET: QueueBudget = { maxEvents: 50_000, maxBytes: 64 * 1024 * 1024 };
+export const DEFAULT_BUDGET: QueueBudget = { maxEvents: 250_000, maxBytes: 256 * 1024 * 1024 };
 
 /** The fields of a serialized inspection event the queue looks at. */
 export interface QueuedEventInfo {
@@ -32,8 +32,12 @@ interface Entry {
   keep: boolean;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Byte length of a string as UTF-8, without allocating a buffer. */
 export function utf8Bytes(text: string): number {
+  // Most events are ASCII: the native scan is many times faster than counting in a loop.
+  if (!NON_ASCII.test(text)) return text.length;
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, EVENT_SEPARATOR, eventTexts, isWireEvent, joinFrames, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
 import { RunStore, defaultHistoryPath } from './run-store.js';
@@ -79,6 +79,8 @@ export interface InspectorServer {
 }
 
 const MIB = 1024 * 1024;
+/** About how large a message to a tab grows: envelopes are joined up to this many characters. */
+const TAB_FRAME_BYTES = MIB;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -219,29 +221,46 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       limiter.note(source, 'binary', `dropped a binary message from ${source}: expected a JSON text message`);
       return;
     }
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      limiter.note(source, 'not JSON', `dropped a malformed message from ${source}: not JSON`);
-      return;
+    const message = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
+    // The message's envelopes by run, each run's kept as one row (run-store.ts).
+    const runs = new Map<string, { envelopes: string[]; name?: string; status?: string }>();
+    const envelopes: string[] = [];
+    for (const text of eventTexts(message)) {
+      let event: unknown;
+      try {
+        event = JSON.parse(text);
+      } catch {
+        limiter.note(source, 'not JSON', `dropped a malformed message from ${source}: not JSON`);
+        continue;
+      }
+      if (!isWireEvent(event)) {
+        limiter.note(source, 'not an event', `dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
+        continue;
+      }
+      // The app's text is kept as it came (valid JSON, no need to serialize it again), unless
+      // it is printed over lines: a tab reads one envelope per line.
+      const body = text.includes(EVENT_SEPARATOR) ? JSON.stringify(event) : text;
+      const envelope = `{"source":${JSON.stringify(source)},"event":${body}}`;
+      const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
+      let run = runs.get(root);
+      if (!run) runs.set(root, (run = { envelopes: [] }));
+      run.envelopes.push(envelope);
+      if (event.type === '@xstate.actor' && event.sessionId === root) run.name = event.name ?? run.name;
+      if (event.type === '@xstate.snapshot' && event.sessionId === root) run.status = statusOf(event.snapshot) ?? run.status;
+      envelopes.push(envelope);
     }
-    if (!isWireEvent(event)) {
-      limiter.note(source, 'not an event', `dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
-      return;
+    for (const [root, run] of runs) {
+      const text = run.envelopes.join(EVENT_SEPARATOR);
+      store.add({ source, root, text, bytes: Buffer.byteLength(text), count: run.envelopes.length, name: run.name, status: run.status });
     }
-    // The app's text is kept as it came: it is valid JSON, so no need to serialize it again.
-    const envelope = `{"source":${JSON.stringify(source)},"event":${text}}`;
-    const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
-    const name = event.type === '@xstate.actor' && event.sessionId === root ? event.name : undefined;
-    const status = event.type === '@xstate.snapshot' && event.sessionId === root ? statusOf(event.snapshot) : undefined;
-    store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope), name, status });
-    broadcast(envelope);
+    broadcast(envelopes);
   };
 
-  const broadcast = (envelope: string) => {
-    for (const tab of tabs) if (tab.readyState === WebSocket.OPEN) tab.send(envelope);
+  /** Sends envelopes to every tab, several to a message (protocol.ts, joinFrames). */
+  const broadcast = (envelopes: string[]) => {
+    if (envelopes.length === 0) return;
+    const frames = joinFrames(envelopes, TAB_FRAME_BYTES, (text) => text.length);
+    for (const tab of tabs) if (tab.readyState === WebSocket.OPEN) for (const frame of frames) tab.send(frame);
   };
 
   /** Tells tabs (now and after a restart) that these runs' app is gone, so they stop looking live. */
@@ -250,7 +269,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       const event = { type: '@xstate.event', sessionId: root, rootId: root, sourceId: null, event: { type: DISCONNECTED_EVENT_TYPE }, createdAt: String(Date.now()), _version: 'junjo' };
       const envelope = JSON.stringify({ source, event });
       store.add({ source, root, text: envelope, bytes: Buffer.byteLength(envelope) });
-      broadcast(envelope);
+      broadcast([envelope]);
     }
   };
   disconnected(store.disconnectAll());
@@ -272,7 +291,19 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       disconnected(store.disconnect(source).map((root) => ({ source, root })));
     });
     if (isTab) {
-      for (const text of store.envelopes()) ws.send(text);
+      // The history in messages of many envelopes each: a large run is 100,000 of them.
+      let chunk: string[] = [];
+      let size = 0;
+      for (const text of store.envelopes()) {
+        chunk.push(text);
+        size += text.length;
+        if (size >= TAB_FRAME_BYTES) {
+          ws.send(chunk.join(EVENT_SEPARATOR));
+          chunk = [];
+          size = 0;
+        }
+      }
+      if (chunk.length) ws.send(chunk.join(EVENT_SEPARATOR));
       tabs.add(ws);
       ws.on('close', () => tabs.delete(ws));
     }

@@ -16,7 +16,7 @@ import { createActor, createMachine } from 'xstate';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { startInspectorServer, type InspectorServer } from '../inspector/server.js';
 import { inspect } from '../inspector/client.js';
-import type { Envelope } from '../inspector/protocol.js';
+import { eventTexts, type Envelope } from '../inspector/protocol.js';
 
 const test = suite('inspector server');
 
@@ -51,7 +51,8 @@ async function tab(server: InspectorServer): Promise<Client> {
   const received: Envelope[] = [];
   const waiters: { count: number; resolve: (all: Envelope[]) => void }[] = [];
   const ws = await open(`${server.appUrl}ui?token=${server.token}`, {}, (data) => {
-    received.push(JSON.parse(String(data)));
+    // The server joins envelopes into one message, one per line (protocol.ts).
+    for (const line of eventTexts(String(data))) received.push(JSON.parse(line));
     for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve(received);
   });
   return {
@@ -129,6 +130,21 @@ test('relays events from an app connection to a UI tab, in order, naming the sou
     assert.is(got[0]!.source, got[1]!.source);
     await closed(app);
     await closed(ui.ws);
+  }));
+
+test('one message may carry several events, one per line; a bad line is dropped alone; a pretty-printed event is one event', () =>
+  withServer({}, async (server, logs) => {
+    const ui = await tab(server);
+    const app = await open(server.appUrl);
+    app.send([event('x:0', 'one'), '{not json', event('x:0', 'two'), event('y:0', 'other run')].join('\n'));
+    app.send(JSON.stringify({ type: '@xstate.event', sessionId: 'x:0', rootId: 'x:0', event: { type: 'pretty' } }, null, 2));
+    const got = await ui.until(4);
+    assert.equal(got.map((e) => e.event.event?.type), ['one', 'two', 'other run', 'pretty']);
+    assert.ok(logs.some((l) => /dropped a malformed message from app:\d+: not JSON/.test(l)), logs.join('\n'));
+    // Kept per run: a tab opened now gets the same four, and each run counts its own events.
+    const late = await tab(server);
+    assert.equal((await late.until(4)).map((e) => e.event.event?.type), ['one', 'two', 'other run', 'pretty']);
+    await Promise.all([closed(app), closed(ui.ws), closed(late.ws)]);
   }));
 
 test('two apps that reuse the same session ids stay apart by source', () =>
@@ -583,7 +599,7 @@ test('inspect() to a remote server with no token says it was refused and how to 
     assert.match(lines[0]!, /refused this app \(HTTP 403\).*inspect\(\{ token \}\) or JUNJO_INSPECTOR_TOKEN/);
     const ui = await open(`ws://127.0.0.1:${server.port}/ui?token=${server.token}`);
     const received: Envelope[] = [];
-    ui.on('message', (d) => received.push(JSON.parse(String(d))));
+    ui.on('message', (d) => received.push(...eventTexts(String(d)).map((line) => JSON.parse(line))));
     const ok = inspect({ url: `ws://127.0.0.1:${server.port}/`, token: server.token, log: (line) => lines.push(line) });
     createActor(createMachine({ id: 'allowed' }), { inspect: ok }).start().stop();
     await ok.stop();

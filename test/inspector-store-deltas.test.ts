@@ -15,15 +15,15 @@ const counting = new Workflow({
   name: 'Counting',
   graph: () => {
     const many = node<Handle>('Many', async (s) => {
-      for (let i = 0; i < 7; i++) await s.add();
+      for (let i = 0; i < 30; i++) await s.add();
     });
     return new Graph({ source: many, sinks: [many], edges: [] });
   },
   store: () => Counter.create(),
 });
 
-test('a store sends its first commit and every n-th whole, the rest as patches; other actors are untouched', async () => {
-  const deltas = new StoreDeltas(3);
+test('a store sends its first commit whole, then whole ones further apart as the run grows (gap = the last whole seq, from n to 10n), the rest as patches; other actors are untouched', async () => {
+  const deltas = new StoreDeltas(1);
   const sent: { seq: number | null; whole: boolean; status: string }[] = [];
   let otherSnapshots = 0;
   const inspect = (event: InspectionEvent) => {
@@ -42,10 +42,12 @@ test('a store sends its first commit and every n-th whole, the rest as patches; 
     sent.push({ seq: commit.seq, whole, status: String(out.snapshot.status) });
   };
   const result = await counting.execute(undefined, { inspect });
-  assert.is(result.state.n, 7);
+  assert.is(result.state.n, 30);
   assert.ok(otherSnapshots > 0);
   const active = sent.filter((s) => s.status === 'active');
-  assert.equal(active.map((s) => [s.seq, s.whole]), [[1, true], [2, false], [3, false], [4, true], [5, false], [6, false], [7, true]]);
+  assert.is(active.length, 30);
+  // Gaps 1, 2, 4, 8, then 10 (ten times fullEvery) at most.
+  assert.equal(active.filter((s) => s.whole).map((s) => s.seq), [1, 2, 4, 8, 16, 26]);
   // Whatever ends the store (stopped or done) goes out whole.
   for (const end of sent.filter((s) => s.status !== 'active')) assert.ok(end.whole);
 });

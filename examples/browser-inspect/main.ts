@@ -1,17 +1,21 @@
 /**
  * The browser-app path into the inspector: this page runs the flagship workflow itself and
- * `inspect()` (createBrowserInspector underneath) opens the inspector UI and posts the run's
+ * `inspect()` opens the inspector UI and posts the run's
  * events to it. The click matters: browsers only let a page open a window from a user action.
  */
 import { inspect, type Inspector } from '../../inspector/client.js';
 import { recordWorkoutActivity } from '../record-workout-activity/workflow.js';
 
 const $ = (id: string) => document.getElementById(id)!;
-const inspectorUrl = new URLSearchParams(location.search).get('inspector') ?? undefined;
+const params = new URLSearchParams(location.search);
+const inspectorUrl = params.get('inspector') ?? undefined;
+// `?maxQueuedEvents=N` shrinks the budget of events held until the window connects, to see
+// how the inspector reports events it had to drop (the run says how many).
+const maxQueuedEvents = params.has('maxQueuedEvents') ? Number(params.get('maxQueuedEvents')) : undefined;
 let inspector: Inspector | undefined;
 
 $('run').addEventListener('click', async () => {
-  inspector ??= inspect(inspectorUrl ? { url: inspectorUrl } : {});
+  inspector ??= inspect({ ...(inspectorUrl ? { url: inspectorUrl } : {}), ...(maxQueuedEvents ? { maxQueuedEvents } : {}) });
   const status = $('status');
   status.dataset.status = 'running';
   status.textContent = 'Running…';

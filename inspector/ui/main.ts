@@ -4,11 +4,13 @@
  * the events of a browser app that opened it (`createBrowserInspector`) and forwards them to
  * the server, so every tab and the history see them.
  */
-import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
+import { UI_SOCKET_PATH, eventTexts, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
+import { Replay } from './replay.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -95,14 +97,16 @@ function connect(): void {
     scheduleRender();
   });
   ws.addEventListener('message', (message) => {
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(String(message.data)) as Envelope;
-    } catch {
-      return;
+    // The server sends several envelopes to a message, one per line (protocol.ts).
+    for (const line of eventTexts(String(message.data))) {
+      let envelope: Envelope;
+      try {
+        envelope = JSON.parse(line) as Envelope;
+      } catch {
+        continue;
+      }
+      if (isWireEvent(envelope.event)) model.ingest(envelope);
     }
-    if (!isWireEvent(envelope.event)) return;
-    model.ingest(envelope);
     scheduleRender();
   });
   ws.addEventListener('close', () => {
@@ -129,8 +133,23 @@ function announceToOpener(): void {
 }
 
 window.addEventListener('message', (message) => {
-  if (!appWindow || message.source !== appWindow || !isWireEvent(message.data)) return;
-  const text = JSON.stringify(message.data);
+  if (!appWindow || message.source !== appWindow) return;
+  // junjo's inspect() posts strings of events, one per line (protocol.ts), forwarded as they
+  // are once checked; @statelyai/inspect's createBrowserInspector posts one event object.
+  let text: string | undefined;
+  if (typeof message.data === 'string') {
+    const events = eventTexts(message.data).filter((line) => {
+      try {
+        return isWireEvent(JSON.parse(line));
+      } catch {
+        return false;
+      }
+    });
+    text = events.length ? events.join('\n') : undefined;
+  } else if (isWireEvent(message.data)) {
+    text = JSON.stringify(message.data);
+  }
+  if (text === undefined) return;
   if (socket?.readyState === WebSocket.OPEN) socket.send(text);
   else outbox.push(text);
 });
@@ -138,23 +157,28 @@ window.addEventListener('message', (message) => {
 // ---------- rendering ----------
 
 let pending = false;
-let lastRender = 0;
+let lastRender = { at: -Infinity, took: 0 };
 /**
- * Draws on the next frame, but at most every RENDER_GAP ms: a large run streams thousands of
- * events a second, and drawing after each frame's worth would leave no time to take them in.
+ * Draws on an animation frame, once however many events arrived before it: a large run
+ * streams thousands of events a second, and each message asks for a render. A render that
+ * took d ms is followed by the next no sooner than 4·d ms after it, so while a large run
+ * streams in, drawing takes at most a fifth of the page's time and taking events in the rest
+ * (a 10,000-item run's page spent most of its time laying out renders otherwise); a small
+ * run's renders take a millisecond or two, so it is drawn every frame.
  */
-const RENDER_GAP = 150;
 function scheduleRender(): void {
   if (pending) return;
   pending = true;
-  const wait = Math.max(0, lastRender + RENDER_GAP - performance.now());
-  setTimeout(() => {
+  const wait = Math.max(0, lastRender.at + 5 * lastRender.took - performance.now());
+  const draw = () =>
     requestAnimationFrame(() => {
       pending = false;
-      lastRender = performance.now();
+      const start = performance.now();
       render();
+      lastRender = { at: start, took: performance.now() - start };
     });
-  }, wait);
+  if (wait > 0) setTimeout(draw, wait);
+  else draw();
 }
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
@@ -167,6 +191,15 @@ function runName(run: RunRecord): string {
 function runIdOf(run: RunRecord): string {
   const context = model.root(run)?.snapshot?.context as { runId?: unknown } | undefined;
   return typeof context?.runId === 'string' ? context.runId : (run.key.split(' ')[1] ?? run.key);
+}
+
+/** The run's input on one short line: with the start time and run id, what tells runs of one workflow apart. */
+function inputSummary(run: RunRecord): string | undefined {
+  const context = model.root(run)?.snapshot?.context as { input?: unknown } | undefined;
+  if (context?.input === undefined || context.input === null) return undefined;
+  const text = JSON.stringify(context.input) ?? '';
+  if (text === '{}' || text === '[]') return undefined;
+  return `input ${text.length > 60 ? `${text.slice(0, 59)}…` : text}`;
 }
 
 /** The run list's filters, read from the sidebar's controls. */
@@ -209,6 +242,8 @@ function renderRuns(runs: RunRecord[]): void {
       const meta = h('div', 'run-meta', `${when(run.startedAt)} · ${kind} · ${run.events.length} events · ${run.source}`);
       const id = h('div', 'run-meta run-id', runIdOf(run));
       item.append(top, meta, id);
+      const input = inputSummary(run);
+      if (input) item.append(h('div', 'run-meta run-input', input));
       item.addEventListener('click', () => {
         if (ui.run !== run.key) {
           // Each run starts with its own view: an event filter typed for another run hides this one's.
@@ -311,10 +346,16 @@ function errorsOf(run: RunRecord): ErrorView[] {
       add({ where: [...ancestry(actor), ...(failure.path ?? [])].join(' › ') || actor.name, ...messageOf(failure.error) });
     }
   }
+  // A node's own actor failing, and the run's error that wraps it ("… failed at 'Boom': …"),
+  // are the failure the workflow already reported: shown once, with the workflow's path.
+  const reported = new Set(found.map((e) => e.where.split(' › ').at(-1)));
+  const messages = found.map((e) => e.message);
   for (const key of run.actors) {
     const actor = model.actors.get(key);
-    if (actor?.snapshot?.status !== 'error' || actor.junjo) continue;
-    add({ where: [...ancestry(actor), actor.name].join(' › '), ...messageOf(actor.snapshot.error) });
+    if (actor?.snapshot?.status !== 'error' || actor.junjo || reported.has(actor.name)) continue;
+    const view = { where: [...ancestry(actor), actor.name].join(' › '), ...messageOf(actor.snapshot.error) };
+    if (messages.some((m) => view.message.includes(m))) continue;
+    add(view);
   }
   return found;
 }
@@ -399,12 +440,16 @@ function storeLabel(timeline: StoreTimeline): string {
   return owner ? `${owner.name} store` : actor?.name ?? 'store';
 }
 
+/** Set by a step, so the next render brings the selected commit into view (once). */
+let stepped = false;
+
 function stepTo(position: number): void {
   if (!ui.store) return;
   const timeline = model.timelines.get(ui.store);
   if (!timeline) return;
   const max = timeline.commits.length;
   const clamped = Math.max(0, Math.min(max, position));
+  stepped = true;
   // At the end means "follow the latest commit" as more arrive.
   if (clamped === max) ui.position.delete(ui.store);
   else ui.position.set(ui.store, clamped);
@@ -503,7 +548,10 @@ function renderTimeline(run: RunRecord): void {
     items.push(more);
   }
   list.replaceChildren(...items);
-  keepInView(list, list.querySelector<HTMLElement>('.selected'));
+  // Scrolled to the selected commit only when the person stepped: following a live run must
+  // not pull the list (or the page) away from what they are reading.
+  if (stepped) keepInView(list, list.querySelector<HTMLElement>('.selected'));
+  stepped = false;
 
   const state = commit ? commit.state : timeline.initial;
   const before = position > 1 ? timeline.commits[position - 2]!.state : timeline.initial;
@@ -532,66 +580,7 @@ function renderTimeline(run: RunRecord): void {
   }
 }
 
-let renderedEvents = { run: '', count: -1, filter: '', hide: false };
-/** How many events of the shown run match the event filters, counted as they are rendered. */
-let matchedCount = 0;
-function renderEvents(run: RunRecord): void {
-  if (
-    renderedEvents.run === run.key &&
-    renderedEvents.count === run.events.length &&
-    renderedEvents.filter === ui.filter &&
-    renderedEvents.hide === ui.hideInternal
-  ) {
-    return;
-  }
-  const scroller = $('events-scroll');
-  const atBottom = renderedEvents.run !== run.key || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4;
-  const previous = renderedEvents;
-  renderedEvents = { run: run.key, count: run.events.length, filter: ui.filter, hide: ui.hideInternal };
-  const needle = ui.filter.toLowerCase();
-  const name = (key: string | undefined) => (key ? model.actors.get(key)?.name ?? key.split(' ')[1] : undefined);
-  const matches = (e: RunRecord['events'][number]) => {
-    if (ui.hideInternal && e.type.startsWith('xstate.')) return false;
-    if (!needle) return true;
-    return `${e.type} ${name(e.actorKey)} ${name(e.sourceKey) ?? ''}`.toLowerCase().includes(needle);
-  };
-  // Same run and filters, more events: append the new rows and drop the oldest past 500,
-  // instead of rebuilding 500 rows on every frame of a live run.
-  const tbody = $('events-body');
-  const appendOnly = previous.run === run.key && previous.filter === ui.filter && previous.hide === ui.hideInternal && previous.count >= 0 && previous.count <= run.events.length;
-  const fresh: RunRecord['events'] = [];
-  const stop = appendOnly ? previous.count : 0;
-  for (let i = run.events.length - 1; i >= stop && fresh.length < 500; i--) if (matches(run.events[i]!)) fresh.push(run.events[i]!);
-  fresh.reverse();
-  const rowOf = (e: RunRecord['events'][number]) => {
-    const tr = h('tr', e.type.startsWith('xstate.') ? 'internal' : '');
-    const { type: _type, ...payload } = e.event;
-    const from = name(e.sourceKey) ?? (typeof payload.node === 'string' ? `node ${payload.node}` : '');
-    const details = Object.keys(payload).length ? JSON.stringify(payload) : '';
-    tr.append(
-      h('td', 'num', String(e.index + 1)),
-      h('td', 'num', `+${e.time - run.startedAt}`),
-      h('td', 'actor', name(e.actorKey) ?? ''),
-      h('td', 'type', e.type),
-      h('td', 'source', from),
-      h('td', 'details', details.length > 160 ? `${details.slice(0, 157)}…` : details),
-    );
-    return tr;
-  };
-  if (appendOnly) tbody.append(...fresh.map(rowOf));
-  else tbody.replaceChildren(...fresh.map(rowOf));
-  while (tbody.childElementCount > 500) tbody.firstElementChild!.remove();
-  matchedCount = appendOnly ? matchedCount + fresh.length : fresh.length;
-  const shown = { length: tbody.childElementCount };
-  const rows = { length: !needle && !ui.hideInternal ? run.events.length : fresh.length < 500 || appendOnly ? matchedCount : NaN };
-  $('events-note').textContent = Number.isNaN(rows.length)
-    ? `showing the last ${shown.length} matches`
-    : rows.length > shown.length
-      ? `showing the last ${shown.length} of ${rows.length}`
-      : `${rows.length} events`;
-  // Follow new events only when the person is already at the bottom, as a terminal does.
-  if (atBottom) scroller.scrollTop = scroller.scrollHeight;
-}
+const eventList = new EventList($('events-card'), $('events-scroll'), $('events-body'), $('events-note'), $('event-detail'));
 
 /**
  * Scrolls `list` itself (never the page) just enough to show `item`. scrollIntoView would
@@ -615,10 +604,17 @@ interface FanOutCounts {
   waiting: number;
 }
 
-/** A fan-out actor's own counters (actors/fan-out.ts), plus its items stopped before the end. */
+const itemStatus = (actor: ActorRecord | undefined) =>
+  ({ active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' } as const)[actor?.snapshot?.status ?? 'active'] ?? 'running';
+
+/**
+ * A fan-out actor's own counters (actors/fan-out.ts), plus its items stopped before the end.
+ * Before its first snapshot (XState sends it after the items' first commits), its items are
+ * counted one by one instead, so a step back in time shows them as they were then.
+ */
 function fanOutCounts(actor: ActorRecord): FanOutCounts | undefined {
   const snap = actor.snapshot as { total?: unknown; running?: unknown; completed?: unknown; failed?: unknown } | undefined;
-  if (!snap || typeof snap.total !== 'number' || typeof snap.completed !== 'number') return undefined;
+  if (!snap || typeof snap.total !== 'number' || typeof snap.completed !== 'number') return itemCounts(actor);
   const total = snap.total;
   const done = snap.completed;
   const failed = Number(snap.failed) || 0;
@@ -629,6 +625,19 @@ function fanOutCounts(actor: ActorRecord): FanOutCounts | undefined {
   return { total, done, running, failed, cancelled, waiting: Math.max(0, total - done - running - failed - cancelled) };
 }
 
+/** Counts of an actor whose children are its items (`Name[0]`, `Name[1]` …), read from their snapshots. */
+function itemCounts(actor: ActorRecord): FanOutCounts | undefined {
+  const prefix = `${actor.name}[`;
+  const counts: FanOutCounts = { total: 0, done: 0, running: 0, failed: 0, cancelled: 0, waiting: 0 };
+  for (const key of actor.children) {
+    const child = model.actors.get(key);
+    if (!child?.name.startsWith(prefix)) continue;
+    counts.total++;
+    counts[itemStatus(child)]++;
+  }
+  return counts.total > 0 ? counts : undefined;
+}
+
 /** The item the person opened, per fan-out actor key. */
 const openedItem = new Map<string, number>();
 
@@ -636,8 +645,11 @@ function renderItems(run: RunRecord): void {
   const fanOuts = run.actors.map((key) => model.actors.get(key)!).filter((a) => fanOutCounts(a) !== undefined);
   const card = $('items-card');
   card.hidden = fanOuts.length === 0;
-  if (!fanOuts.length) return;
   const list = $('fan-outs');
+  if (!fanOuts.length) {
+    list.replaceChildren();
+    return;
+  }
   list.replaceChildren(
     ...fanOuts.map((actor) => {
       const c = fanOutCounts(actor)!;
@@ -676,7 +688,7 @@ function renderItems(run: RunRecord): void {
     const index = openedItem.get(actor.key);
     if (index === undefined) continue;
     const item = model.childNamed(actor, `${actor.name}[${index}]`);
-    const title = h('div', 'item-title', item ? `${item.name}: ${runStatusOfActor(item)}` : `${actor.name}[${index}] has not started`);
+    const title = h('div', 'item-title', item ? `${item.name}: ${itemStatus(item)}` : `${actor.name}[${index}] has not started`);
     title.id = 'item-title';
     view.append(title);
     if (item?.snapshot) {
@@ -686,11 +698,9 @@ function renderItems(run: RunRecord): void {
   }
 }
 
-function runStatusOfActor(actor: ActorRecord): string {
-  return { active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' }[actor.snapshot?.status ?? 'active'] ?? 'running';
-}
 
 function render(): void {
+  eventList.applyScroll();
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
   const total = allRuns().length;
@@ -705,7 +715,13 @@ function render(): void {
   renderHeader(run, root);
   // Stepped back to a commit: the graph, state, items, errors and events show that moment,
   // read from the run replayed up to it; the timeline itself always shows every commit.
-  const past = pastAt(run);
+  const stepped = pastAt(run);
+  $('main').toggleAttribute('data-replaying', stepped === 'pending');
+  if (stepped === 'pending') {
+    renderTimeline(run);
+    return;
+  }
+  const past = stepped;
   const live = model;
   if (past) model = past.model;
   try {
@@ -723,19 +739,37 @@ function render(): void {
   }
   $('main').dataset.asOf = past ? String(past.at) : 'latest';
   renderTimeline(run);
-  renderEvents(past?.model.runs.get(run.key) ?? run);
+  const shownRun = past?.model.runs.get(run.key) ?? run;
+  eventList.render(past?.model ?? model, shownRun, { text: ui.filter, hideInternal: ui.hideInternal });
 }
 
-/** The replayed run for the commit the person stepped to, cached per run and position. */
-let pastCache: { run: string; at: number; model: Model } | undefined;
-function pastAt(run: RunRecord): { at: number; model: Model } | undefined {
+/** The run replayed up to the commit the person stepped to (replay.ts). */
+const replay = new Replay();
+let replayedTo: { run: string; at: number } | undefined;
+
+/** Where the selected timeline is stepped to, in envelopes of the run; undefined when following the latest. */
+function steppedTo(run: RunRecord): number | undefined {
   const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
   if (!timeline || !run.actors.includes(timeline.actorKey) || !ui.position.has(timeline.actorKey)) return undefined;
   const position = currentPosition(timeline);
   // Position 0 is the state before the first commit: the run up to just before it.
-  const at = position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
-  if (pastCache?.run !== run.key || pastCache.at !== at) pastCache = { run: run.key, at, model: Model.replay(run, at) };
-  return pastCache;
+  return position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
+}
+
+/**
+ * The replayed past, once it is whole; while it is still being fed, undefined, with the page
+ * marked `data-replaying` and another slice asked for (the views keep what they showed).
+ */
+function pastAt(run: RunRecord): { at: number; model: Model } | undefined | 'pending' {
+  const at = steppedTo(run);
+  if (at === undefined) return undefined;
+  if (replayedTo?.run === run.key && replayedTo.at === at) return { at, model: replay.model };
+  if (!replay.advance(run, at)) {
+    setTimeout(scheduleRender, 0);
+    return 'pending';
+  }
+  replayedTo = { run: run.key, at };
+  return { at, model: replay.model };
 }
 
 // ---------- input ----------

@@ -147,16 +147,6 @@ export class Model {
     run?.envelopes.push(envelope);
   }
 
-  /**
-   * The run as it was when `count` of its envelopes had arrived: a model of its own, rebuilt
-   * from them, so every view (graph, state, events, errors) can show that moment.
-   */
-  static replay(run: RunRecord, count: number): Model {
-    const past = new Model();
-    for (let i = 0; i < count && i < run.envelopes.length; i++) past.ingest(run.envelopes[i]!);
-    return past;
-  }
-
   #ensureActor(source: string, key: string, event: WireEvent, time: number): ActorRecord {
     let actor = this.actors.get(key);
     if (actor) return actor;

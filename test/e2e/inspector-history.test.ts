@@ -31,12 +31,13 @@ const counting = new Workflow({
     const two = node<CounterHandle>('Two', (s) => s.add());
     return new Graph({ source: one, sinks: [two], edges: [new Edge({ tail: one, head: two })] });
   },
-  store: () => Counter.create(),
+  // The input only labels the run: the list shows a summary of it.
+  store: (_input: { label: string }) => Counter.create(),
 });
 
-async function runCounting(): Promise<string> {
+async function runCounting(label: string): Promise<string> {
   const inspector = inspect({ url: server.appUrl, log: () => {} });
-  const result = await counting.execute(undefined, { inspect: inspector });
+  const result = await counting.execute({ label }, { inspect: inspector });
   await inspector.stop();
   return result.runId;
 }
@@ -72,8 +73,8 @@ test('runs survive a restart; the list tells runs apart, searches and filters; d
   const page = await browser!.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(server.url);
   await page.waitForSelector('#conn[data-state="live"]');
-  const first = await runCounting();
-  const second = await runCounting();
+  const first = await runCounting('first batch');
+  const second = await runCounting('second batch');
   assert.is.not(first, second);
   await abandonedRun();
   await runsShown(page, 3);
@@ -94,6 +95,9 @@ test('runs survive a restart; the list tells runs apart, searches and filters; d
   // Both Counting runs are listed, each with its own run id.
   const ids = await fresh.locator('.run', { hasText: 'Counting' }).locator('.run-id').allTextContents();
   assert.equal(ids.sort(), [first, second].sort());
+  // …and a summary of its input.
+  const inputs = await fresh.locator('.run', { hasText: 'Counting' }).locator('.run-input').allTextContents();
+  assert.equal(inputs.sort(), ['input {"label":"first batch"}', 'input {"label":"second batch"}']);
   assert.is(await fresh.locator('.run[data-status="disconnected"]', { hasText: 'Abandoned' }).count(), 1);
 
   await fresh.fill('#run-search', first.slice(0, 12));
@@ -113,10 +117,10 @@ test('runs survive a restart; the list tells runs apart, searches and filters; d
   const counted = fresh.locator('.run', { hasText: 'Counting' });
   await counted.nth(0).click();
   await fresh.fill('#event-filter', 'no-such-event');
-  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 0);
+  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr[data-index]').length === 0);
   await counted.nth(1).click();
   assert.is(await fresh.inputValue('#event-filter'), '');
-  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr').length > 0);
+  await fresh.waitForFunction(() => document.querySelectorAll('#events-body tr[data-index]').length > 0);
   await Promise.all([page.close(), fresh.close()]);
 });
 
