@@ -24,6 +24,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_E
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
 import { RunStore, defaultHistoryPath } from './run-store.js';
+import { checkpointHistory, listCheckpointRuns, openCheckpointSource, type CheckpointSource } from './checkpoint-source.js';
 
 export interface InspectorServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine can connect). */
@@ -63,6 +64,11 @@ export interface InspectorServerOptions {
   log?: (line: string) => void;
   /** Directory of the built UI; found (or built) next to this file by default. */
   uiDir?: string;
+  /**
+   * Checkpoint stores of durable runs to show, read only: `sqlite:<file>` or `postgres://…`
+   * (see checkpoint-source.ts). Their runs are listed with their history and forks.
+   */
+  checkpoints?: readonly string[];
 }
 
 export interface InspectorServer {
@@ -156,6 +162,16 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
   }
 
+  const sources: CheckpointSource[] = [];
+  try {
+    for (const spec of options.checkpoints ?? []) sources.push(await openCheckpointSource(spec));
+  } catch (err) {
+    store.close();
+    limiter.close();
+    await Promise.all(sources.map((s) => s.close()));
+    throw err;
+  }
+
   const tabs = new Set<WebSocket>();
 
   const refuseHttp = (res: ServerResponse, status: number, reason: string) => {
@@ -170,9 +186,30 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       refuseHttp(res, 403, `refused: ${why}`);
       return;
     }
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
     if (path === '/api/session') {
-      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ ok: true, remote }));
+      json(200, { ok: true, remote, checkpoints: sources.length });
+      return;
+    }
+    if (path === '/api/checkpoints') {
+      void listCheckpointRuns(sources).then((listing) => json(200, listing));
+      return;
+    }
+    if (path === '/api/checkpoints/history') {
+      const params = new URL(req.url ?? '/', 'http://x').searchParams;
+      const source = sources[Number(params.get('source'))];
+      const runId = params.get('run') ?? '';
+      if (!source) {
+        json(404, { error: `no checkpoint store number '${params.get('source')}': the server has ${sources.length}` });
+        return;
+      }
+      checkpointHistory(source, runId).then(
+        (history) => (history ? json(200, history) : json(404, { error: `${source.name} has no run '${runId}'` })),
+        (err: Error) => json(500, { error: `${source.name}: the history of run '${runId}' could not be read: ${err.message}` }),
+      );
       return;
     }
     let decoded: string;
@@ -305,6 +342,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       new Promise<void>((resolve) => {
         limiter.close();
         store.close();
+        for (const source of sources) void source.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.close(() => resolve());

@@ -7,6 +7,7 @@
 import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
+import { checkpointViewOpen, startCheckpoints } from './forks.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -698,9 +699,11 @@ function render(): void {
   renderRuns(runs);
   const run = ui.run ? model.runs.get(ui.run) : undefined;
   const root = run ? model.root(run) : undefined;
-  $('main').hidden = !run || !root;
-  $('welcome').hidden = Boolean(run && root);
-  if (!run || !root) return;
+  // A checkpointed run (forks.ts) is open in place of the live view.
+  const away = checkpointViewOpen();
+  $('main').hidden = away || !run || !root;
+  $('welcome').hidden = away || Boolean(run && root);
+  if (away || !run || !root) return;
   renderHeader(run, root);
   // Stepped back to a commit: the graph, state, items, errors and events show that moment,
   // read from the run replayed up to it; the timeline itself always shows every commit.
@@ -781,3 +784,4 @@ document.addEventListener('keydown', (e) => {
 
 connect();
 render();
+void startCheckpoints({ token, changed: render });
