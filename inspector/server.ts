@@ -12,6 +12,9 @@
  * in the UI's URL; sending from this machine does not, unless the server is opened to the
  * network. Malformed or oversized messages are dropped, logged at a bounded rate
  * (log-limiter.ts), and the sender stays connected.
+ *
+ * Workers elsewhere can send traces instead: `POST /v1/traces` takes OTLP/HTTP JSON (same
+ * rules as sending events), and the runs in it are shown like live ones (otlp.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,10 +23,11 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, isWireEvent, DISCONNECTED_EVENT_TYPE, type WireEvent, type WireSnapshot } from './protocol.js';
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
 import { RunStore, defaultHistoryPath } from './run-store.js';
+import { TraceAssembler, spansOf } from './otlp.js';
 import { checkpointHistory, listCheckpointRuns, openCheckpointSource, type CheckpointSource } from './checkpoint-source.js';
 
 export interface InspectorServerOptions {
@@ -178,8 +182,52 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(reason);
   };
 
+  const traces = new TraceAssembler();
+  /** `POST /v1/traces`: OTLP/HTTP JSON from `junjo-xstate/otel` spans, shown as runs (otlp.ts). */
+  const receiveTraces = (req: IncomingMessage, res: ServerResponse) => {
+    const source = `otlp:${req.socket.remoteAddress ?? 'unknown'}`;
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      answer(415, { error: 'send OTLP/HTTP as JSON (content-type application/json); protobuf is not read here' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxMessageBytes) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > maxMessageBytes) {
+        limiter.note(source, 'oversized', `dropped a ${size}-byte trace export from ${source}: over the ${maxMessageBytes}-byte limit`);
+        answer(413, { error: `over the ${maxMessageBytes}-byte limit: export smaller batches` });
+        return;
+      }
+      let runs;
+      try {
+        runs = traces.add(spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      } catch (err) {
+        limiter.note(source, 'malformed trace', `dropped a malformed trace export from ${source}: ${(err as Error).message}`);
+        answer(400, { error: (err as Error).message });
+        return;
+      }
+      for (const events of runs) for (const event of events) accept(source, event, JSON.stringify(event));
+      answer(200, {});
+    });
+  };
+
   const serveFile = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/v1/traces' && req.method === 'POST') {
+      const why = refusal(req, 'send', rules);
+      if (why) {
+        limiter.note(req.socket.remoteAddress ?? 'http', 'refused request', `refused POST /v1/traces: ${why}`);
+        refuseHttp(res, 403, `refused: ${why}`);
+      } else receiveTraces(req, res);
+      return;
+    }
     const why = refusal(req, path.startsWith('/api/') ? 'read' : 'page', rules);
     if (why) {
       limiter.note(req.socket.remoteAddress ?? 'http', 'refused request', `refused ${req.method} ${path}: ${why}`);
@@ -268,7 +316,11 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       limiter.note(source, 'not an event', `dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
       return;
     }
-    // The app's text is kept as it came: it is valid JSON, so no need to serialize it again.
+    accept(source, event, text);
+  };
+
+  /** Keeps and relays one event; `text` is its JSON (an app's text is kept as it came). */
+  const accept = (source: string, event: WireEvent, text: string) => {
     const envelope = `{"source":${JSON.stringify(source)},"event":${text}}`;
     const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
     const name = event.type === '@xstate.actor' && event.sessionId === root ? event.name : undefined;
