@@ -8,6 +8,7 @@ import { UI_SOCKET_PATH, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
 import { checkpointViewOpen, startCheckpoints } from './forks.js';
+import { renderActorTree } from './actor-tree.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -725,6 +726,7 @@ function render(): void {
   $('main').dataset.asOf = past ? String(past.at) : 'latest';
   renderTimeline(run);
   renderEvents(past?.model.runs.get(run.key) ?? run);
+  renderActorTree(model, run, root, scheduleRender);
 }
 
 /** The replayed run for the commit the person stepped to, cached per run and position. */
