@@ -50,7 +50,7 @@ export async function buildBrowserInspectExample() {
 
 export async function buildInspector() {
   // Runtime dependencies stay external, as in the library build: the app installs them.
-  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec', 'better-sqlite3'];
+  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec', 'better-sqlite3', 'pg'];
   await Promise.all([
     buildInspectorUi(),
     build({

@@ -2,7 +2,7 @@
  * `npx junjo-inspector` (or `npm run inspector`): starts the local inspector and prints where
  * to open it and where apps send their events.
  *
- *   junjo-inspector [--host 127.0.0.1] [--port 4480] [--allow-remote] [--allowed-host NAME]…
+ *   junjo-inspector [--host 127.0.0.1] [--port 4480] [--allow-remote] [--allowed-host NAME]… [--checkpoints sqlite:runs.db]…
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_HOST, DEFAULT_PORT } from './protocol.js';
@@ -19,11 +19,12 @@ Reading runs needs the token in the printed URL; apps on this machine send witho
   --token          use this token instead of the one kept with the history (or JUNJO_INSPECTOR_TOKEN)
   --history        the SQLite file runs are kept in (default ~/.cache/junjo-inspector/history.sqlite)
   --history-mb     how many MiB of runs to keep (default 256); whole old runs go first
-  --history-days   runs untouched for longer are deleted (default 7)`;
+  --history-days   runs untouched for longer are deleted (default 7)
+  --checkpoints    a durable run store to show, read only (repeatable): sqlite:<file> or postgres://user@host/db`;
 
 let values: {
   host?: string; port?: string; help?: boolean; 'allow-remote'?: boolean; 'allowed-host'?: string[]; token?: string;
-  history?: string; 'history-mb'?: string; 'history-days'?: string;
+  history?: string; 'history-mb'?: string; 'history-days'?: string; checkpoints?: string[];
 };
 try {
   ({ values } = parseArgs({
@@ -36,6 +37,7 @@ try {
       history: { type: 'string' },
       'history-mb': { type: 'string' },
       'history-days': { type: 'string' },
+      checkpoints: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -77,6 +79,7 @@ try {
     ...(values.history ? { historyPath: values.history } : {}),
     ...(historyMb ? { historyBytes: Math.round(historyMb * 1024 * 1024) } : {}),
     ...(historyDays ? { historyMaxAgeMs: historyDays * 24 * 3600 * 1000 } : {}),
+    checkpoints: values.checkpoints ?? [],
   });
   console.log(`junjo inspector: open ${server.url}`);
   console.log(`apps send events to ${server.appUrl}  (inspect() from junjo-xstate/inspector, or createWebSocketInspector)`);

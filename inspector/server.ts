@@ -12,6 +12,9 @@
  * in the UI's URL; sending from this machine does not, unless the server is opened to the
  * network. Malformed or oversized messages are dropped, logged at a bounded rate
  * (log-limiter.ts), and the sender stays connected.
+ *
+ * Workers elsewhere can send traces instead: `POST /v1/traces` takes OTLP/HTTP JSON (same
+ * rules as sending events), and the runs in it are shown like live ones (otlp.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,10 +23,12 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, EVENT_SEPARATOR, eventTexts, isWireEvent, joinFrames, DISCONNECTED_EVENT_TYPE, type WireSnapshot } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, EVENT_SEPARATOR, eventTexts, isWireEvent, joinFrames, DISCONNECTED_EVENT_TYPE, type WireEvent, type WireSnapshot } from './protocol.js';
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
 import { RunStore, defaultHistoryPath } from './run-store.js';
+import { TraceAssembler, spansOf } from './otlp.js';
+import { checkpointHistory, listCheckpointRuns, openCheckpointSource, type CheckpointSource } from './checkpoint-source.js';
 
 export interface InspectorServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine can connect). */
@@ -63,6 +68,11 @@ export interface InspectorServerOptions {
   log?: (line: string) => void;
   /** Directory of the built UI; found (or built) next to this file by default. */
   uiDir?: string;
+  /**
+   * Checkpoint stores of durable runs to show, read only: `sqlite:<file>` or `postgres://…`
+   * (see checkpoint-source.ts). Their runs are listed with their history and forks.
+   */
+  checkpoints?: readonly string[];
 }
 
 export interface InspectorServer {
@@ -158,23 +168,98 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     throw new Error('junjo-inspector: the UI is not built; run `npm run build` first');
   }
 
+  const sources: CheckpointSource[] = [];
+  try {
+    for (const spec of options.checkpoints ?? []) sources.push(await openCheckpointSource(spec));
+  } catch (err) {
+    store.close();
+    limiter.close();
+    await Promise.all(sources.map((s) => s.close()));
+    throw err;
+  }
+
   const tabs = new Set<WebSocket>();
 
   const refuseHttp = (res: ServerResponse, status: number, reason: string) => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(reason);
   };
 
+  const traces = new TraceAssembler();
+  /** `POST /v1/traces`: OTLP/HTTP JSON from `junjo-xstate/otel` spans, shown as runs (otlp.ts). */
+  const receiveTraces = (req: IncomingMessage, res: ServerResponse) => {
+    const source = `otlp:${req.socket.remoteAddress ?? 'unknown'}`;
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      answer(415, { error: 'send OTLP/HTTP as JSON (content-type application/json); protobuf is not read here' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxMessageBytes) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > maxMessageBytes) {
+        limiter.note(source, 'oversized', `dropped a ${size}-byte trace export from ${source}: over the ${maxMessageBytes}-byte limit`);
+        answer(413, { error: `over the ${maxMessageBytes}-byte limit: export smaller batches` });
+        return;
+      }
+      let runs;
+      try {
+        runs = traces.add(spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      } catch (err) {
+        limiter.note(source, 'malformed trace', `dropped a malformed trace export from ${source}: ${(err as Error).message}`);
+        answer(400, { error: (err as Error).message });
+        return;
+      }
+      for (const events of runs) accept(source, events.map((event) => ({ event, text: JSON.stringify(event) })));
+      answer(200, {});
+    });
+  };
+
   const serveFile = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/v1/traces' && req.method === 'POST') {
+      const why = refusal(req, 'send', rules);
+      if (why) {
+        limiter.note(req.socket.remoteAddress ?? 'http', 'refused request', `refused POST /v1/traces: ${why}`);
+        refuseHttp(res, 403, `refused: ${why}`);
+      } else receiveTraces(req, res);
+      return;
+    }
     const why = refusal(req, path.startsWith('/api/') ? 'read' : 'page', rules);
     if (why) {
       limiter.note(req.socket.remoteAddress ?? 'http', 'refused request', `refused ${req.method} ${path}: ${why}`);
       refuseHttp(res, 403, `refused: ${why}`);
       return;
     }
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
     if (path === '/api/session') {
-      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ ok: true, remote }));
+      json(200, { ok: true, remote, checkpoints: sources.length });
+      return;
+    }
+    if (path === '/api/checkpoints') {
+      void listCheckpointRuns(sources).then((listing) => json(200, listing));
+      return;
+    }
+    if (path === '/api/checkpoints/history') {
+      const params = new URL(req.url ?? '/', 'http://x').searchParams;
+      const source = sources[Number(params.get('source'))];
+      const runId = params.get('run') ?? '';
+      if (!source) {
+        json(404, { error: `no checkpoint store number '${params.get('source')}': the server has ${sources.length}` });
+        return;
+      }
+      checkpointHistory(source, runId).then(
+        (history) => (history ? json(200, history) : json(404, { error: `${source.name} has no run '${runId}'` })),
+        (err: Error) => json(500, { error: `${source.name}: the history of run '${runId}' could not be read: ${err.message}` }),
+      );
       return;
     }
     let decoded: string;
@@ -222,9 +307,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       return;
     }
     const message = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
-    // The message's envelopes by run, each run's kept as one row (run-store.ts).
-    const runs = new Map<string, { envelopes: string[]; name?: string; status?: string }>();
-    const envelopes: string[] = [];
+    const events: { event: WireEvent; text: string }[] = [];
     for (const text of eventTexts(message)) {
       let event: unknown;
       try {
@@ -237,8 +320,21 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
         limiter.note(source, 'not an event', `dropped a malformed message from ${source}: not an @statelyai/inspect event (needs type and sessionId)`);
         continue;
       }
-      // The app's text is kept as it came (valid JSON, no need to serialize it again), unless
-      // it is printed over lines: a tab reads one envelope per line.
+      events.push({ event, text });
+    }
+    accept(source, events);
+  };
+
+  /**
+   * Keeps and relays a batch of events (an app's message, or a trace's runs from OTLP): each
+   * run's envelopes kept as one row (run-store.ts), then sent to every tab. `text` is an
+   * event's JSON, kept as it came (no need to serialize it again) unless printed over lines:
+   * a tab reads one envelope per line.
+   */
+  const accept = (source: string, events: readonly { event: WireEvent; text: string }[]) => {
+    const runs = new Map<string, { envelopes: string[]; name?: string; status?: string }>();
+    const envelopes: string[] = [];
+    for (const { event, text } of events) {
       const body = text.includes(EVENT_SEPARATOR) ? JSON.stringify(event) : text;
       const envelope = `{"source":${JSON.stringify(source)},"event":${body}}`;
       const root = event.rootId && event.rootId !== 'anonymous' ? event.rootId : event.sessionId;
@@ -336,6 +432,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       new Promise<void>((resolve) => {
         limiter.close();
         store.close();
+        for (const source of sources) void source.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.close(() => resolve());

@@ -9,6 +9,7 @@
  * started inside it (see src/compile/run-lifecycle.ts). docs/hooks-stream-otel.md has the
  * full list of fields and guarantees.
  */
+import type { GraphJSON } from './graph/to-json.js';
 import { describe } from './describe.js';
 import type { Patch } from 'immer';
 
@@ -38,6 +39,8 @@ export interface LifecycleEvent extends ExecutionIdentity {
   error?: unknown;
   /** Workflow and subflow events: the store state at that point (after `redact`). */
   state?: unknown;
+  /** Workflow and subflow started events: the graph as JSON (one object shared by every run of it). */
+  graph?: GraphJSON;
   /** Node events: which attempt of this execution (1 unless it was retried or resumed). */
   attempt?: number;
   /**

@@ -74,13 +74,18 @@ export {
 export {
   MemoryCheckpointStore,
   matchesFilter,
+  historyLimitOf,
+  DEFAULT_HISTORY_LIMIT,
   type CheckpointStore,
+  type CheckpointCommit,
+  type CheckpointOrigin,
   type CheckpointRecord,
   type CheckpointSummary,
   type CheckpointFilter,
   type RunStatus,
 } from './durable/checkpoint-store.js';
-export { decodeCheckpoint, type Checkpoint, type PersistedRun } from './durable/checkpoint.js';
+export { decodeCheckpoint, readCheckpoint, type Checkpoint, type PersistedRun } from './durable/checkpoint.js';
+export { type RunCommit, type NodeStatusAt, type HistoryOptions, type ForkOptions } from './durable/fork.js';
 export {
   isLeasing,
   LeaseTable,

@@ -14,6 +14,9 @@
  *   junjo.run_id, junjo.execution_id, junjo.parent_execution_id    runtime ids
  *   junjo.status             completed | failed | cancelled (set when it ends)
  *   junjo.workflow.state.start / .end   workflow and subflow spans: the state as JSON
+ *   junjo.workflow.graph     workflow and subflow spans: the graph as JSON (as `toJSON()` gives
+ *                            it), so a trace alone can be drawn (the inspector's OTLP receiver);
+ *                            left out past GRAPH_CHARS, with junjo.workflow.graph_chars saying its size
  * A failed span has status ERROR and the error recorded as an exception event; a cancelled
  * span keeps status UNSET and says `junjo.status = cancelled`. Each commit is a `set_state`
  * event (attributes junjo.store.action, junjo.state_json_patch, junjo.store.id, junjo.store.seq,
@@ -48,6 +51,11 @@ import {
 export const EMIT_EVENTS = 8;
 export const EMIT_DATA_CHARS = 256;
 export const EMIT_PREVIEW_CHARS = 1024;
+/** The largest graph JSON put on a span. */
+export const GRAPH_CHARS = 64 * 1024;
+
+// Every run of a workflow shares its graph's JSON object: stringified once.
+const graphTexts = new WeakMap<object, string>();
 
 export interface OtelHooksOptions {
   /** Default: `trace.getTracer('junjo-xstate')` of the globally registered provider. */
@@ -79,6 +87,12 @@ export function otelHooks(options: OtelHooksOptions = {}): WorkflowHooks {
     if (event.parentId !== null) attributes['junjo.parent_id'] = event.parentId;
     if (event.parentExecutionId !== null) attributes['junjo.parent_execution_id'] = event.parentExecutionId;
     if (event.state !== undefined) attributes['junjo.workflow.state.start'] = json(event.state);
+    if (event.graph) {
+      let text = graphTexts.get(event.graph);
+      if (text === undefined) graphTexts.set(event.graph, (text = JSON.stringify(event.graph)));
+      if (text.length <= GRAPH_CHARS) attributes['junjo.workflow.graph'] = text;
+      else attributes['junjo.workflow.graph_chars'] = text.length;
+    }
     const tracer = options.tracer ?? trace.getTracer('junjo-xstate');
     const span = tracer.startSpan(event.name, { attributes }, parentContext);
     byExecution.set(event.executionId, span);

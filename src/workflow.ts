@@ -14,11 +14,14 @@ import { executionKey } from './compile/node-execution.js';
 import type { NodeEmitEvent } from './compile/node-emit.js';
 import { restoreRunScope } from './compile/run-registry.js';
 import type { RunContext } from './compile/run-scope.js';
-import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
+import { UNFINISHED, type CheckpointOrigin, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
 import { RunCheckpointer, claimRun } from './durable/checkpointer.js';
+import { commitsOf, forkSnapshot, historyOf, recordAt, type ForkOptions, type HistoryOptions, type RunCommit } from './durable/fork.js';
 import type { LeaseOptions } from './durable/lease.js';
-import { CheckpointError, WorkflowCancelledError } from './errors.js';
+import { CheckpointError, StoreUpdateError, WorkflowCancelledError } from './errors.js';
+import { notAStateOf } from './store/define-store.js';
+import { definitionOf } from './store/handle.js';
 import type { GraphJSON } from './graph/to-json.js';
 import type { Graph } from './graph/graph.js';
 import type { Redact, WorkflowHooks } from './hooks.js';
@@ -265,7 +268,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     // (issue 13, branch robust) Frozen like a live run's result: this one was deserialized.
     if (record.status === 'completed') return freezeResult(checkpoint.snapshot.output as ExecutionResult<HandleState<H>>);
 
-    const checkpointer = this.#checkpointer(store, runId, record.createdAt, lease);
+    const checkpointer = this.#checkpointer(store, runId, record.createdAt, lease, record.origin);
     // Owned from here on, and read again: its last owner may have written since the checks above.
     const owned = await claimRun(checkpointer, store, runId, (r) => decodeCheckpoint<HandleState<H>>(r, this.name, this.fingerprint));
     if (owned.status === 'completed') return owned.snapshot.output as ExecutionResult<HandleState<H>>;
@@ -279,16 +282,70 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId }, this.#cancelled, checkpointer);
   }
 
+  /**
+   * The checkpoints the store keeps of run `runId`, oldest first: each one's number (`seq`, for
+   * `fork`), time, status, node statuses, the nodes completed since the one before, and the
+   * committed state. Rejects with a CheckpointError when the store holds no such run (or one of
+   * another workflow or graph version), a TypeError when the store keeps no history.
+   */
+  async history(runId: string, options: HistoryOptions): Promise<RunCommit<HandleState<H>>[]> {
+    const records = await historyOf(options?.checkpoint, runId, this.name);
+    return commitsOf(records, (r) => decodeCheckpoint<HandleState<H>>(r, this.name, this.fingerprint));
+  }
+
+  /**
+   * Starts a new run from checkpoint `at` of run `runId` (see `history`), with the store state
+   * `state` if given: the nodes done by then do not run again, the nodes that were running
+   * start over, and the rest runs as usual, checkpointed to the same store with the origin
+   * recorded (`summary.origin`). The original run is not changed. Resolves like `execute()`.
+   * Rejects with a CheckpointError for an unknown run or `at`, a StoreUpdateError for a
+   * `state` the store refuses.
+   */
+  async fork(runId: string, options: ForkOptions<HandleState<H>> & ResumeOptions): Promise<ExecutionResult<HandleState<H>>> {
+    const { checkpoint: store, at, state, signal, inspect, hooks, redact, keepCompleted, lease } = options ?? ({} as ForkOptions<HandleState<H>> & ResumeOptions);
+    const record = recordAt(await historyOf(store, runId, this.name), runId, at);
+    const checkpoint = decodeCheckpoint<HandleState<H>>(record, this.name, this.fingerprint);
+    if (checkpoint.snapshot.status !== 'active') {
+      throw new CheckpointError(
+        'finished',
+        runId,
+        `Checkpoint ${at} of run '${runId}' is the run's end (${record.status}): nothing is left to run from it. Fork from an earlier checkpoint.`,
+      );
+    }
+    if (state !== undefined) {
+      const definition = definitionOf(this.store((checkpoint.snapshot.context as { input?: unknown }).input as I));
+      const problem = notAStateOf(definition, state);
+      if (problem) {
+        throw new StoreUpdateError(definition.name, '(fork state)', [
+          `the state given to fork('${runId}', { at: ${at} }) is not a state of this store: ${problem}`,
+          'give a state of the same shape as history()[…].state',
+        ]);
+      }
+    }
+    const newId = options.runId ?? newRunId();
+    const existing = await store.get(newId);
+    if (existing) {
+      throw new CheckpointError('finished', newId, `Run '${newId}' already has a checkpoint (workflow '${existing.workflow}', ${existing.status}): fork under another runId.`);
+    }
+    const snapshot = forkSnapshot(checkpoint.snapshot, newId, state === undefined ? undefined : { value: state });
+    const checkpointer = this.#checkpointer(store, newId, Date.now(), lease, { runId, seq: record.seq });
+    await checkpointer.claim();
+    const actor = createActor(this.machine, { snapshot, inspect: both(inspect, checkpointer.inspect) } as unknown as { input: I });
+    restoreRunScope(actor, { hooks, redact });
+    return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId: newId }, this.#cancelled, checkpointer);
+  }
+
   /** Summaries of this workflow's runs in `store` that `resume` can continue, oldest first. */
   async unfinishedRuns(store: CheckpointStore): Promise<CheckpointSummary[]> {
     return store.list({ workflow: this.name, status: UNFINISHED });
   }
 
-  #checkpointer(store: CheckpointStore, runId: string, createdAt: number, lease?: LeaseOptions): RunCheckpointer {
+  #checkpointer(store: CheckpointStore, runId: string, createdAt: number, lease?: LeaseOptions, origin?: CheckpointOrigin): RunCheckpointer {
     return new RunCheckpointer({
       store,
       runId,
       lease,
+      origin,
       workflow: this.name,
       fingerprint: this.fingerprint,
       createdAt,

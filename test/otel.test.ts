@@ -74,6 +74,10 @@ test('a completed run is one span tree: workflow → subflow / RunConcurrent →
   assert.is(life.attributes['junjo.span_type'], 'workflow');
   assert.is(life.attributes['junjo.workflow.state.start'], JSON.stringify({ log: [], password: null }));
   assert.is(life.attributes['junjo.workflow.state.end'], JSON.stringify(result!.state));
+  // The graph travels with the trace, so the inspector can draw a run from its spans alone.
+  const graph = JSON.parse(life.attributes['junjo.workflow.graph'] as string);
+  assert.equal(graph, (lifecycleWorkflow('nowhere').machine.config.meta as { junjo: { graph: unknown } }).junjo.graph);
+  assert.ok(typeof byName(spans, 'Sub').attributes['junjo.workflow.graph'] === 'string', 'a subflow span carries its own graph');
   assert.is(byName(spans, 'Both').attributes['junjo.span_type'], 'runConcurrent');
   assert.is(byName(spans, 'Sub').attributes['junjo.span_type'], 'subflow');
 

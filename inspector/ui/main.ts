@@ -7,6 +7,8 @@
 import { UI_SOCKET_PATH, eventTexts, isWireEvent, type Envelope } from '../protocol.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
+import { checkpointViewOpen, startCheckpoints } from './forks.js';
+import { renderActorTree } from './actor-tree.js';
 import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
@@ -709,9 +711,11 @@ function render(): void {
   renderRuns(runs);
   const run = ui.run ? model.runs.get(ui.run) : undefined;
   const root = run ? model.root(run) : undefined;
-  $('main').hidden = !run || !root;
-  $('welcome').hidden = Boolean(run && root);
-  if (!run || !root) return;
+  // A checkpointed run (forks.ts) is open in place of the live view.
+  const away = checkpointViewOpen();
+  $('main').hidden = away || !run || !root;
+  $('welcome').hidden = away || Boolean(run && root);
+  if (away || !run || !root) return;
   renderHeader(run, root);
   // Stepped back to a commit: the graph, state, items, errors and events show that moment,
   // read from the run replayed up to it; the timeline itself always shows every commit.
@@ -741,6 +745,7 @@ function render(): void {
   renderTimeline(run);
   const shownRun = past?.model.runs.get(run.key) ?? run;
   eventList.render(past?.model ?? model, shownRun, { text: ui.filter, hideInternal: ui.hideInternal });
+  renderActorTree(model, run, root, scheduleRender);
 }
 
 /** The run replayed up to the commit the person stepped to (replay.ts). */
@@ -817,3 +822,4 @@ document.addEventListener('keydown', (e) => {
 
 connect();
 render();
+void startCheckpoints({ token, changed: render });

@@ -298,6 +298,8 @@ export class GraphCompiler {
       },
     };
 
+    // One JSON of the graph per machine: the root's meta, and what hooks are told a run runs.
+    const graphJSON = graphToJSON(prototype, this.outer);
     const machine = setup({
       types: {
         context: {} as RunContext,
@@ -311,13 +313,13 @@ export class GraphCompiler {
       actions: runActions,
     }).createMachine({
       id: role.name.replace(/[.#]/g, '_'),
-      meta: { junjo: { kind: role.kind, name: role.name, graph: graphToJSON(prototype, this.outer) } },
+      meta: { junjo: { kind: role.kind, name: role.name, graph: graphJSON } },
       context: ({ input: actorInput, self, spawn }) => {
         const { runId, input, options } = role.begin(actorInput, self);
         const scope = this.#scope(runId, input, self, options);
         const store = spawn('store', { id: 'store', input: { state: initialStateOf(scope.store) } }) as StoreActorRef<any>;
         this.#attach(scope, store);
-        scope.lifecycle?.runStarted();
+        scope.lifecycle?.runStarted(graphJSON);
         return initialContext(runId, input, store);
       },
       on: { [ATTEMPT_EVENT]: { actions: { type: 'recordAttempt', params: undefined } } },

@@ -7,6 +7,7 @@
  */
 import type { Commit } from '../../actors/store.js';
 import type { Graph } from '../graph/graph.js';
+import type { GraphJSON } from '../graph/to-json.js';
 import type {
   ExecutableLifecycleKind,
   ExecutionIdentity,
@@ -82,8 +83,9 @@ export class RunLifecycle {
     return `${this.run.id}/${key}`;
   }
 
-  runStarted(): void {
-    this.#emit(this.run, 'started', { state: this.dispatcher.state(this.readState()) });
+  /** `graph`: the run's graph as JSON, for hooks that ship it elsewhere (otel.ts). */
+  runStarted(graph?: GraphJSON): void {
+    this.#emit(this.run, 'started', { state: this.dispatcher.state(this.readState()), ...(graph ? { graph } : {}) });
   }
 
   /** The lifecycle of one run of the subflow `key` inside this run. */
@@ -302,7 +304,7 @@ export class RunLifecycle {
     };
   }
 
-  #emit(execution: Execution, status: LifecycleStatus, extra: { error?: unknown; state?: unknown } = {}) {
+  #emit(execution: Execution, status: LifecycleStatus, extra: { error?: unknown; state?: unknown; graph?: GraphJSON } = {}) {
     const event: LifecycleEvent = {
       type: `${execution.kind}${(status[0]!.toUpperCase() + status.slice(1)) as Capitalize<LifecycleStatus>}`,
       kind: execution.kind,
@@ -311,6 +313,7 @@ export class RunLifecycle {
     };
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.state !== undefined) event.state = extra.state;
+    if (extra.graph !== undefined) event.graph = extra.graph;
     if (execution.attempt !== undefined) event.attempt = execution.attempt;
     if (execution.attributes !== undefined && status !== 'started') event.attributes = execution.attributes;
     if (execution.step !== undefined) event.step = execution.step;

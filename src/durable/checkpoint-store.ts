@@ -5,7 +5,9 @@
  *
  * A store keeps records, one per run, and never looks inside `data`: the runtime encodes and
  * checks it (src/durable/checkpoint.ts). So a store for Postgres or Redis is a table or a hash
- * with these fields, and `put` replaces the run's record as a whole.
+ * with these fields, and `put` replaces the run's record as a whole. The stores here also keep
+ * each run's past records, numbered by `seq` (1, 2, … per run), so a run can be forked from any
+ * of them (`workflow.history`, `workflow.fork`); `get` still answers the latest.
  */
 import { LeaseTable, type ClaimRequest, type Lease, type LeasingStore } from './lease.js';
 
@@ -25,12 +27,28 @@ export interface CheckpointSummary {
   updatedAt: number;
   /** Failed runs: the error's message. */
   error?: string;
+  /** Forks (`workflow.fork`): the run and the checkpoint it was forked from. */
+  origin?: CheckpointOrigin;
+}
+
+/** Where a fork started: run `runId` at its checkpoint number `seq`. */
+export interface CheckpointOrigin {
+  runId: string;
+  seq: number;
 }
 
 export interface CheckpointRecord extends CheckpointSummary {
   /** The checkpoint, as JSON: the run's persisted XState snapshot, versioned (see checkpoint.ts). */
   data: string;
 }
+
+/** One past record of a run: `seq` counts the run's writes, from 1. */
+export interface CheckpointCommit extends CheckpointRecord {
+  seq: number;
+}
+
+/** How many past records a store keeps per run unless told (the oldest go first). */
+export const DEFAULT_HISTORY_LIMIT = 1000;
 
 export interface CheckpointFilter {
   workflow?: string;
@@ -50,8 +68,22 @@ export interface CheckpointStore {
   get(runId: string): MaybePromise<CheckpointRecord | undefined>;
   /** Summaries (no data) of the runs that match, oldest first. */
   list(filter?: CheckpointFilter): MaybePromise<CheckpointSummary[]>;
-  /** Removes the run's record; true if there was one. */
+  /** Removes the run's record (and its history); true if there was one. */
   delete(runId: string): MaybePromise<boolean>;
+  /**
+   * The run's past records, oldest first, the last one equal to `get(runId)` (up to the store's
+   * history limit: older ones are dropped). Stores without it cannot fork runs.
+   */
+  history?(runId: string): MaybePromise<CheckpointCommit[]>;
+}
+
+/** Checks a store's `historyLimit` option: a whole number of records, at least 1. */
+export function historyLimitOf(store: string, limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new TypeError(`${store}: historyLimit must be a whole number of checkpoints per run, at least 1 (got ${String(limit)})`);
+  }
+  return limit;
 }
 
 /** Whether `summary` matches `filter`: for stores that filter in memory. */
@@ -69,11 +101,26 @@ let memoryStores = 0;
  */
 export class MemoryCheckpointStore implements CheckpointStore, LeasingStore {
   readonly #records = new Map<string, CheckpointRecord>();
+  readonly #history = new Map<string, CheckpointCommit[]>();
   readonly #leases = new LeaseTable(`memory-store-${++memoryStores}`);
+  readonly #historyLimit: number;
+
+  /** `historyLimit`: how many past records to keep per run (default DEFAULT_HISTORY_LIMIT). */
+  constructor(options: { historyLimit?: number } = {}) {
+    this.#historyLimit = historyLimitOf('MemoryCheckpointStore', options.historyLimit);
+  }
 
   put(record: CheckpointRecord, lease?: Lease): void {
     if (lease) this.#leases.check(lease);
     this.#records.set(record.runId, { ...record });
+    const past = this.#history.get(record.runId) ?? [];
+    past.push({ ...record, seq: (past.at(-1)?.seq ?? 0) + 1 });
+    if (past.length > this.#historyLimit) past.splice(0, past.length - this.#historyLimit);
+    this.#history.set(record.runId, past);
+  }
+
+  history(runId: string): CheckpointCommit[] {
+    return (this.#history.get(runId) ?? []).map((commit) => ({ ...commit }));
   }
 
   claim(request: ClaimRequest): Lease {
@@ -106,6 +153,7 @@ export class MemoryCheckpointStore implements CheckpointStore, LeasingStore {
 
   delete(runId: string): boolean {
     this.#leases.forget(runId);
+    this.#history.delete(runId);
     return this.#records.delete(runId);
   }
 }

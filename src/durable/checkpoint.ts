@@ -62,7 +62,20 @@ export function encodeData(prefix: string, snapshotJSON: string): string {
  * CheckpointError saying what is wrong and what to do. Never changes the record.
  */
 export function decodeCheckpoint<S>(record: CheckpointRecord, workflow: string, fingerprint: string): Checkpoint<S> {
+  return decode<S>(record, { workflow, fingerprint });
+}
+
+/**
+ * Decodes `record` of any workflow and graph version, for tools that show checkpoints without
+ * the workflow's code (the inspector): only its format and snapshot are checked.
+ */
+export function readCheckpoint<S = unknown>(record: CheckpointRecord): Checkpoint<S> {
+  return decode<S>(record, undefined);
+}
+
+function decode<S>(record: CheckpointRecord, expected: { workflow: string; fingerprint: string } | undefined): Checkpoint<S> {
   const { runId } = record;
+  const workflow = expected?.workflow ?? record.workflow;
   const corrupt = (detail: string, cause?: unknown) =>
     new CheckpointError(
       'corrupt',
@@ -98,6 +111,7 @@ export function decodeCheckpoint<S>(record: CheckpointRecord, workflow: string, 
   if (data.runId !== runId) throw corrupt(`its data is of run '${String(data.runId)}'`);
   if (typeof data.workflow !== 'string') throw corrupt('it names no workflow');
   if (data.workflow !== workflow) throw ofWorkflow(data.workflow);
+  const fingerprint = expected?.fingerprint ?? String(data.fingerprint);
   if (data.fingerprint !== fingerprint) {
     throw new CheckpointError(
       'graph',

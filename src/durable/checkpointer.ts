@@ -15,7 +15,7 @@
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { CheckpointError, LeaseLostError, messageOf } from '../errors.js';
-import type { CheckpointRecord, CheckpointStore, RunStatus } from './checkpoint-store.js';
+import type { CheckpointOrigin, CheckpointRecord, CheckpointStore, RunStatus } from './checkpoint-store.js';
 import { dataPrefix, encodeData } from './checkpoint.js';
 import { DEFAULT_LEASE_MS, isLeasing, type Lease, type LeaseOptions } from './lease.js';
 
@@ -30,6 +30,8 @@ export interface CheckpointerOptions {
   skip(snapshot: { value: unknown }): boolean;
   /** How the run's lease is kept, with a store that offers leases. */
   lease?: LeaseOptions;
+  /** Forks: the run and checkpoint it started from, written with every record. */
+  origin?: CheckpointOrigin;
 }
 
 /** Why a run stopped because of its checkpoints: a write failed, or another process took it over. */
@@ -167,7 +169,7 @@ export class RunCheckpointer {
   }
 
   async #put(status: RunStatus, error?: unknown): Promise<void> {
-    const { store, runId, workflow, createdAt } = this.#options;
+    const { store, runId, workflow, createdAt, origin } = this.#options;
     try {
       const record: CheckpointRecord = {
         runId,
@@ -177,6 +179,7 @@ export class RunCheckpointer {
         updatedAt: Date.now(),
         data: this.#lastData!,
         ...(error === undefined ? {} : { error: messageOf(error) }),
+        ...(origin ? { origin } : {}),
       };
       await (this.#lease ? store.put(record, this.#lease) : store.put(record));
     } catch (err) {

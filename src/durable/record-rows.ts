@@ -14,6 +14,9 @@ export interface SummaryRow {
   created_at: number | string;
   updated_at: number | string;
   error: string | null;
+  /** Forks: the run and checkpoint number they started from. */
+  origin_run?: string | null;
+  origin_seq?: number | string | null;
 }
 
 /** The checksum a row carries of its data. */
@@ -30,5 +33,6 @@ export function summaryOf(row: SummaryRow): CheckpointSummary {
     updatedAt: Number(row.updated_at),
   };
   if (row.error !== null) summary.error = row.error;
+  if (typeof row.origin_run === 'string') summary.origin = { runId: row.origin_run, seq: Number(row.origin_seq) };
   return summary;
 }

@@ -1,7 +1,8 @@
 /**
  * The SQLite checkpoint store (Node only: `import { SqliteCheckpointStore } from
  * 'junjo-xstate/sqlite'`, with `better-sqlite3` installed). One file holds the checkpoints of
- * any number of runs and workflows, one row per run. The file is in WAL mode and each
+ * any number of runs and workflows, one row per run, and each run's past checkpoints (up to
+ * `historyLimit` per run) in a history table, for forks. The file is in WAL mode and each
  * checkpoint is written in its own transaction, so a crash leaves either the previous or the
  * new checkpoint of a run, never a mix. Each row carries a SHA-1 of its data, so a record
  * changed or truncated behind the store's back is refused rather than resumed.
@@ -9,9 +10,14 @@
  * `synchronous: 'normal'` (the default) survives the process being killed at any point; a
  * power loss may lose the last checkpoints (not corrupt them). `'full'` survives power loss
  * too, at the cost of an fsync per checkpoint.
+ *
+ * The tables are versioned with SQLite's `user_version`: version 1 had no history; opening such
+ * a file adds it (each run's current record becomes its checkpoint 1). A file of a newer version
+ * is refused.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { checksum, summaryOf } from './record-rows.js';
+import { historyLimitOf } from './checkpoint-store.js';
 import {
   CheckpointError,
   LeaseHeldError,
@@ -19,6 +25,7 @@ import {
   type ClaimRequest,
   type Lease,
   type LeasingStore,
+  type CheckpointCommit,
   type CheckpointFilter,
   type CheckpointRecord,
   type CheckpointStore,
@@ -35,7 +42,12 @@ export interface SqliteCheckpointStoreOptions {
   synchronous?: 'normal' | 'full';
   /** How long a write waits for another process holding the file's lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** How many past checkpoints to keep per run, for forks (default DEFAULT_HISTORY_LIMIT); the oldest go first. */
+  historyLimit?: number;
 }
+
+/** The version of the tables this code reads and writes (PRAGMA user_version). */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 interface Row {
   run_id: string;
@@ -44,11 +56,14 @@ interface Row {
   created_at: number;
   updated_at: number;
   error: string | null;
+  origin_run: string | null;
+  origin_seq: number | null;
   checksum?: string;
   data?: string;
+  seq?: number;
 }
 
-const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error';
+const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error, origin_run, origin_seq';
 
 interface LeaseRow {
   owner: string | null;
@@ -61,6 +76,7 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
   readonly #db: Database;
   readonly #put: (record: CheckpointRecord, lease: Lease | undefined) => void;
   readonly #get: BetterSqlite3.Statement<[string], Row>;
+  readonly #history: BetterSqlite3.Statement<[string], Row>;
   readonly #delete: (runId: string) => boolean;
   readonly #lease: BetterSqlite3.Statement<[string], LeaseRow>;
   readonly #claim: (request: ClaimRequest) => Lease;
@@ -69,6 +85,7 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
 
   constructor(path: string, options: SqliteCheckpointStoreOptions = {}) {
     this.path = path;
+    const historyLimit = historyLimitOf('SqliteCheckpointStore', options.historyLimit);
     const Sqlite = optionalModule<typeof BetterSqlite3>('better-sqlite3', 'better-sqlite3@12', 'junjo-xstate/sqlite');
     let db: Database | undefined;
     try {
@@ -93,17 +110,26 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
         fence INTEGER NOT NULL,
         expires_at INTEGER
       ) STRICT;`);
+      this.#migrate(db);
     } catch (err) {
       db?.close();
       throw this.#classify(err, '(any)', 'opened');
     }
     this.#db = db;
-    const upsert = db.prepare<[string, string, string, number, number, string | null, string, string]>(
-      `INSERT INTO junjo_checkpoints (run_id, workflow, status, created_at, updated_at, error, checksum, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    type Values = [string, string, string, number, number, string | null, string | null, number | null, string, string];
+    // Each write is the run's next checkpoint: its row takes the next seq, and a copy goes to the history.
+    const upsert = db.prepare<Values, { seq: number }>(
+      `INSERT INTO junjo_checkpoints (run_id, workflow, status, created_at, updated_at, error, origin_run, origin_seq, checksum, data, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
-         updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`,
+         updated_at = excluded.updated_at, error = excluded.error, origin_run = excluded.origin_run, origin_seq = excluded.origin_seq,
+         checksum = excluded.checksum, data = excluded.data, seq = junjo_checkpoints.seq + 1
+       RETURNING seq`,
     );
+    const addHistory = db.prepare<[string, number, string, number, string | null, string, string]>(
+      'INSERT OR REPLACE INTO junjo_checkpoint_history (run_id, seq, status, updated_at, error, checksum, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const pruneHistory = db.prepare<[string, number]>('DELETE FROM junjo_checkpoint_history WHERE run_id = ? AND seq <= ?');
     this.#lease = db.prepare('SELECT owner, fence, expires_at FROM junjo_leases WHERE run_id = ?');
     const setLease = db.prepare<[string, string, number, number]>(
       `INSERT INTO junjo_leases (run_id, owner, fence, expires_at) VALUES (?, ?, ?, ?)
@@ -117,7 +143,10 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
     };
     this.#put = db.transaction((r: CheckpointRecord, lease: Lease | undefined) => {
       if (lease) current(lease);
-      upsert.run(r.runId, r.workflow, r.status, r.createdAt, r.updatedAt, r.error ?? null, checksum(r.data), r.data);
+      const sum = checksum(r.data);
+      const { seq } = upsert.get(r.runId, r.workflow, r.status, r.createdAt, r.updatedAt, r.error ?? null, r.origin?.runId ?? null, r.origin?.seq ?? null, sum, r.data)!;
+      addHistory.run(r.runId, seq, r.status, r.updatedAt, r.error ?? null, sum, r.data);
+      if (seq > historyLimit) pruneHistory.run(r.runId, seq - historyLimit);
     }).immediate;
     this.#claim = db.transaction(({ runId, owner, leaseMs, takeOverFrom }: ClaimRequest): Lease => {
       const now = Date.now();
@@ -131,11 +160,17 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
     // Released leases keep their owner, lapsed: a late write of an older owner is told who had the run last.
     this.#release = db.prepare('UPDATE junjo_leases SET expires_at = 0 WHERE run_id = ? AND fence = ? AND owner = ?');
     this.#get = db.prepare(`SELECT ${SUMMARY}, checksum, data FROM junjo_checkpoints WHERE run_id = ?`);
+    this.#history = db.prepare(
+      `SELECT c.run_id, c.workflow, h.status, c.created_at, h.updated_at, h.error, c.origin_run, c.origin_seq, h.checksum, h.data, h.seq
+       FROM junjo_checkpoint_history h JOIN junjo_checkpoints c USING (run_id) WHERE run_id = ? ORDER BY h.seq`,
+    );
     const deleteRecord = db.prepare<[string]>('DELETE FROM junjo_checkpoints WHERE run_id = ?');
+    const deleteHistory = db.prepare<[string]>('DELETE FROM junjo_checkpoint_history WHERE run_id = ?');
     // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
     const deleteLease = db.prepare<[string, number]>('DELETE FROM junjo_leases WHERE run_id = ? AND expires_at <= ?');
     this.#delete = db.transaction((runId: string) => {
       deleteLease.run(runId, Date.now());
+      deleteHistory.run(runId);
       return deleteRecord.run(runId).changes > 0;
     });
   }
@@ -169,17 +204,61 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
 
   get(runId: string): CheckpointRecord | undefined {
     const row = this.#guard(runId, () => this.#get.get(runId));
-    if (!row) return undefined;
+    return row && this.#checked(row);
+  }
+
+  history(runId: string): CheckpointCommit[] {
+    return this.#guard(runId, () => this.#history.all(runId)).map((row) => ({ ...this.#checked(row), seq: row.seq! }));
+  }
+
+  /** The row as a record, once its data matches its checksum. */
+  #checked(row: Row): CheckpointRecord {
+    const { run_id: runId } = row;
     if (typeof row.data !== 'string' || row.checksum !== checksum(row.data)) {
+      const which = row.seq === undefined ? 'The checkpoint' : `Checkpoint ${row.seq}`;
       throw new CheckpointError(
         'corrupt',
         runId,
-        `The checkpoint of run '${runId}' in '${this.path}' is corrupt (its data does not match its checksum: it was changed or truncated ` +
+        `${which} of run '${runId}' in '${this.path}' is corrupt (its data does not match its checksum: it was changed or truncated ` +
           `outside junjo-xstate), so the run cannot be resumed. It was left as it is: restore the file from a backup, or delete the ` +
           `checkpoint (checkpoint.delete('${runId}')) and start the run again.`,
       );
     }
     return { ...summaryOf(row), data: row.data };
+  }
+
+  /** Brings the file's tables to SQLITE_SCHEMA_VERSION, in one transaction; a newer file is refused. */
+  #migrate(db: Database): void {
+    const found = db.pragma('user_version', { simple: true }) as number;
+    if (found > SQLITE_SCHEMA_VERSION) {
+      throw new CheckpointError(
+        'io',
+        '(any)',
+        `The checkpoint tables in '${this.path}' are at version ${found}, written by a newer junjo-xstate; this one reads version ${SQLITE_SCHEMA_VERSION}. ` +
+          `Upgrade junjo-xstate here, or give the store another path. Nothing was changed.`,
+      );
+    }
+    if (found === SQLITE_SCHEMA_VERSION) return;
+    db.transaction(() => {
+      // Another process may have migrated the file since it was read above.
+      if ((db.pragma('user_version', { simple: true }) as number) >= SQLITE_SCHEMA_VERSION) return;
+      db.exec(`ALTER TABLE junjo_checkpoints ADD COLUMN seq INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE junjo_checkpoints ADD COLUMN origin_run TEXT;
+        ALTER TABLE junjo_checkpoints ADD COLUMN origin_seq INTEGER;
+        CREATE TABLE junjo_checkpoint_history (
+          run_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          error TEXT,
+          checksum TEXT NOT NULL,
+          data TEXT NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        ) STRICT;
+        INSERT INTO junjo_checkpoint_history (run_id, seq, status, updated_at, error, checksum, data)
+          SELECT run_id, seq, status, updated_at, error, checksum, data FROM junjo_checkpoints;
+        PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};`);
+    }).immediate();
   }
 
   list(filter: CheckpointFilter = {}): CheckpointSummary[] {

@@ -1,17 +1,20 @@
 /**
  * The PostgreSQL checkpoint store (Node only: `import { PostgresCheckpointStore } from
  * 'junjo-xstate/postgres'`, with `pg` installed). One table holds the checkpoints of any number
- * of runs and workflows, one row per run, in a schema of its own (`junjo` unless told), which
- * the store creates and versions itself. Every write is one statement, so one transaction: a
+ * of runs and workflows, one row per run, and each run's past checkpoints (up to `historyLimit`
+ * per run, for forks) in a history table, in a schema of its own (`junjo` unless told), which
+ * the store creates and versions itself (version 1 had no history: migrating adds it, each run's
+ * current record becoming its checkpoint 1). Every write is one statement, so one transaction: a
  * crash of the process or of the server leaves a run's previous or new checkpoint, never a mix.
  * Each row carries a SHA-1 of its data, so a record changed or cut short behind the store's back
  * is refused rather than resumed. The data is kept as text, not jsonb, so it is stored exactly
  * as written and its checksum still matches.
  */
 import { checksum, summaryOf } from '../durable/record-rows.js';
+import { historyLimitOf } from '../durable/checkpoint-store.js';
 import type * as PG from 'pg';
 // prettier-ignore
-import { CheckpointError, LeaseHeldError, LeaseLostError, type ClaimRequest, type Lease, type LeasingStore, type CheckpointFilter, type CheckpointRecord, type CheckpointStore, type CheckpointSummary, type RunStatus } from '../index.js';
+import { CheckpointError, LeaseHeldError, LeaseLostError, type ClaimRequest, type Lease, type LeasingStore, type CheckpointCommit, type CheckpointFilter, type CheckpointRecord, type CheckpointStore, type CheckpointSummary, type RunStatus } from '../index.js';
 import { isNodeOwnerGone, nodeOwnerName } from '../durable/node-owner.js';
 import { optionalModule } from '../durable/optional-module.js';
 import { transaction } from './transaction.js';
@@ -20,11 +23,13 @@ import { transaction } from './transaction.js';
 const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /** The version of the tables this code reads and writes; a database at a newer one is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface PostgresCheckpointStoreOptions {
   /** The schema the store's tables live in (default `junjo`); created if missing. */
   schema?: string;
+  /** How many past checkpoints to keep per run, for forks (default DEFAULT_HISTORY_LIMIT); the oldest go first. */
+  historyLimit?: number;
 }
 
 interface Row {
@@ -34,11 +39,14 @@ interface Row {
   created_at: string;
   updated_at: string;
   error: string | null;
+  origin_run: string | null;
+  origin_seq: string | null;
   checksum?: string;
   data?: string;
+  seq?: string;
 }
 
-const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error';
+const SUMMARY = 'run_id, workflow, status, created_at, updated_at, error, origin_run, origin_seq';
 
 export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   readonly schema: string;
@@ -46,6 +54,9 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   readonly table: string;
   /** `schema.junjo_leases`: one row per run that was ever claimed, its fence growing with each claim. */
   readonly leases: string;
+  /** `schema.junjo_checkpoint_history`: each run's past checkpoints, by seq. */
+  readonly historyTable: string;
+  readonly #historyLimit: number;
   readonly #pool: PG.Pool;
   readonly #ownsPool: boolean;
   #ready: Promise<void> | undefined;
@@ -59,6 +70,8 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     this.schema = schema;
     this.table = `"${schema}".junjo_checkpoints`;
     this.leases = `"${schema}".junjo_leases`;
+    this.historyTable = `"${schema}".junjo_checkpoint_history`;
+    this.#historyLimit = historyLimitOf('PostgresCheckpointStore', options.historyLimit);
     if (typeof pool === 'string') {
       const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
       this.#pool = new pg.Pool({ connectionString: pool });
@@ -118,6 +131,24 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
           expires_at bigint
         )`);
         await client.query(`CREATE INDEX IF NOT EXISTS junjo_checkpoints_by_status ON ${this.table} (status, workflow, created_at)`);
+      }
+      if (found < 2) {
+        await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS seq bigint NOT NULL DEFAULT 1,
+          ADD COLUMN IF NOT EXISTS origin_run text, ADD COLUMN IF NOT EXISTS origin_seq bigint`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
+          run_id text NOT NULL,
+          seq bigint NOT NULL,
+          status text NOT NULL,
+          updated_at bigint NOT NULL,
+          error text,
+          checksum text NOT NULL,
+          data text NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        )`);
+        await client.query(`INSERT INTO ${this.historyTable} (run_id, seq, status, updated_at, error, checksum, data)
+          SELECT run_id, seq, status, updated_at, error, checksum, data FROM ${this.table} ON CONFLICT DO NOTHING`);
+      }
+      if (found < SCHEMA_VERSION) {
         await client.query(`INSERT INTO "${this.schema}".junjo_meta (key, value) VALUES ('schema_version', $1)
           ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(SCHEMA_VERSION)]);
       }
@@ -126,23 +157,37 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
 
   async put(record: CheckpointRecord, lease?: Lease): Promise<void> {
     await this.ready();
-    const values = [record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null, checksum(record.data), record.data];
-    const upsert = `INSERT INTO ${this.table} (run_id, workflow, status, created_at, updated_at, error, checksum, data)
-       %SOURCE%
-       ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
-         updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data`;
+    const values = [
+      record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null,
+      checksum(record.data), record.data, record.origin?.runId ?? null, record.origin?.seq ?? null, this.#historyLimit,
+    ];
+    // One statement, so one transaction: the row takes the run's next seq, a copy of it goes to
+    // the history, and checkpoints past the history limit go.
+    const write = (source: string) => `
+      up AS (INSERT INTO ${this.table} AS t (run_id, workflow, status, created_at, updated_at, error, checksum, data, origin_run, origin_seq, seq)
+        ${source}
+        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
+          updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data,
+          origin_run = excluded.origin_run, origin_seq = excluded.origin_seq, seq = t.seq + 1
+        RETURNING run_id, seq, status, updated_at, error, checksum, data),
+      kept AS (INSERT INTO ${this.historyTable} (run_id, seq, status, updated_at, error, checksum, data) SELECT * FROM up
+        ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, error = excluded.error,
+          checksum = excluded.checksum, data = excluded.data),
+      pruned AS (DELETE FROM ${this.historyTable} WHERE run_id = $1 AND seq <= (SELECT seq FROM up) - $11::bigint)
+      SELECT EXISTS (SELECT 1 FROM up) AS written`;
+    const row = 'SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8, $9, $10::bigint, 1::bigint';
     if (!lease) {
-      await this.#pool.query(upsert.replace('%SOURCE%', 'VALUES ($1, $2, $3, $4, $5, $6, $7, $8)'), values);
+      await this.#pool.query(`WITH ${write(row)}`, values);
       return;
     }
-    // One statement: the lease row is locked (FOR SHARE) while the checkpoint is written, so a
-    // claim waits for this write, and a write after a claim finds another fence and writes nothing.
-    const { rowCount } = await this.#pool.query(
-      `WITH current AS (SELECT 1 FROM ${this.leases} WHERE run_id = $1 AND fence = $9 AND owner = $10 FOR SHARE) ` +
-        upsert.replace('%SOURCE%', 'SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM current)'),
+    // The lease row is locked (FOR SHARE) while the checkpoint is written, so a claim waits for
+    // this write, and a write after a claim finds another fence and writes nothing.
+    const { rows } = await this.#pool.query<{ written: boolean }>(
+      `WITH current AS (SELECT 1 FROM ${this.leases} WHERE run_id = $1 AND fence = $12 AND owner = $13 FOR SHARE), ` +
+        write(`${row} WHERE EXISTS (SELECT 1 FROM current)`),
       [...values, lease.fence, lease.owner],
     );
-    if (!rowCount) throw await this.#lost(lease);
+    if (!rows[0]?.written) throw await this.#lost(lease);
   }
 
   async claim({ runId, owner, leaseMs, takeOverFrom }: ClaimRequest): Promise<Lease> {
@@ -200,13 +245,28 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   async get(runId: string): Promise<CheckpointRecord | undefined> {
     await this.ready();
     const { rows } = await this.#pool.query<Row>(`SELECT ${SUMMARY}, checksum, data FROM ${this.table} WHERE run_id = $1`, [runId]);
-    const row = rows[0];
-    if (!row) return undefined;
+    return rows[0] && this.#checked(rows[0], this.table);
+  }
+
+  async history(runId: string): Promise<CheckpointCommit[]> {
+    await this.ready();
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT c.run_id, c.workflow, h.status, c.created_at, h.updated_at, h.error, c.origin_run, c.origin_seq, h.checksum, h.data, h.seq
+       FROM ${this.historyTable} h JOIN ${this.table} c USING (run_id) WHERE run_id = $1 ORDER BY h.seq`,
+      [runId],
+    );
+    return rows.map((row) => ({ ...this.#checked(row, this.historyTable), seq: Number(row.seq) }));
+  }
+
+  /** The row as a record, once its data matches its checksum. */
+  #checked(row: Row, table: string): CheckpointRecord {
+    const { run_id: runId } = row;
     if (typeof row.data !== 'string' || row.checksum !== checksum(row.data)) {
+      const which = row.seq === undefined ? 'The checkpoint' : `Checkpoint ${row.seq}`;
       throw new CheckpointError(
         'corrupt',
         runId,
-        `The checkpoint of run '${runId}' in ${this.table} is corrupt (its data does not match its checksum: it was changed or truncated ` +
+        `${which} of run '${runId}' in ${table} is corrupt (its data does not match its checksum: it was changed or truncated ` +
           `outside junjo-xstate), so the run cannot be resumed. It was left as it is: restore the row from a backup, or delete the ` +
           `checkpoint (checkpoint.delete('${runId}')) and start the run again.`,
       );
@@ -234,7 +294,8 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     await this.ready();
     // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
     const { rowCount } = await this.#pool.query(
-      `WITH lease AS (DELETE FROM ${this.leases} WHERE run_id = $1 AND expires_at <= ${NOW})
+      `WITH lease AS (DELETE FROM ${this.leases} WHERE run_id = $1 AND expires_at <= ${NOW}),
+        past AS (DELETE FROM ${this.historyTable} WHERE run_id = $1)
        DELETE FROM ${this.table} WHERE run_id = $1`,
       [runId],
     );

@@ -156,7 +156,7 @@ export function defineStore<S extends object, A extends StoreActions<S>>(
 }
 
 /** Why `state` is not a state of `definition` (its top-level fields, then its schema), or undefined. */
-function notAStateOf(definition: StoreDefinition<any, any>, state: unknown): string | undefined {
+export function notAStateOf(definition: StoreDefinition<any, any>, state: unknown): string | undefined {
   if (state === null || typeof state !== 'object') return `it is ${kindOf(state)}`;
   const expected = Object.keys(definition.initial).sort().join(',');
   const actual = Object.keys(state).sort().join(',');

@@ -3,7 +3,7 @@
  * case against each: what is written and when, resuming after a cancellation at every commit
  * (through a subflow and a RunConcurrent), how a run's end is recorded, failed writes, and the
  * checkpoints that are refused with the backing left exactly as it was (the SQLite file byte
- * for byte, every Postgres row). Without Postgres its suite is skipped with a notice (CI fails).
+ * for byte, every Postgres row), and each run's history with forks from it (fixtures/history-cases.ts). Without Postgres its suite is skipped with a notice (CI fails).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +23,7 @@ import {
   type StoreOf,
 } from '../../src/index.js';
 import { backends, type Backend } from './fixtures/backends.js';
+import { historyCases } from './fixtures/history-cases.js';
 import { TraceStore, makeWorkflow, nested, normal, runs, type Trace } from './fixtures/nested.js';
 
 /** Wraps `store` so that every write goes through `onPut` first. */
@@ -439,6 +440,8 @@ function conformance(make: () => Backend) {
     assert.equal(result.state.done, ['First', 'Wait', 'Last']);
     await store.delete('stolen');
   });
+
+  historyCases(test, backend);
 
   test.run();
 }

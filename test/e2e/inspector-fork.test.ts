@@ -1,0 +1,89 @@
+/**
+ * Forks in the inspector, in headless Chromium: a server started with a SQLite checkpoint store
+ * (`checkpoints: ['sqlite:…']`, the CLI's `--checkpoints`) lists its runs; opening one shows its
+ * checkpoints; "Fork from this commit" at a middle commit shows the `workflow.fork` call, which
+ * the test then runs as the app would; the fork appears as a child of its origin, completed,
+ * and its own view names its origin. Reading the checkpoints needs the token like every run,
+ * and a store spec the server cannot open is refused saying what to give.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
+import { buildInspectorUi } from '../../inspector/build.mjs';
+import { SqliteCheckpointStore } from '../../src/durable/sqlite.js';
+import { line, ran, runLine } from '../durable/fixtures/history-cases.js';
+import { launchChromium } from '../chromium.js';
+
+const test = suite('inspector forks in a browser');
+const dir = mkdtempSync(join(tmpdir(), 'junjo-inspector-fork-'));
+const checkpoints = join(dir, 'runs.db');
+let server: InspectorServer;
+let browser: Browser | null;
+let store: SqliteCheckpointStore;
+
+test.before(async () => {
+  await buildInspectorUi();
+  store = new SqliteCheckpointStore(checkpoints);
+  await runLine(store, 'origin-run');
+  server = await startInspectorServer({ port: 0, historyPath: join(dir, 'history.sqlite'), checkpoints: [`sqlite:${checkpoints}`], log: () => {} });
+  browser = await launchChromium('inspector forks in a browser');
+});
+
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+  store?.close();
+});
+
+test('the checkpoint API needs the token, and a store the server cannot open is refused naming what to give', async () => {
+  const base = server.url.replace(/\/\?token=.*/, '');
+  assert.is((await fetch(`${base}/api/checkpoints`)).status, 403);
+  const listing = (await (await fetch(`${base}/api/checkpoints`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { runs: { runId: string }[] }[];
+  assert.equal(listing[0]!.runs.map((r) => r.runId), ['origin-run']);
+  const error = await startInspectorServer({ port: 0, historyPath: ':memory:', checkpoints: ['mysql://nope'], log: () => {} }).catch((e) => e);
+  assert.match(error.message, /--checkpoints 'mysql:\/\/nope' is not a checkpoint store: give sqlite:<file> .* or postgres:\/\/user@host\/db/);
+});
+
+test('fork from a middle commit: the command is shown, and the fork, once run, ends as a child of its origin', async () => {
+  if (!browser) return;
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(server.url);
+  const origin = page.locator('#checkpoint-runs .checkpoint-run[data-run-id="origin-run"]');
+  await origin.locator('.run').first().click();
+  // The middle commit where A completed and B started.
+  const middle = page.locator('#checkpoint-view .checkpoint-commits li', { hasText: '✓ A · ▶ B' });
+  await middle.click();
+  const seq = Number(await middle.getAttribute('data-seq'));
+  const commits = await page.locator('#checkpoint-view .checkpoint-commits li').count();
+  assert.ok(seq > 1 && seq < commits, `commit ${seq} of ${commits}`);
+  await page.locator('#checkpoint-view .checkpoint-nodes .status-done', { hasText: 'A' }).waitFor();
+  await page.locator('#checkpoint-view .checkpoint-nodes .status-running', { hasText: 'B' }).waitFor();
+  await page.click('#checkpoint-view .fork-button');
+  const command = (await page.locator('#checkpoint-view .fork-command').textContent()) ?? '';
+  assert.match(command, new RegExp(`workflow\\.fork\\("origin-run", \\{\\s*checkpoint: store,\\s*at: ${seq},`));
+  assert.match(command, /"log": \[\s*"A"\s*\]/, 'the state at that commit, to edit');
+
+  // The app runs it, as shown.
+  for (const key of Object.keys(ran)) delete ran[key];
+  const fork = await line.fork('origin-run', { checkpoint: store, at: seq, runId: 'fork-run' });
+  assert.equal(ran, { B: 1, C: 1 });
+  const child = origin.locator('.checkpoint-forks .checkpoint-run[data-run-id="fork-run"][data-status="completed"]');
+  await child.waitFor();
+  assert.match((await child.textContent()) ?? '', new RegExp(`fork at #${seq}`));
+  await page.screenshot({ path: 'docs/inspector-fork.png' });
+
+  await child.locator('.run').click();
+  await page.locator('#checkpoint-view .fork-origin', { hasText: `forked from origin-r at commit #${seq}` }).waitFor();
+  const last = page.locator('#checkpoint-view .checkpoint-commits li').last();
+  await last.waitFor();
+  for (const node of ['A', 'B', 'C']) await page.locator('#checkpoint-view .checkpoint-nodes .status-done', { hasText: node }).waitFor();
+  assert.ok(await page.locator('#checkpoint-view .fork-button').isDisabled(), "a completed run's end cannot be forked");
+  assert.equal(fork.state.log, ['A', 'B', 'C']);
+  await page.close();
+});
+
+test.run();
