@@ -30,10 +30,12 @@ import {
   type WorkflowHooks,
 } from '../index.js';
 import type * as PG from 'pg';
+import type { InspectionEvent } from 'xstate';
 import type PgBossType from 'pg-boss';
 import { optionalModule } from '../durable/optional-module.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { transaction } from './transaction.js';
+import { Mailbox, RunEvents, type RunEvent } from './run-events.js';
 
 /** What the queue needs of a workflow (any Workflow, whatever its input and store). */
 export interface QueueWorkflow {
@@ -70,7 +72,8 @@ interface JobData {
   workflow: string;
 }
 
-type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** `waiting`: parked at a waitFor, held by no worker, until `send()` gives it an event. */
+type RunState = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 /** A run of the queue failed (for good), or was cancelled: `result()` rejects with it. */
 export class RunFailedError extends JunjoError {
@@ -92,6 +95,8 @@ export class RunFailedError extends JunjoError {
 
 export class RunQueue {
   readonly store: PostgresCheckpointStore;
+  /** @internal The events sent to runs. */
+  readonly events: RunEvents;
   readonly queue: string;
   readonly deadLetter: string;
   readonly leaseMs: number;
@@ -111,6 +116,7 @@ export class RunQueue {
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
     this.store = new PostgresCheckpointStore(this.#pool, options.schema ? { schema: options.schema } : {});
     this.#runs = `"${this.store.schema}".junjo_runs`;
+    this.events = new RunEvents(this.#pool, this.store.schema);
     this.#boss = new PgBoss({ connectionString: options.connectionString, max: 4, supervise: true, schedule: false });
     // pg-boss reports a lost connection as an 'error' event; it reconnects by itself.
     this.#boss.on('error', () => {});
@@ -131,6 +137,7 @@ export class RunQueue {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
+      await this.events.create();
       await this.#boss.start();
       for (const name of [this.deadLetter, this.queue]) {
         if (!(await this.#boss.getQueue(name))) {
@@ -193,19 +200,44 @@ export class RunQueue {
     }
   }
 
-  /** The run's status: queued, running, completed, failed or cancelled; undefined if unknown. */
+  /**
+   * Sends an event to a run (for its `waitFor` nodes): stores it as the run's next event and
+   * enqueues the run's job, in one transaction, so a worker hands it to the run — parked or
+   * running, on any machine. Events to one run are applied in the order sent; one the run does
+   * not wait for when it next waits is ignored (recorded so in the event's row). Resolves with
+   * the event's sequence number; rejects for an unknown run or one that has ended.
+   */
+  async send(runId: string, event: RunEvent): Promise<number> {
+    await this.start();
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || !event.type) {
+      throw new TypeError(`RunQueue.send('${runId}', event): the event must be an object with a type, e.g. { type: 'approve' }`);
+    }
+    return transaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ workflow: string; status: RunState }>(`SELECT workflow, status FROM ${this.#runs} WHERE run_id = $1 FOR UPDATE`, [runId]);
+      const run = rows[0];
+      if (!run) throw new TypeError(`RunQueue.send: there is no run '${runId}' in schema '${this.store.schema}': submit it first (or check the runId and the schema option)`);
+      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
+        throw new TypeError(`RunQueue.send: run '${runId}' of workflow '${run.workflow}' has ${run.status === 'completed' ? 'completed' : run.status === 'failed' ? 'failed' : 'been cancelled'}, so event '${event.type}' can never be applied: send events to runs that wait`);
+      }
+      const seq = await this.events.insert(client, runId, event);
+      await this.#enqueue(runId, run.workflow, client);
+      return seq;
+    });
+  }
+
+  /** The run's status: queued, running, waiting, completed, failed or cancelled; undefined if unknown. */
   async status(runId: string): Promise<RunState | undefined> {
     await this.start();
     return (await this.#row(runId))?.status;
   }
 
-  /** Cancels the run: a queued run never starts; a running one is stopped by its worker within a lease renewal. */
+  /** Cancels the run: a queued or waiting run never goes on; a running one is stopped by its worker within a sweep. */
   async cancel(runId: string): Promise<void> {
     await this.start();
     await this.#pool.query(
       `UPDATE ${this.#runs} SET cancel_requested = true,
-         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = now()
-       WHERE run_id = $1 AND status IN ('queued', 'running')`,
+         status = CASE WHEN status IN ('queued', 'waiting') THEN 'cancelled' ELSE status END, updated_at = now()
+       WHERE run_id = $1 AND status IN ('queued', 'running', 'waiting')`,
       [runId],
     );
   }
@@ -256,11 +288,16 @@ export class RunQueue {
     await this.#enqueue(runId, workflow);
   }
 
-  /** @internal Runs whose worker is gone: unfinished, lease lapsed (or never taken), not touched for a lease time. */
+  /**
+   * @internal Runs whose worker is gone: unfinished (or waiting with an event to apply), lease
+   * lapsed (or never taken), not touched for a lease time.
+   */
   async orphans(): Promise<JobData[]> {
     const { rows } = await this.#pool.query<{ run_id: string; workflow: string }>(
       `SELECT r.run_id, r.workflow FROM ${this.#runs} r LEFT JOIN ${this.store.leases} l ON l.run_id = r.run_id
-       WHERE r.status IN ('queued', 'running') AND NOT r.cancel_requested
+       WHERE (r.status IN ('queued', 'running')
+              OR (r.status = 'waiting' AND EXISTS (SELECT 1 FROM ${this.events.table} e WHERE e.run_id = r.run_id AND e.applied_at IS NULL)))
+         AND NOT r.cancel_requested
          AND (l.run_id IS NULL OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::bigint)
          AND r.updated_at < now() - make_interval(secs => $1)
        LIMIT 100`,
@@ -392,7 +429,14 @@ export class Worker {
     if (this.#stopping) return void (await queue.enqueue(runId, name));
     const controller = new AbortController();
     this.#running.set(runId, controller);
-    const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect: this.#options.inspect };
+    let parked = false;
+    const mailbox = new Mailbox(queue.events, runId, () => {
+      parked = true;
+      controller.abort(new Error('the run waits for an event: parked'));
+    });
+    mailbox.onError = (err) => controller.abort(err);
+    const inspect = both(this.#options.inspect, mailbox.inspect);
+    const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect };
     try {
       // The job is done once the run is claimed: the lease, not the job, says who runs it.
       const run = (await queue.store.get(runId))
@@ -401,19 +445,37 @@ export class Worker {
       await queue.setStatus(runId, 'running');
       const result = await run;
       await queue.setStatus(runId, 'completed', { result });
+      await queue.events.ended(runId, 'completed');
     } catch (err) {
       if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return; // another worker runs it
       if (err instanceof WorkflowCancelledError) {
-        if (this.#draining.has(runId)) await queue.enqueue(runId, name);
+        if (parked) {
+          // Checkpointed and its lease let go: an event sent meanwhile found no worker to take it.
+          await queue.setStatus(runId, 'waiting');
+          if (await queue.events.hasPending(runId)) await queue.enqueue(runId, name);
+        } else if (this.#draining.has(runId)) await queue.enqueue(runId, name);
         else await queue.setStatus(runId, 'cancelled', { error: err });
         return;
       }
       const permanent = (err as { name?: string }).name === 'WorkflowExecutionError' || ((err as { name?: string }).name === 'CheckpointError' && (err as { problem?: string }).problem !== 'write');
-      if (permanent) await dead(err);
+      if (permanent) {
+        await dead(err);
+        await queue.events.ended(runId, 'failed');
+      }
       // Anything else (the database out of reach): the sweeper enqueues the run again once its lease lapses.
     } finally {
       this.#running.delete(runId);
       this.#draining.delete(runId);
     }
   }
+}
+
+/** One inspection observer that feeds both (the worker's own and the user's). */
+function both(a: WorkOptions['inspect'], b: (event: InspectionEvent) => void): (event: InspectionEvent) => void {
+  if (!a) return b;
+  return (event) => {
+    b(event);
+    if (typeof a === 'function') a(event);
+    else a.next?.(event);
+  };
 }
