@@ -13,6 +13,9 @@
  * resumes the run from its last checkpoint: completed nodes do not run again, nodes in flight
  * run again with `ctx.attempt` one higher.
  *
+ * The OpenTelemetry context active at `submit()` is kept with the run and restored around it on
+ * the worker (trace-context.ts).
+ *
  * A run that fails for good, names an unknown workflow, or has a checkpoint of another graph
  * version is marked failed with its error and its job moved to the dead-letter queue
  * (`<queue>-dead`), kept for inspection, never retried.
@@ -36,6 +39,7 @@ import { optionalModule } from '../durable/optional-module.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { transaction } from './transaction.js';
 import { Mailbox, RunEvents, type RunEvent } from './run-events.js';
+import { currentTraceContext, withTraceContext, type TraceCarrier } from './trace-context.js';
 
 /** What the queue needs of a workflow (any Workflow, whatever its input and store). */
 export interface QueueWorkflow {
@@ -137,6 +141,8 @@ export class RunQueue {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
+      // Added after the table's first version: a database made by an older junjo-xstate gets it too.
+      await this.#pool.query(`ALTER TABLE ${this.#runs} ADD COLUMN IF NOT EXISTS trace_context jsonb`);
       await this.events.create();
       await this.#boss.start();
       for (const name of [this.deadLetter, this.queue]) {
@@ -176,8 +182,8 @@ export class RunQueue {
     const runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     await transaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
-        `INSERT INTO ${this.#runs} (run_id, workflow, input, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (run_id) DO NOTHING`,
-        [runId, workflow.name, input === undefined ? null : JSON.stringify(input)],
+        `INSERT INTO ${this.#runs} (run_id, workflow, input, status, trace_context) VALUES ($1, $2, $3, 'queued', $4) ON CONFLICT (run_id) DO NOTHING`,
+        [runId, workflow.name, input === undefined ? null : JSON.stringify(input), currentTraceContext()],
       );
       if (rowCount) await this.#enqueue(runId, workflow.name, client);
     });
@@ -320,8 +326,8 @@ export class RunQueue {
   }
 
   async #row(runId: string) {
-    const { rows } = await this.#pool.query<{ workflow: string; status: RunState; input: unknown; result: unknown; error: unknown }>(
-      `SELECT workflow, status, input, result, error FROM ${this.#runs} WHERE run_id = $1`,
+    const { rows } = await this.#pool.query<{ workflow: string; status: RunState; input: unknown; result: unknown; error: unknown; trace_context: TraceCarrier | null }>(
+      `SELECT workflow, status, input, result, error, trace_context FROM ${this.#runs} WHERE run_id = $1`,
       [runId],
     );
     return rows[0] ?? null;
@@ -439,9 +445,11 @@ export class Worker {
     const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect };
     try {
       // The job is done once the run is claimed: the lease, not the job, says who runs it.
-      const run = (await queue.store.get(runId))
-        ? workflow.resume(runId, options)
-        : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId });
+      const checkpointed = await queue.store.get(runId);
+      // Inside the submitter's trace context: the run's spans are children of its span.
+      const run = withTraceContext(row.trace_context, () =>
+        checkpointed ? workflow.resume(runId, options) : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId }),
+      );
       await queue.setStatus(runId, 'running');
       const result = await run;
       await queue.setStatus(runId, 'completed', { result });
