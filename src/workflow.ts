@@ -17,6 +17,7 @@ import type { RunContext } from './compile/run-scope.js';
 import { UNFINISHED, type CheckpointStore, type CheckpointSummary } from './durable/checkpoint-store.js';
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
 import { RunCheckpointer, claimRun } from './durable/checkpointer.js';
+import { setStartBarrier } from './durable/start-barrier.js';
 import type { LeaseOptions } from './durable/lease.js';
 import { CheckpointError, WorkflowCancelledError } from './errors.js';
 import type { GraphJSON } from './graph/to-json.js';
@@ -217,6 +218,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       const checkpointer = this.#checkpointer(checkpoint, runId, Date.now(), lease);
       await checkpointer.claim();
       const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
+      setStartBarrier(actor, () => checkpointer.written());
       return driveRun<ExecutionResult<HandleState<H>>>(actor, options, this.#cancelled, checkpointer);
     };
     if (runOptions.runId === undefined) return start();
@@ -275,6 +277,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       snapshot,
       inspect: both(inspect, checkpointer.inspect),
     } as unknown as { input: I });
+    setStartBarrier(actor, () => checkpointer.written());
     restoreRunScope(actor, { hooks, redact });
     return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId }, this.#cancelled, checkpointer);
   }

@@ -116,6 +116,16 @@ export class RunCheckpointer {
     if (event.type === '@xstate.snapshot') this.schedule();
   };
 
+  /**
+   * Resolves once a write that reads the run's snapshot from now on is done (or was not needed):
+   * the barrier of durable starts (start-barrier.ts). A failed write resolves it too; the run is
+   * then stopped by `onWriteError`.
+   */
+  written(): Promise<void> {
+    this.schedule();
+    return this.#chain;
+  }
+
   schedule(): void {
     if (this.#scheduled || this.#ended || !this.#actor) return;
     this.#scheduled = true;

@@ -117,7 +117,8 @@ export class RunQueue {
     this.leaseMs = options.leaseMs ?? 30_000;
     const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
     const PgBoss = optionalModule<typeof PgBossType>('pg-boss', 'pg-boss@10', 'junjo-xstate/postgres (RunQueue)');
-    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    // A connection that cannot be made fails after 10 s rather than waiting for ever (a host gone).
+    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10, connectionTimeoutMillis: 10_000 });
     this.store = new PostgresCheckpointStore(this.#pool, options.schema ? { schema: options.schema } : {});
     this.#runs = `"${this.store.schema}".junjo_runs`;
     this.events = new RunEvents(this.#pool, this.store.schema);
@@ -384,6 +385,10 @@ export class Worker {
    * Stops taking jobs, stops each running run at its next step (its checkpoint is written and
    * its lease released), enqueues those runs again so that other workers take them at once, and
    * resolves. `{ now: true }`: the same, without waiting for the runs to stop.
+   *
+   * Bounded: with the database out of reach the runs cannot write their checkpoints, so it
+   * resolves after `leaseMs` at the latest; the runs not stopped by then are taken over by other
+   * workers once their leases lapse, as a dead worker's are.
    */
   async stop(options: { now?: boolean } = {}): Promise<void> {
     this.#stopping = true;
@@ -394,7 +399,10 @@ export class Worker {
       controller.abort(new Error('the worker is stopping'));
     }
     if (options.now) return;
-    await Promise.all(this.#slots);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#queue.leaseMs)));
+    await Promise.race([Promise.all(this.#slots), bound]);
+    clearTimeout(timer);
   }
 
   async #tick(): Promise<void> {
