@@ -362,7 +362,8 @@ export class Worker {
 
   async start(): Promise<void> {
     for (let i = 0; i < (this.#options.concurrency ?? 4); i++) this.#slots.push(this.#slot());
-    this.#timer = setInterval(() => void this.#tick().catch(() => {}), Math.max(200, Math.floor(this.#queue.leaseMs / 3)));
+    // Every half second at most: a dead worker's run is enqueued again within that of its lease lapsing.
+    this.#timer = setInterval(() => void this.#tick().catch(() => {}), Math.max(200, Math.min(500, Math.floor(this.#queue.leaseMs / 3))));
   }
 
   /** One run at a time: take a job, run it to its end (or its release), take the next. */
