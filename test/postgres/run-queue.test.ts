@@ -6,7 +6,8 @@
  * ends in exactly the state of an uninterrupted one and the ledger the nodes write shows that
  * only nodes in flight on a stopped worker ran again, each as the next attempt; and the fault
  * test — three workers, 200 runs of twenty nodes, five SIGKILLs at random points — after which
- * every run is exact and no node whose completion was checkpointed started again.
+ * every run is exact and no node whose completion was checkpointed started again; and a zombie
+ * worker (SIGSTOP past its lease, SIGCONT after another finished its run) that writes nothing.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -223,6 +224,34 @@ if (url) {
       }
     }
     assert.ok(reruns > 0, `some nodes were in flight on a stopped worker (killed ${killed}, drained ${second.proc.pid}; node starts by pid: ${JSON.stringify(rows.reduce<Record<number, number>>((n, r) => ((n[r.pid] = (n[r.pid] ?? 0) + 1), n), {}))})`);
+    await queue.close();
+  });
+
+  test('a zombie worker: SIGSTOPped past its lease, its run taken over and finished by another; after SIGCONT it writes nothing', async () => {
+    const queue = queueNamed('junjo-runs');
+    await queue.start();
+    await queue.submit(tenSteps, undefined, { runId: 'zombie-1' });
+    const zombie = workerProcess();
+    await zombie.line(/ready/);
+    const mine = async () => (await ledger()).filter((r) => r.run_id === 'zombie-1');
+    while ((await mine()).length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    zombie.proc.kill('SIGSTOP');
+    const other = workerProcess();
+    const result = await queue.result<{ state: unknown; executionCounts: Record<string, number> }>('zombie-1');
+    assert.equal(result.state, EXPECTED, 'the run taken over ends exactly as an uninterrupted one');
+    assert.equal(result.executionCounts, Object.fromEntries(NODES.map((n) => [n, 1])));
+    const finished = (await admin.query(`SELECT * FROM "${schema}".junjo_checkpoints WHERE run_id = 'zombie-1'`)).rows;
+    const startsBefore = (await mine()).filter((r) => r.pid === zombie.proc.pid).length;
+    zombie.proc.kill('SIGCONT');
+    // Its in-flight node ends, and its next write (or lease renewal) is refused; then it drains.
+    zombie.proc.kill('SIGTERM');
+    const exit = await zombie.exited;
+    assert.is(exit.code, 0, `the zombie stopped cleanly:\n${exit.stderr}`);
+    assert.is((await mine()).filter((r) => r.pid === zombie.proc.pid).length, startsBefore, 'the zombie started no node after it was taken over');
+    assert.equal((await admin.query(`SELECT * FROM "${schema}".junjo_checkpoints WHERE run_id = 'zombie-1'`)).rows, finished, 'the finished run’s checkpoint is left as the new owner wrote it');
+    assert.is(await queue.status('zombie-1'), 'completed');
+    other.proc.kill('SIGTERM');
+    assert.is((await other.exited).code, 0);
     await queue.close();
   });
 
