@@ -49,6 +49,11 @@ export interface NodeExecution {
   timeoutMs: number | undefined;
   /** The number of the first attempt this runner makes (above 1 when a run was resumed). */
   firstAttempt: number;
+  /**
+   * What an attempt's body waits for once it is reported started: the checkpoint that shows it
+   * (src/durable/start-barrier.ts); undefined when the run has no checkpoint.
+   */
+  durable?(): Promise<void> | undefined;
   /** Called as each attempt starts; `cancel` aborts only if the run cancels the node. */
   attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined;
   /** Called when attempt `attempt` failed and attempt `attempt + 1` follows after `delayMs`. */
@@ -153,8 +158,10 @@ function run(
     const execution = resolve(self._parent!, input);
     // The common case (no retry, no timeout) is one call and one promise hop, with none of
     // the async frames of the attempt loop.
-    if (execution.retry === undefined && execution.timeoutMs === undefined) return runOnce(execution, input, cancel);
-    return runAttempts(execution, input, cancel);
+    const go = () => (execution.retry === undefined && execution.timeoutMs === undefined ? runOnce(execution, input, cancel) : runAttempts(execution, input, cancel));
+    const barrier = execution.durable?.();
+    // A durable run's node starts once its start is checkpointed; stopped meanwhile, it never starts.
+    return barrier ? barrier.then(() => (cancel.aborted ? Promise.reject(new Error('stopped before it started')) : go())) : go();
   } catch (error) {
     return Promise.reject(error);
   }
@@ -191,6 +198,11 @@ async function runAttempts(execution: NodeExecution, input: NodeRunnerInput, can
   for (let attempt = execution.firstAttempt; ; attempt++) {
     const report = execution.attemptStarted(attempt, cancel);
     try {
+      // A retry is recorded in the run's context (attemptStarted): durable before it runs too.
+      if (attempt > execution.firstAttempt) {
+        await execution.durable?.();
+        if (cancel.aborted) throw new Error('stopped before it started');
+      }
       await runAttempt(execution, input, attempt, cancel, report);
       report?.completed();
       return;

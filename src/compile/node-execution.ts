@@ -7,6 +7,7 @@ import type { AttemptReport, Cancellation, NodeExecution, NodeRunnerInput } from
 import type { Node, NodeContext } from '../graph/node.js';
 import { settleUpdates, viewFor } from '../store/handle.js';
 import { NodeEmitter } from './node-emit.js';
+import { startBarrier } from '../durable/start-barrier.js';
 import type { NodeLifecycle } from './run-lifecycle.js';
 import type { RunContext, RunScope } from './run-scope.js';
 
@@ -52,6 +53,10 @@ export class RunNodeExecution implements NodeExecution {
     // (issue 13, branch robust) The node completes once its updates have settled, and fails
     // with a refused update it did not await; see settleUpdates in src/store/handle.ts.
     return settleUpdates(store, this.node.service(store, ctx));
+  }
+
+  durable(): Promise<void> | undefined {
+    return startBarrier(this.parent);
   }
 
   attemptStarted(attempt: number, cancel: Cancellation): AttemptReport | undefined {

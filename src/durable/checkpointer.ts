@@ -37,6 +37,10 @@ export interface CheckpointerOptions {
 /** Why a run stopped because of its checkpoints: a write failed, or another process took it over. */
 export type CheckpointWriteError = CheckpointError | LeaseLostError;
 
+/** Resolves on the next turn of the event loop (setImmediate in Node; a timer in browsers). */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 export class RunCheckpointer {
   readonly #options: CheckpointerOptions;
   readonly #prefix: string;
@@ -118,10 +122,23 @@ export class RunCheckpointer {
     if (event.type === '@xstate.snapshot') this.schedule();
   };
 
+  /**
+   * Resolves once a write that reads the run's snapshot from now on is done (or was not needed):
+   * the barrier of durable starts (start-barrier.ts). A failed write resolves it too; the run is
+   * then stopped by `onWriteError`.
+   */
+  written(): Promise<void> {
+    this.schedule();
+    return this.#chain;
+  }
+
   schedule(): void {
     if (this.#scheduled || this.#ended || !this.#actor) return;
     this.#scheduled = true;
-    this.#chain = this.#chain.then(() => {
+    // Read on the next turn of the event loop, not the next microtask: a node's last commit, its
+    // completion and the next node's start (all microtasks apart) are then one write, which the
+    // next node's durable start waits for (start-barrier.ts) — one round trip per node, not two.
+    this.#chain = this.#chain.then(nextTurn).then(() => {
       this.#scheduled = false;
       try {
         return this.#writeCurrent();

@@ -13,6 +13,9 @@
  * resumes the run from its last checkpoint: completed nodes do not run again, nodes in flight
  * run again with `ctx.attempt` one higher.
  *
+ * The OpenTelemetry context active at `submit()` is kept with the run and restored around it on
+ * the worker (trace-context.ts).
+ *
  * A run that fails for good, names an unknown workflow, or has a checkpoint of another graph
  * version is marked failed with its error and its job moved to the dead-letter queue
  * (`<queue>-dead`), kept for inspection, never retried.
@@ -30,10 +33,13 @@ import {
   type WorkflowHooks,
 } from '../index.js';
 import type * as PG from 'pg';
+import type { InspectionEvent } from 'xstate';
 import type PgBossType from 'pg-boss';
 import { optionalModule } from '../durable/optional-module.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { transaction } from './transaction.js';
+import { Mailbox, RunEvents, type RunEvent } from './run-events.js';
+import { currentTraceContext, withTraceContext, type TraceCarrier } from './trace-context.js';
 
 /** What the queue needs of a workflow (any Workflow, whatever its input and store). */
 export interface QueueWorkflow {
@@ -70,7 +76,8 @@ interface JobData {
   workflow: string;
 }
 
-type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** `waiting`: parked at a waitFor, held by no worker, until `send()` gives it an event. */
+type RunState = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 /** A run of the queue failed (for good), or was cancelled: `result()` rejects with it. */
 export class RunFailedError extends JunjoError {
@@ -92,6 +99,8 @@ export class RunFailedError extends JunjoError {
 
 export class RunQueue {
   readonly store: PostgresCheckpointStore;
+  /** @internal The events sent to runs. */
+  readonly events: RunEvents;
   readonly queue: string;
   readonly deadLetter: string;
   readonly leaseMs: number;
@@ -108,9 +117,11 @@ export class RunQueue {
     this.leaseMs = options.leaseMs ?? 30_000;
     const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
     const PgBoss = optionalModule<typeof PgBossType>('pg-boss', 'pg-boss@10', 'junjo-xstate/postgres (RunQueue)');
-    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    // A connection that cannot be made fails after 10 s rather than waiting for ever (a host gone).
+    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: 10, connectionTimeoutMillis: 10_000 });
     this.store = new PostgresCheckpointStore(this.#pool, options.schema ? { schema: options.schema } : {});
     this.#runs = `"${this.store.schema}".junjo_runs`;
+    this.events = new RunEvents(this.#pool, this.store.schema);
     this.#boss = new PgBoss({ connectionString: options.connectionString, max: 4, supervise: true, schedule: false });
     // pg-boss reports a lost connection as an 'error' event; it reconnects by itself.
     this.#boss.on('error', () => {});
@@ -131,6 +142,9 @@ export class RunQueue {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
+      // Added after the table's first version: a database made by an older junjo-xstate gets it too.
+      await this.#pool.query(`ALTER TABLE ${this.#runs} ADD COLUMN IF NOT EXISTS trace_context jsonb`);
+      await this.events.create();
       await this.#boss.start();
       for (const name of [this.deadLetter, this.queue]) {
         if (!(await this.#boss.getQueue(name))) {
@@ -169,8 +183,8 @@ export class RunQueue {
     const runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     await transaction(this.#pool, async (client) => {
       const { rowCount } = await client.query(
-        `INSERT INTO ${this.#runs} (run_id, workflow, input, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (run_id) DO NOTHING`,
-        [runId, workflow.name, input === undefined ? null : JSON.stringify(input)],
+        `INSERT INTO ${this.#runs} (run_id, workflow, input, status, trace_context) VALUES ($1, $2, $3, 'queued', $4) ON CONFLICT (run_id) DO NOTHING`,
+        [runId, workflow.name, input === undefined ? null : JSON.stringify(input), currentTraceContext()],
       );
       if (rowCount) await this.#enqueue(runId, workflow.name, client);
     });
@@ -193,19 +207,44 @@ export class RunQueue {
     }
   }
 
-  /** The run's status: queued, running, completed, failed or cancelled; undefined if unknown. */
+  /**
+   * Sends an event to a run (for its `waitFor` nodes): stores it as the run's next event and
+   * enqueues the run's job, in one transaction, so a worker hands it to the run — parked or
+   * running, on any machine. Events to one run are applied in the order sent; one the run does
+   * not wait for when it next waits is ignored (recorded so in the event's row). Resolves with
+   * the event's sequence number; rejects for an unknown run or one that has ended.
+   */
+  async send(runId: string, event: RunEvent): Promise<number> {
+    await this.start();
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || !event.type) {
+      throw new TypeError(`RunQueue.send('${runId}', event): the event must be an object with a type, e.g. { type: 'approve' }`);
+    }
+    return transaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ workflow: string; status: RunState }>(`SELECT workflow, status FROM ${this.#runs} WHERE run_id = $1 FOR UPDATE`, [runId]);
+      const run = rows[0];
+      if (!run) throw new TypeError(`RunQueue.send: there is no run '${runId}' in schema '${this.store.schema}': submit it first (or check the runId and the schema option)`);
+      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
+        throw new TypeError(`RunQueue.send: run '${runId}' of workflow '${run.workflow}' has ${run.status === 'completed' ? 'completed' : run.status === 'failed' ? 'failed' : 'been cancelled'}, so event '${event.type}' can never be applied: send events to runs that wait`);
+      }
+      const seq = await this.events.insert(client, runId, event);
+      await this.#enqueue(runId, run.workflow, client);
+      return seq;
+    });
+  }
+
+  /** The run's status: queued, running, waiting, completed, failed or cancelled; undefined if unknown. */
   async status(runId: string): Promise<RunState | undefined> {
     await this.start();
     return (await this.#row(runId))?.status;
   }
 
-  /** Cancels the run: a queued run never starts; a running one is stopped by its worker within a lease renewal. */
+  /** Cancels the run: a queued or waiting run never goes on; a running one is stopped by its worker within a sweep. */
   async cancel(runId: string): Promise<void> {
     await this.start();
     await this.#pool.query(
       `UPDATE ${this.#runs} SET cancel_requested = true,
-         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = now()
-       WHERE run_id = $1 AND status IN ('queued', 'running')`,
+         status = CASE WHEN status IN ('queued', 'waiting') THEN 'cancelled' ELSE status END, updated_at = now()
+       WHERE run_id = $1 AND status IN ('queued', 'running', 'waiting')`,
       [runId],
     );
   }
@@ -256,11 +295,16 @@ export class RunQueue {
     await this.#enqueue(runId, workflow);
   }
 
-  /** @internal Runs whose worker is gone: unfinished, lease lapsed (or never taken), not touched for a lease time. */
+  /**
+   * @internal Runs whose worker is gone: unfinished (or waiting with an event to apply), lease
+   * lapsed (or never taken), not touched for a lease time.
+   */
   async orphans(): Promise<JobData[]> {
     const { rows } = await this.#pool.query<{ run_id: string; workflow: string }>(
       `SELECT r.run_id, r.workflow FROM ${this.#runs} r LEFT JOIN ${this.store.leases} l ON l.run_id = r.run_id
-       WHERE r.status IN ('queued', 'running') AND NOT r.cancel_requested
+       WHERE (r.status IN ('queued', 'running')
+              OR (r.status = 'waiting' AND EXISTS (SELECT 1 FROM ${this.events.table} e WHERE e.run_id = r.run_id AND e.applied_at IS NULL)))
+         AND NOT r.cancel_requested
          AND (l.run_id IS NULL OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::bigint)
          AND r.updated_at < now() - make_interval(secs => $1)
        LIMIT 100`,
@@ -283,8 +327,8 @@ export class RunQueue {
   }
 
   async #row(runId: string) {
-    const { rows } = await this.#pool.query<{ workflow: string; status: RunState; input: unknown; result: unknown; error: unknown }>(
-      `SELECT workflow, status, input, result, error FROM ${this.#runs} WHERE run_id = $1`,
+    const { rows } = await this.#pool.query<{ workflow: string; status: RunState; input: unknown; result: unknown; error: unknown; trace_context: TraceCarrier | null }>(
+      `SELECT workflow, status, input, result, error, trace_context FROM ${this.#runs} WHERE run_id = $1`,
       [runId],
     );
     return rows[0] ?? null;
@@ -318,7 +362,8 @@ export class Worker {
 
   async start(): Promise<void> {
     for (let i = 0; i < (this.#options.concurrency ?? 4); i++) this.#slots.push(this.#slot());
-    this.#timer = setInterval(() => void this.#tick().catch(() => {}), Math.max(200, Math.floor(this.#queue.leaseMs / 3)));
+    // Every half second at most: a dead worker's run is enqueued again within that of its lease lapsing.
+    this.#timer = setInterval(() => void this.#tick().catch(() => {}), Math.max(200, Math.min(500, Math.floor(this.#queue.leaseMs / 3))));
   }
 
   /** One run at a time: take a job, run it to its end (or its release), take the next. */
@@ -341,6 +386,10 @@ export class Worker {
    * Stops taking jobs, stops each running run at its next step (its checkpoint is written and
    * its lease released), enqueues those runs again so that other workers take them at once, and
    * resolves. `{ now: true }`: the same, without waiting for the runs to stop.
+   *
+   * Bounded: with the database out of reach the runs cannot write their checkpoints, so it
+   * resolves after `leaseMs` at the latest; the runs not stopped by then are taken over by other
+   * workers once their leases lapse, as a dead worker's are.
    */
   async stop(options: { now?: boolean } = {}): Promise<void> {
     this.#stopping = true;
@@ -351,7 +400,10 @@ export class Worker {
       controller.abort(new Error('the worker is stopping'));
     }
     if (options.now) return;
-    await Promise.all(this.#slots);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#queue.leaseMs)));
+    await Promise.race([Promise.all(this.#slots), bound]);
+    clearTimeout(timer);
   }
 
   async #tick(): Promise<void> {
@@ -392,28 +444,55 @@ export class Worker {
     if (this.#stopping) return void (await queue.enqueue(runId, name));
     const controller = new AbortController();
     this.#running.set(runId, controller);
-    const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect: this.#options.inspect };
+    let parked = false;
+    const mailbox = new Mailbox(queue.events, runId, () => {
+      parked = true;
+      controller.abort(new Error('the run waits for an event: parked'));
+    });
+    mailbox.onError = (err) => controller.abort(err);
+    const inspect = both(this.#options.inspect, mailbox.inspect);
+    const options = { checkpoint: queue.store, lease: { ms: queue.leaseMs }, signal: controller.signal, hooks: this.#options.hooks, inspect };
     try {
       // The job is done once the run is claimed: the lease, not the job, says who runs it.
-      const run = (await queue.store.get(runId))
-        ? workflow.resume(runId, options)
-        : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId });
+      const checkpointed = await queue.store.get(runId);
+      // Inside the submitter's trace context: the run's spans are children of its span.
+      const run = withTraceContext(row.trace_context, () =>
+        checkpointed ? workflow.resume(runId, options) : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId }),
+      );
       await queue.setStatus(runId, 'running');
       const result = await run;
       await queue.setStatus(runId, 'completed', { result });
+      await queue.events.ended(runId, 'completed');
     } catch (err) {
       if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return; // another worker runs it
       if (err instanceof WorkflowCancelledError) {
-        if (this.#draining.has(runId)) await queue.enqueue(runId, name);
+        if (parked) {
+          // Checkpointed and its lease let go: an event sent meanwhile found no worker to take it.
+          await queue.setStatus(runId, 'waiting');
+          if (await queue.events.hasPending(runId)) await queue.enqueue(runId, name);
+        } else if (this.#draining.has(runId)) await queue.enqueue(runId, name);
         else await queue.setStatus(runId, 'cancelled', { error: err });
         return;
       }
       const permanent = (err as { name?: string }).name === 'WorkflowExecutionError' || ((err as { name?: string }).name === 'CheckpointError' && (err as { problem?: string }).problem !== 'write');
-      if (permanent) await dead(err);
+      if (permanent) {
+        await dead(err);
+        await queue.events.ended(runId, 'failed');
+      }
       // Anything else (the database out of reach): the sweeper enqueues the run again once its lease lapses.
     } finally {
       this.#running.delete(runId);
       this.#draining.delete(runId);
     }
   }
+}
+
+/** One inspection observer that feeds both (the worker's own and the user's). */
+function both(a: WorkOptions['inspect'], b: (event: InspectionEvent) => void): (event: InspectionEvent) => void {
+  if (!a) return b;
+  return (event) => {
+    b(event);
+    if (typeof a === 'function') a(event);
+    else a.next?.(event);
+  };
 }
