@@ -334,6 +334,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     const checkpointer = this.#checkpointer(store, newId, Date.now(), lease, { runId, seq: record.seq });
     await checkpointer.claim();
     const actor = createActor(this.machine, { snapshot, inspect: both(inspect, checkpointer.inspect) } as unknown as { input: I });
+    setStartBarrier(actor, () => checkpointer.written());
     restoreRunScope(actor, { hooks, redact });
     return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId: newId }, this.#cancelled, checkpointer);
   }

@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import type { Browser } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
 import { buildInspectorUi } from '../../inspector/build.mjs';
-import type { Envelope } from '../../inspector/protocol.js';
+import { eventTexts, type Envelope } from '../../inspector/protocol.js';
 import { launchChromium } from '../chromium.js';
 import { runToEnd } from '../support/processes.js';
 
@@ -37,7 +37,7 @@ test.after(async () => {
 async function envelopes(): Promise<Envelope[]> {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ui?token=${server.token}`, { headers: { origin: base } });
   const got: Envelope[] = [];
-  ws.on('message', (data) => got.push(JSON.parse(String(data))));
+  ws.on('message', (data) => got.push(...eventTexts(String(data)).map((line) => JSON.parse(line) as Envelope)));
   await new Promise((resolve) => ws.once('open', resolve));
   // The server sends what it keeps right after the upgrade; a round trip past it marks the end.
   await new Promise((resolve) => ws.ping(undefined, undefined, () => ws.once('pong', resolve)));
