@@ -256,6 +256,15 @@ class SocketAdapter {
   }
 }
 
+/** Sends one tick's events (superseded snapshots left out, coalesce.ts) as one message or a few. */
+function sendBatch(batch: InspectionEvent[], adapter: { send(wire: WireObject): void; flush(): void }, stringify: (value: unknown) => string | undefined): void {
+  for (const event of withoutSupersededSnapshots(batch)) {
+    const wire = toWireEvent(event, stringify);
+    if (wire) adapter.send(wire);
+  }
+  adapter.flush();
+}
+
 function defaultUrl(): string {
   if (isNode) {
     const fromEnv = process.env.JUNJO_INSPECTOR_URL;
@@ -320,13 +329,8 @@ export function inspect(options: InspectOptions = {}): Inspector {
         }
         return;
       }
-      const events = withoutSupersededSnapshots(batch);
+      sendBatch(batch, adapter, stringify);
       batch = [];
-      for (const event of events) {
-        const wire = toWireEvent(event, stringify);
-        if (wire) adapter.send(wire);
-      }
-      adapter.flush();
     };
     return {
       next: (event) => {
@@ -345,13 +349,8 @@ export function inspect(options: InspectOptions = {}): Inspector {
   adapter.start();
   let batch: InspectionEvent[] = [];
   const flush = () => {
-    const events = withoutSupersededSnapshots(batch);
+    sendBatch(batch, adapter, stringify);
     batch = [];
-    for (const event of events) {
-      const wire = toWireEvent(event, stringify);
-      if (wire) adapter.send(wire);
-    }
-    adapter.flush();
   };
   return {
     next: (event) => {
