@@ -18,7 +18,6 @@ import { UNFINISHED, type CheckpointOrigin, type CheckpointStore, type Checkpoin
 import { countResumedAttempts, decodeCheckpoint, fingerprintOf } from './durable/checkpoint.js';
 import { RunCheckpointer, claimRun } from './durable/checkpointer.js';
 import { commitsOf, forkSnapshot, historyOf, recordAt, type ForkOptions, type HistoryOptions, type RunCommit } from './durable/fork.js';
-import { setStartBarrier } from './durable/start-barrier.js';
 import type { LeaseOptions } from './durable/lease.js';
 import { CheckpointError, StoreUpdateError, WorkflowCancelledError } from './errors.js';
 import { notAStateOf } from './store/define-store.js';
@@ -221,7 +220,6 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       const checkpointer = this.#checkpointer(checkpoint, runId, Date.now(), lease);
       await checkpointer.claim();
       const actor = create({ ...runOptions, runId, inspect: both(inspect, checkpointer.inspect) });
-      setStartBarrier(actor, () => checkpointer.written());
       return driveRun<ExecutionResult<HandleState<H>>>(actor, options, this.#cancelled, checkpointer);
     };
     if (runOptions.runId === undefined) return start();
@@ -280,7 +278,6 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       snapshot,
       inspect: both(inspect, checkpointer.inspect),
     } as unknown as { input: I });
-    setStartBarrier(actor, () => checkpointer.written());
     restoreRunScope(actor, { hooks, redact });
     return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId }, this.#cancelled, checkpointer);
   }
@@ -334,7 +331,6 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
     const checkpointer = this.#checkpointer(store, newId, Date.now(), lease, { runId, seq: record.seq });
     await checkpointer.claim();
     const actor = createActor(this.machine, { snapshot, inspect: both(inspect, checkpointer.inspect) } as unknown as { input: I });
-    setStartBarrier(actor, () => checkpointer.written());
     restoreRunScope(actor, { hooks, redact });
     return driveRun<ExecutionResult<HandleState<H>>>(actor, { signal, keepCompleted, runId: newId }, this.#cancelled, checkpointer);
   }

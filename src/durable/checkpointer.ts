@@ -17,6 +17,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { CheckpointError, LeaseLostError, messageOf } from '../errors.js';
 import type { CheckpointOrigin, CheckpointRecord, CheckpointStore, RunStatus } from './checkpoint-store.js';
 import { dataPrefix, encodeData } from './checkpoint.js';
+import { setStartBarrier } from './start-barrier.js';
 import { DEFAULT_LEASE_MS, isLeasing, type Lease, type LeaseOptions } from './lease.js';
 
 export interface CheckpointerOptions {
@@ -111,9 +112,13 @@ export class RunCheckpointer {
     if (lease && isLeasing(store) && !(this.#writeError instanceof LeaseLostError)) await store.release(lease);
   }
 
-  /** Starts checkpointing `actor` (the run), with a first write right away. */
+  /**
+   * Starts checkpointing `actor` (the run), with a first write right away; its nodes then start
+   * their bodies only once a write shows them in flight (start-barrier.ts).
+   */
   attach(actor: AnyActorRef): void {
     this.#actor = actor;
+    setStartBarrier(actor, () => this.written());
     this.schedule();
   }
 
