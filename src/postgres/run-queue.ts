@@ -459,6 +459,9 @@ export class Worker {
       const run = withTraceContext(row.trace_context, () =>
         checkpointed ? workflow.resume(runId, options) : (workflow.execute as Start).call(workflow, row.input ?? undefined, { ...options, runId }),
       );
+      // Awaited below, after the status write: handled now, so a run that ends (or parks) while
+      // that write is in flight is not an unhandled rejection, which would end the process.
+      run.catch(() => {});
       await queue.setStatus(runId, 'running');
       const result = await run;
       await queue.setStatus(runId, 'completed', { result });
