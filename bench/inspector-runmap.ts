@@ -3,8 +3,10 @@
  * RunMap of 10,000 items (each a node making one store commit) runs bare and with `inspect()`
  * sending to a real inspector server in its own process (as `npx junjo-inspector` runs),
  * alternating rep by rep. Reported as medians and as ratios to the bare run: the run's own
- * time, and the time until the server has every event (`inspector.stop()` resolves after the
- * server read the last one).
+ * time; the app's CPU time for the run and for converting and sending its events (what
+ * watching costs the app); and the time until the server has every event (`inspector.stop()`
+ * resolves after the server read the last one), which includes the server's own work in its
+ * process.
  *
  * To profile both sides: `JUNJO_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/s" node
  * bench/main.mjs inspector-runmap 10000 1 -- --cpu-prof --cpu-prof-dir=/tmp/c`.
@@ -12,7 +14,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { inspect } from '../inspector/client.js';
 import { Edge, Graph, RunMap, Workflow, defineStore, node, type StoreOf } from '../src/index.js';
 
@@ -35,10 +38,19 @@ const workflow = new Workflow({
   store: () => Tally.create(),
 });
 
-/** Starts the inspector CLI in a child process and resolves with its app address. */
-function startServer(): Promise<{ appUrl: string; stop(): void }> {
+/**
+ * Starts the inspector CLI in a child process and resolves with its app address. The CLI is
+ * bundled as the package ships it (bench/main.mjs says why not through tsx).
+ */
+async function startServer(): Promise<{ appUrl: string; stop(): void }> {
   const history = join(mkdtempSync(join(tmpdir(), 'junjo-bench-inspector-')), 'history.sqlite');
-  const child = spawn(process.execPath, [...(process.env.JUNJO_BENCH_SERVER_FLAGS ? process.env.JUNJO_BENCH_SERVER_FLAGS.split(' ') : []), '--import', 'tsx', 'inspector/cli.ts', '--port', '0', '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Imported at run time from the checkout: bundled into this bench, it would look for the
+  // project beside the bundle.
+  const builder = (await import(pathToFileURL(resolve('inspector/build.mjs')).href)) as typeof import('../inspector/build.mjs');
+  await Promise.all([builder.buildInspectorUi(), builder.buildInspectorCli()]);
+  const cli = 'dist/inspector/cli.js';
+  const flags = process.env.JUNJO_BENCH_SERVER_FLAGS ? process.env.JUNJO_BENCH_SERVER_FLAGS.split(' ') : [];
+  const child = spawn(process.execPath, [...flags, cli, '--port', '0', '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -54,28 +66,43 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 const server = await startServer();
 const bare: number[] = [];
+const bareCpu: number[] = [];
 const run: number[] = [];
+const appCpu: number[] = [];
 const delivered: number[] = [];
+/** The app process's CPU time in ms (all its threads: the run, the conversion, GC). */
+const cpuMs = (since?: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
+};
 try {
   await workflow.execute(); // warm-up
   for (let i = 0; i < reps; i++) {
     let t = performance.now();
+    let cpu = process.cpuUsage();
     const result = await workflow.execute();
     bare.push(performance.now() - t);
+    bareCpu.push(cpuMs(cpu));
     if (result.state.n !== items) throw new Error(`expected ${items} commits, got ${result.state.n}`);
     const inspector = inspect({ url: server.appUrl });
     t = performance.now();
+    cpu = process.cpuUsage();
     await workflow.execute(undefined, { inspect: inspector });
     run.push(performance.now() - t);
     await inspector.stop();
     delivered.push(performance.now() - t);
+    appCpu.push(cpuMs(cpu));
   }
 } finally {
   server.stop();
 }
 const b = median(bare);
 const fmt = (ms: number) => `${Math.round(ms).toLocaleString('en')} ms`;
+const row = (label: string, ms: number, base: number) => console.log(`  ${label.padEnd(44)} ${fmt(ms).padStart(9)}   ${(ms / base).toFixed(2)}×`);
 console.log(`RunMap of ${items.toLocaleString('en')} items, medians of ${reps} (inspector server in its own process):`);
-console.log(`  bare                                   ${fmt(b)}`);
-console.log(`  inspected: the run                     ${fmt(median(run))}   ${(median(run) / b).toFixed(2)}×`);
-console.log(`  inspected: until the server has it all ${fmt(median(delivered))}   ${(median(delivered) / b).toFixed(2)}×`);
+row('bare: the run', b, b);
+row('inspected: the run', median(run), b);
+row('bare: the app\'s CPU time', median(bareCpu), median(bareCpu));
+row('inspected: the app\'s CPU time, run and sending', median(appCpu), median(bareCpu));
+row('inspected: until the server has it all', median(delivered), b);
+console.log(`  the server had it all ${fmt(median(delivered.map((d, i) => d - run[i]!)))} after the run's end`);

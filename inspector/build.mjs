@@ -1,5 +1,5 @@
 // Builds the inspector with esbuild into dist/inspector/: the browser UI (ui/), the CLI behind
-// `npx junjo-inspector` (cli.js), the client helper apps import (client.js), the server
+// `npx junjo-inspector` (cli.js; also what bench/inspector-runmap.ts runs), the client helper apps import (client.js), the server
 // (server.js, `junjo-xstate/inspector/server`), and the
 // browser-app example page that sends a run to the UI (examples/browser-inspect/dist/), and
 // the client's type declarations.
@@ -48,22 +48,29 @@ export async function buildBrowserInspectExample() {
   });
 }
 
+// Runtime dependencies stay external, as in the library build: the app installs them.
+const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec', 'better-sqlite3', 'pg'];
+
+/** `npx junjo-inspector`, as the package ships it (also what bench/inspector-runmap.ts runs). */
+export async function buildInspectorCli() {
+  await build({
+    ...quiet,
+    entryPoints: [at('inspector/cli.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external,
+    banner: { js: '#!/usr/bin/env node' },
+    outfile: at('dist/inspector/cli.js'),
+  });
+  chmodSync(at('dist/inspector/cli.js'), 0o755);
+}
+
 export async function buildInspector() {
-  // Runtime dependencies stay external, as in the library build: the app installs them.
-  const external = ['ws', 'xstate', 'immer', '@statelyai/inspect', 'safe-stable-stringify', '@standard-schema/spec', 'better-sqlite3', 'pg'];
   await Promise.all([
     buildInspectorUi(),
-    build({
-      ...quiet,
-      entryPoints: [at('inspector/cli.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      external,
-      banner: { js: '#!/usr/bin/env node' },
-      outfile: at('dist/inspector/cli.js'),
-    }),
+    buildInspectorCli(),
     build({
       ...quiet,
       entryPoints: [at('inspector/client.ts')],
@@ -87,7 +94,6 @@ export async function buildInspector() {
     }),
     buildBrowserInspectExample(),
   ]);
-  chmodSync(at('dist/inspector/cli.js'), 0o755);
   // Types for `junjo-xstate/inspector` and `junjo-xstate/inspector/server`.
   execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('inspector/tsconfig.build.json')], { stdio: 'inherit' });
 }

@@ -23,7 +23,7 @@ import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, EVENT_SEPARATOR, eventTexts, isWireEvent, joinFrames, DISCONNECTED_EVENT_TYPE, type WireEvent, type WireSnapshot } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_PORT, UI_SOCKET_PATH, EVENT_SEPARATOR, eventTexts, isWireEvent, routeOf, joinFrames, DISCONNECTED_EVENT_TYPE, type WireEvent, type WireSnapshot } from './protocol.js';
 import { SECURITY_HEADERS, isLoopbackHost, newToken, refusal, type AccessRules, type Channel } from './access.js';
 import { LogLimiter } from './log-limiter.js';
 import { RunStore, defaultHistoryPath } from './run-store.js';
@@ -309,6 +309,11 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     const message = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
     const events: { event: WireEvent; text: string }[] = [];
     for (const text of eventTexts(message)) {
+      const route = routeOf(text);
+      if (route) {
+        events.push({ event: route, text });
+        continue;
+      }
       let event: unknown;
       try {
         event = JSON.parse(text);
@@ -354,9 +359,10 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
 
   /** Sends envelopes to every tab, several to a message (protocol.ts, joinFrames). */
   const broadcast = (envelopes: string[]) => {
-    if (envelopes.length === 0) return;
+    const open = [...tabs].filter((tab) => tab.readyState === WebSocket.OPEN);
+    if (envelopes.length === 0 || open.length === 0) return;
     const frames = joinFrames(envelopes, TAB_FRAME_BYTES, (text) => text.length);
-    for (const tab of tabs) if (tab.readyState === WebSocket.OPEN) for (const frame of frames) tab.send(frame);
+    for (const tab of open) for (const frame of frames) tab.send(frame);
   };
 
   /** Tells tabs (now and after a restart) that these runs' app is gone, so they stop looking live. */

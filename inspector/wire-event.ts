@@ -4,7 +4,9 @@
  * once to send it) and converts each event in a timer of its own. A 10,000-item run makes
  * about 100,000 events, so the Node client converts them in batches (one per turn of the event
  * loop) and serializes each once. The fields are the ones `createInspector` sends, but an
- * `@xstate.actor` event carries no snapshot (see below).
+ * `@xstate.actor` event carries no snapshot (see below), and `type`, `sessionId` and `rootId`
+ * come first: the server files most events under their run by reading just those
+ * (protocol.ts, `routeOf`), not by parsing each whole.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 
@@ -23,14 +25,14 @@ export function toWireEvent(event: InspectionEvent, stringify: (value: unknown) 
       const name = actorRef.id === actorRef.sessionId && config?.id ? config.id : actorRef.id;
       return {
         type: '@xstate.actor',
+        sessionId: actorRef.sessionId,
+        rootId: event.rootId,
         name,
         definition: stringify(typeof config === 'object' ? config : { id: name }),
         _version: PROTOCOL_VERSION,
         createdAt,
         id: null,
-        rootId: event.rootId,
         parentId: actorRef._parent?.sessionId,
-        sessionId: actorRef.sessionId,
         // No snapshot: the actor has none yet when it announces itself (XState reads it only
         // after), and the one it has by the time a batch is converted is from the future, which
         // time travel would show at the actor's start. Its first @xstate.snapshot follows.
@@ -39,24 +41,24 @@ export function toWireEvent(event: InspectionEvent, stringify: (value: unknown) 
     case '@xstate.event':
       return {
         type: '@xstate.event',
+        sessionId: actorRef.sessionId,
+        rootId: event.rootId,
         event: event.event,
         sourceId: event.sourceRef?.sessionId,
-        sessionId: actorRef.sessionId,
         _version: PROTOCOL_VERSION,
         createdAt,
         id: null,
-        rootId: event.rootId,
       };
     case '@xstate.snapshot':
       return {
         type: '@xstate.snapshot',
+        sessionId: actorRef.sessionId,
+        rootId: event.rootId,
         event: event.event,
         snapshot: event.snapshot,
-        sessionId: actorRef.sessionId,
         _version: PROTOCOL_VERSION,
         createdAt,
         id: null,
-        rootId: event.rootId,
       };
     default:
       return undefined;

@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { get as httpGet } from 'node:http';
 import { createServer as createNetServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { createActor, createMachine } from 'xstate';
+import { createActor, createMachine, fromPromise, waitFor } from 'xstate';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { startInspectorServer, type InspectorServer } from '../inspector/server.js';
 import { inspect } from '../inspector/client.js';
-import { eventTexts, type Envelope } from '../inspector/protocol.js';
+import { eventTexts, routeOf, type Envelope } from '../inspector/protocol.js';
+import { RunStore } from '../inspector/run-store.js';
 
 const test = suite('inspector server');
 
@@ -382,6 +383,65 @@ test('inspect() sends a real actor\'s inspection events in the @statelyai/inspec
       snapshots.map((e) => [e.event.event?.type, e.event.snapshot?.value, e.event.snapshot?.status]),
       [['xstate.init', 'off', 'active'], ['flip', 'on', 'active'], ['xstate.stop', 'on', 'stopped']],
     );
+    await closed(ui.ws);
+  }));
+
+test('child actors\' events are filed under their run from their first fields; the rest is parsed whole', async () => {
+  const child = JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0', event: { type: 'tick' }, snapshot: { status: 'active' } });
+  assert.equal(routeOf(child), { type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0' });
+  // The root's own events (their name and status name the run), announcements, other key
+  // orders, escaped ids and texts that do not end as an object are read whole.
+  assert.is(routeOf(JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:0', rootId: 'x:0', snapshot: { status: 'done' } })), undefined);
+  assert.is(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'child' })), undefined);
+  assert.is(routeOf(JSON.stringify({ sessionId: 'x:1', type: '@xstate.event', rootId: 'x:0', event: { type: 'a' } })), undefined);
+  assert.is(routeOf(JSON.stringify({ type: '@xstate.event', sessionId: 'x"1', rootId: 'x:0', event: { type: 'a' } })), undefined);
+  assert.is(routeOf(child.slice(0, 60)), undefined);
+
+  const historyPath = freshHistory();
+  await withServer({ historyPath }, async (server) => {
+    const ui = await tab(server);
+    const app = await open(server.appUrl);
+    const root = (extra: Record<string, unknown>) => JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:0', rootId: 'x:0', event: { type: 'x' }, ...extra });
+    app.send(
+      [
+        JSON.stringify({ type: '@xstate.actor', sessionId: 'x:0', rootId: 'x:0', name: 'Parent' }),
+        child,
+        event('x:1', 'child event', 'x:0'),
+        root({ snapshot: { status: 'done', value: 'end' } }),
+      ].join('\n'),
+    );
+    const got = await ui.until(4);
+    assert.equal(got.map((e) => [e.event.type, e.event.sessionId]), [['@xstate.actor', 'x:0'], ['@xstate.snapshot', 'x:1'], ['@xstate.event', 'x:1'], ['@xstate.snapshot', 'x:0']]);
+    await Promise.all([closed(app), closed(ui.ws)]);
+  });
+  const store = new RunStore({ path: historyPath, maxBytes: 1 << 30, maxAgeMs: 1e9 });
+  try {
+    const runs = store.runs();
+    assert.equal(runs.map((r) => [r.root, r.name, r.status, r.events]), [['x:0', 'Parent', 'done', 4]]);
+  } finally {
+    store.close();
+  }
+});
+
+test('inspect() keeps an error\'s message readable wherever XState or the app put it', () =>
+  withServer({}, async (server) => {
+    const ui = await tab(server);
+    const failing = createMachine({
+      id: 'fails',
+      initial: 'a',
+      states: { a: { invoke: { src: fromPromise(async () => { throw Object.assign(new Error('no route'), { code: 'EHOSTUNREACH' }); }), onError: 'b' } }, b: {} },
+    });
+    const inspector = inspect({ url: server.appUrl });
+    const actor = createActor(failing, { inspect: inspector }).start();
+    await waitFor(actor, (s) => s.matches('b'));
+    actor.send({ type: 'report', problem: new Error('from the app') });
+    actor.stop();
+    await inspector.stop();
+    const got = await barrier(server, ui);
+    const errorEvent = got.find((e) => e.event.type === '@xstate.event' && String(e.event.event?.type).startsWith('xstate.error.actor'))!;
+    assert.equal(errorEvent.event.event!.error, { name: 'Error', message: 'no route', stack: (errorEvent.event.event!.error as { stack: string }).stack, code: 'EHOSTUNREACH' });
+    const report = got.find((e) => e.event.type === '@xstate.event' && e.event.event?.type === 'report')!;
+    assert.is((report.event.event!.problem as { message: string }).message, 'from the app');
     await closed(ui.ws);
   }));
 
