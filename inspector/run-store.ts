@@ -199,6 +199,15 @@ export class RunStore {
     }
   }
 
+  /** Deletes run `root` of `source` with its envelopes, written or not: it is about to be written again whole. */
+  remove(source: string, root: string): void {
+    if (this.#closed) return;
+    const key = `${source} ${root}`;
+    for (let i = this.#pending.length - 1; i >= 0; i--) if (this.#pending[i]!.key === key) this.#pending.splice(i, 1);
+    this.#db.prepare('DELETE FROM runs WHERE key = ?').run(key);
+    this.#ids.delete(key);
+  }
+
   /** Marks `source`'s runs that never ended as disconnected; returns their roots. */
   disconnect(source: string): string[] {
     // Connections closed by the server's own close() arrive after the file is closed.
