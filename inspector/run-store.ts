@@ -199,6 +199,19 @@ export class RunStore {
     }
   }
 
+  /**
+   * The first row of each of the newest `limit` runs whose root is named `name`: where a run's
+   * root announces itself with its definition (a workflow's graph), for checkpoint-source.ts.
+   */
+  firstRows(name: string, limit: number): string[] {
+    if (this.#closed) return [];
+    this.flush();
+    const rows = this.#db
+      .prepare('SELECT (SELECT text FROM events WHERE run_id = runs.id ORDER BY id LIMIT 1) AS text FROM runs WHERE name = ? ORDER BY updated_at DESC LIMIT ?')
+      .all(name, limit) as { text: string | null }[];
+    return rows.flatMap((r) => (r.text === null ? [] : [r.text]));
+  }
+
   /** Deletes run `root` of `source` with its envelopes, written or not: it is about to be written again whole. */
   remove(source: string, root: string): void {
     if (this.#closed) return;

@@ -260,7 +260,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
         json(404, { error: `no checkpoint store number '${params.get('source')}': the server has ${sources.length}` });
         return;
       }
-      checkpointHistory(source, runId).then(
+      checkpointHistory(source, runId, (name, limit) => store.firstRows(name, limit)).then(
         (history) => (history ? json(200, history) : json(404, { error: `${source.name} has no run '${runId}'` })),
         (err: Error) => json(500, { error: `${source.name}: the history of run '${runId}' could not be read: ${err.message}` }),
       );

@@ -85,7 +85,7 @@ test('a trace posted from another process is a run with its graph, nodes and com
   const facts = await page.locator('#run-head .run-facts span').allTextContents();
   const ms = Number(/^(\d+) ms$/.exec(facts.find((f) => / ms$/.test(f)) ?? '')?.[1]);
   assert.is(ms, Number(calls.at(-1)!.createdAt) - Number(events[0]!.createdAt), "the header's duration is the workflow span's");
-  assert.ok(ms > 0, facts);
+  assert.ok(ms > 0, facts.join(' · '));
   await page.locator('#events-body tr', { hasText: 'junjo.otel.started' }).first().waitFor();
   await page.screenshot({ path: 'test/artifacts/inspector-otlp.png' });
   // Time travel: before the first commit, no node has ended yet.
