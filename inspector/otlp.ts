@@ -182,7 +182,8 @@ export function runEvents(workflow: FlatSpan, spans: readonly FlatSpan[]): WireE
   const nameOf = new Map<string, string>();
   const children = new Map<string, FlatSpan[]>();
   for (const span of spans) children.set(span.parentSpanId, [...(children.get(span.parentSpanId) ?? []), span]);
-  const walk = (parent: FlatSpan) => {
+  // Counted as the run counts them: its own nodes and those of its RunConcurrent groups.
+  const walk = (parent: FlatSpan, counted: boolean) => {
     for (const span of (children.get(parent.spanId) ?? []).sort((x, y) => x.start - y.start)) {
       const sessionId = `${root}:${span.spanId}`;
       const parentId = actorOf.get(parent.spanId)!;
@@ -190,8 +191,8 @@ export function runEvents(workflow: FlatSpan, spans: readonly FlatSpan[]): WireE
       const id = String(span.attributes['junjo.id'] ?? span.name);
       const name = id.slice(id.lastIndexOf('/') + 1);
       nameOf.set(span.spanId, name);
-      if (parent === workflow) executionCounts[name] = (executionCounts[name] ?? 0) + 1;
       const kind = String(span.attributes['junjo.span_type'] ?? 'node');
+      if (counted) executionCounts[name] = (executionCounts[name] ?? 0) + 1;
       line.at(span.start, { type: '@xstate.actor', sessionId, parentId, name, snapshot: { status: 'active' } });
       line.event(span.start, sessionId, parentId, { type: 'junjo.otel.started', id, kind });
       const status = END_STATUS[String(span.attributes['junjo.status'])] ?? 'done';
@@ -205,10 +206,10 @@ export function runEvents(workflow: FlatSpan, spans: readonly FlatSpan[]): WireE
         type: '@xstate.snapshot', sessionId, event: { type: `junjo.otel.${status}` },
         snapshot: { status, ...(status === 'error' ? { error: { message: errorOf(span) ?? 'failed' } } : {}) },
       });
-      walk(span);
+      walk(span, counted && kind === 'runConcurrent');
     }
   };
-  walk(workflow);
+  walk(workflow, true);
 
   // The run's own store: its commits are the set_state events naming the workflow's store, in
   // the order of their seq (their times never run backwards, even from spans of other clocks).

@@ -63,6 +63,8 @@ test('a trace posted from another process is a run with its graph, nodes and com
   const ended = new Map(events.filter((e) => e.type === '@xstate.snapshot').map((e) => [actors.get(e.sessionId), e.snapshot?.status]));
   for (const node of ['Start', 'Sub', 'Inner', 'Both', 'Left', 'Right', 'End']) assert.is(ended.get(node), 'done', node);
   assert.is(ended.get('Life'), 'done');
+  const end = events.filter((e) => e.type === '@xstate.snapshot' && e.sessionId === `otel:${runId}`).at(-1)!;
+  assert.equal((end.snapshot!.context as { executionCounts: unknown }).executionCounts, { Start: 1, Sub: 1, Both: 1, Left: 1, Right: 1, End: 1 }, 'counted as a live run counts them');
   const store = events.filter((e) => e.type === '@xstate.snapshot' && actors.get(e.sessionId) === 'store');
   assert.equal(store.at(-1)!.snapshot!.context, JSON.parse(state!), 'the commits, applied, give the final state');
 
