@@ -24,8 +24,12 @@ function activeNames(value: unknown, into = new Set<string>()): Set<string> {
   return into;
 }
 
-/** A model of the run at one commit: one actor per (sub)run and per node it started. */
-function modelOf(shape: RunShape): Model {
+/**
+ * A model of the run at one commit: one actor per (sub)run and per node it started. A
+ * RunConcurrent (a key of `groups`) gets none: its items are the run's children, as in a live
+ * run, and say how it is.
+ */
+function modelOf(shape: RunShape, groups: ReadonlySet<string>): Model {
   const model = new Model();
   const send = (event: WireEvent) => model.ingest({ source: 'checkpoint', event: { rootId: 'run', createdAt: '0', ...event } });
   const actor = (sessionId: string, parentId: string | undefined, name: string, status: string) => {
@@ -38,6 +42,7 @@ function modelOf(shape: RunShape): Model {
     send({ type: '@xstate.snapshot', sessionId, snapshot: { status: shape.status === 'done' ? 'done' : 'active', value: shape.value, context } });
     const active = activeNames(shape.value);
     for (const key of Object.keys(shape.executionCounts)) {
+      if (groups.has(key)) continue;
       const id = `${sessionId}/${key}`;
       const child = shape.children[key];
       const finished = shape.subflows[key]?.at(-1);
@@ -54,7 +59,15 @@ function modelOf(shape: RunShape): Model {
 
 /** The diagram of `graph` as the run stood at a commit of this shape. */
 export function checkpointDiagram(graph: GraphJSON, shape: RunShape, collapsed: ReadonlySet<string>): DiagramLevel {
-  const model = modelOf(shape);
+  const groups = new Set<string>();
+  const collect = (g: GraphJSON) => {
+    for (const node of g.nodes) {
+      if (node.items?.length) groups.add(node.id);
+      if (node.graph) collect(node.graph);
+    }
+  };
+  collect(graph);
+  const model = modelOf(shape, groups);
   return workflowDiagram(model, model.actors.get('checkpoint run'), graph, '', collapsed);
 }
 
