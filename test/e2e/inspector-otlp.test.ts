@@ -91,9 +91,34 @@ test('a trace posted from another process is a run with its graph, nodes and com
   await page.locator('#events-body tr', { hasText: 'junjo.otel.started' }).first().waitFor();
   await page.screenshot({ path: 'test/artifacts/inspector-otlp.png' });
   // Time travel: before the first commit, no node has ended yet.
-  await page.locator('#commits .commit', { hasText: 'initial state' }).click();
+  // By key (Home steps to the initial state): a click can land on a row just redrawn.
+  await page.locator('#run-head h2').click();
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => document.querySelector('#timeline-card')?.getAttribute('data-position') === '0');
   await page.waitForFunction(() => document.querySelector('#main')?.getAttribute('data-as-of') !== 'latest');
   await page.waitForFunction(() => document.querySelector('#graph [data-node-id="End"]')?.getAttribute('data-status') === 'pending');
+  await page.close();
+});
+
+test("a failed run's trace shows where it failed, once, with the error", async () => {
+  const { out, code, err } = await runToEnd('test/fixtures/otlp-worker.ts', [`${base}/v1/traces`, 'fail']);
+  assert.is(code, 0, err);
+  const [, runId] = /^failed (\S+)$/m.exec(out)!;
+  const events = (await envelopes()).map((e) => e.event).filter((e) => e.rootId === `otel:${runId}`);
+  const names = new Map(events.filter((e) => e.type === '@xstate.actor').map((e) => [e.sessionId, e.name]));
+  const end = events.filter((e) => e.type === '@xstate.snapshot' && e.sessionId === `otel:${runId}`).at(-1)!;
+  assert.is(end.snapshot!.status, 'error');
+  const left = events.filter((e) => e.type === '@xstate.snapshot' && names.get(e.sessionId) === 'Left').at(-1)!;
+  assert.is(left.snapshot!.status, 'error');
+  const failed = events.find((e) => e.type === '@xstate.event' && e.event!.type === 'junjo.otel.failed' && names.get(e.sessionId) === 'Left')!;
+  assert.is(failed.event!.error, 'Left broke');
+  if (!browser) return;
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await page.goto(server.url);
+  await page.locator(`#runs .run[data-run-key="otlp:127.0.0.1 otel:${runId}"]`).click();
+  await page.waitForFunction(() => document.querySelector('#graph [data-node-id="Left"]')?.getAttribute('data-status') === 'failed');
+  await page.locator('#errors', { hasText: 'Left broke' }).waitFor();
+  assert.is(await page.locator('#errors .error').count(), 1, 'the error once');
   await page.close();
 });
 
