@@ -2,15 +2,18 @@
  * Traces from any machine: the inspector server's OTLP/HTTP JSON receiver (`POST /v1/traces`)
  * turns the spans that `junjo-xstate/otel` writes into the same `@statelyai/inspect` events a
  * live run sends, so a run exported by a worker elsewhere shows with its graph (the workflow
- * span's `junjo.workflow.graph`), its nodes' timings and statuses (one actor per node span) and
- * its store commits (the `set_state` events' patches applied to `junjo.workflow.state.start`).
+ * span's `junjo.workflow.graph`), its nodes' timings and statuses (one actor per node span),
+ * its store commits (the `set_state` events' patches applied to `junjo.workflow.state.start`),
+ * and an event list made from the spans (each node's start and end, each commit, each
+ * `ctx.emit`, each error), in time order, so its duration, time travel and activity show too.
  *
- * Spans of one trace may come in several requests (an SDK exports spans as they end): they are
- * kept, bounded, until the trace's workflow span arrives — it ends last — and then converted.
- * Spans of a run that arrive after its workflow span are not added to it: export with a
- * BatchSpanProcessor (in order), not with concurrent SimpleSpanProcessor requests.
+ * Spans of one trace may come in several requests, in any order (an SDK exports spans as they
+ * end, a batch at a time, and requests can overtake each other): a trace's spans are kept,
+ * bounded, and a run is converted once its workflow span is there. A span that arrives after
+ * that (a later batch, or one that was overtaken) joins its run: the run is converted again,
+ * whole, and replaces the one shown before (REPLACED_EVENT_TYPE), in the history too.
  */
-import type { WireEvent } from './protocol.js';
+import { REPLACED_EVENT_TYPE, type WireEvent } from './protocol.js';
 
 /** A span as the receiver reads it: times in ms, attributes as plain values. */
 export interface FlatSpan {
@@ -122,116 +125,211 @@ function parseJSON(text: unknown): unknown {
   }
 }
 
+/** One run's inspect events, in time order; `at(time, event)` files one. */
+class Timeline {
+  readonly #timed: { time: number; order: number; event: WireEvent }[] = [];
+  constructor(readonly root: string) {}
+
+  at(time: number, event: WireEvent & Record<string, unknown>): void {
+    this.#timed.push({ time, order: this.#timed.length, event: { ...event, rootId: this.root, createdAt: String(Math.round(time)), _version: 'otlp' } as WireEvent });
+  }
+
+  /** An `@xstate.event` of `type` on actor `sessionId`, sent by `sourceId` if given. */
+  event(time: number, sessionId: string, sourceId: string | null, event: { type: string; [key: string]: unknown }): void {
+    this.at(time, { type: '@xstate.event', sessionId, sourceId, event });
+  }
+
+  events(): WireEvent[] {
+    return this.#timed.sort((x, y) => x.time - y.time || x.order - y.order).map((t) => t.event);
+  }
+}
+
+/** A span's error message: its status's, else its exception event's. */
+function errorOf(span: FlatSpan): string | undefined {
+  const message = span.error ?? span.events.find((e) => e.name === 'exception')?.attributes['exception.message'];
+  return message === undefined ? undefined : String(message);
+}
+
+/** What a node's end event carries besides its status: its time, error, emit summary and own attributes. */
+function endDetails(span: FlatSpan): Record<string, unknown> {
+  const details: Record<string, unknown> = { durationMs: Math.round((span.end - span.start) * 1000) / 1000 };
+  const error = errorOf(span);
+  if (error !== undefined && span.attributes['junjo.status'] === 'failed') details.error = error;
+  for (const [key, value] of Object.entries(span.attributes)) {
+    // The library's own bookkeeping is in the actor tree already; what a node set (ctx.setAttributes) is not.
+    if (!key.startsWith('junjo.') || key.startsWith('junjo.emit.')) details[key] = value;
+  }
+  return details;
+}
+
 /** The inspect events of one workflow span and the spans under it, in time order. */
 export function runEvents(workflow: FlatSpan, spans: readonly FlatSpan[]): WireEvent[] {
   const a = workflow.attributes;
   const runId = String(a['junjo.run_id'] ?? workflow.spanId);
   const root = `otel:${runId}`;
-  const timed: { time: number; order: number; event: WireEvent & Record<string, unknown> }[] = [];
-  const at = (time: number, event: WireEvent & Record<string, unknown>) =>
-    timed.push({ time, order: timed.length, event: { ...event, rootId: root, createdAt: String(Math.round(time)), _version: 'otlp' } });
+  const line = new Timeline(root);
   const graph = parseJSON(a['junjo.workflow.graph']);
   const definition = { id: workflow.name, meta: { junjo: { kind: 'workflow', name: workflow.name, ...(graph ? { graph } : {}) } } };
   const executionCounts: Record<string, number> = {};
-  at(workflow.start, {
+  line.at(workflow.start, {
     type: '@xstate.actor', sessionId: root, name: workflow.name, definition: JSON.stringify(definition),
     snapshot: { status: 'active', value: null, context: { runId, executionCounts: {} } },
   });
+  line.event(workflow.start, root, null, { type: 'junjo.otel.started', id: String(a['junjo.id'] ?? workflow.name), kind: 'workflow', runId });
 
   // Actors for the spans under the workflow span, each under its parent span's actor.
   const actorOf = new Map<string, string>([[workflow.spanId, root]]);
+  const nameOf = new Map<string, string>();
   const children = new Map<string, FlatSpan[]>();
   for (const span of spans) children.set(span.parentSpanId, [...(children.get(span.parentSpanId) ?? []), span]);
-  const walk = (parent: FlatSpan) => {
+  // Counted as the run counts them: its own nodes and those of its RunConcurrent groups.
+  const walk = (parent: FlatSpan, counted: boolean) => {
     for (const span of (children.get(parent.spanId) ?? []).sort((x, y) => x.start - y.start)) {
       const sessionId = `${root}:${span.spanId}`;
+      const parentId = actorOf.get(parent.spanId)!;
       actorOf.set(span.spanId, sessionId);
       const id = String(span.attributes['junjo.id'] ?? span.name);
       const name = id.slice(id.lastIndexOf('/') + 1);
-      if (parent === workflow) executionCounts[name] = (executionCounts[name] ?? 0) + 1;
-      at(span.start, { type: '@xstate.actor', sessionId, parentId: actorOf.get(parent.spanId)!, name, snapshot: { status: 'active' } });
+      nameOf.set(span.spanId, name);
+      const kind = String(span.attributes['junjo.span_type'] ?? 'node');
+      if (counted) executionCounts[name] = (executionCounts[name] ?? 0) + 1;
+      line.at(span.start, { type: '@xstate.actor', sessionId, parentId, name, snapshot: { status: 'active' } });
+      line.event(span.start, sessionId, parentId, { type: 'junjo.otel.started', id, kind });
       const status = END_STATUS[String(span.attributes['junjo.status'])] ?? 'done';
-      const error = span.error ?? span.events.find((e) => e.name === 'exception')?.attributes['exception.message'];
-      at(span.end, {
+      for (const e of span.events) {
+        if (e.name !== 'junjo.emit') continue;
+        const data = e.attributes['junjo.emit.data'];
+        line.event(e.time, root, sessionId, { type: 'junjo.emit', node: name, id, seq: e.attributes['junjo.emit.seq'], data: parseJSON(data) ?? data });
+      }
+      line.event(span.end, sessionId, null, { type: `junjo.otel.${String(span.attributes['junjo.status'] ?? 'completed')}`, id, ...endDetails(span) });
+      line.at(span.end, {
         type: '@xstate.snapshot', sessionId, event: { type: `junjo.otel.${status}` },
-        snapshot: { status, ...(status === 'error' ? { error: { message: String(error ?? 'failed') } } : {}) },
+        snapshot: { status, ...(status === 'error' ? { error: { message: errorOf(span) ?? 'failed' } } : {}) },
       });
-      walk(span);
+      walk(span, counted && kind === 'runConcurrent');
     }
   };
-  walk(workflow);
+  walk(workflow, true);
 
-  // The run's own store: its commits are the set_state events naming the workflow's store.
+  // The run's own store: its commits are the set_state events naming the workflow's store, in
+  // the order of their seq (their times never run backwards, even from spans of other clocks).
   const storeId = `${root}:store`;
   let state = parseJSON(a['junjo.workflow.state.start']);
-  at(workflow.start, { type: '@xstate.actor', sessionId: storeId, parentId: root, name: 'store', snapshot: { status: 'active', context: state, commit: null } });
+  line.at(workflow.start, { type: '@xstate.actor', sessionId: storeId, parentId: root, name: 'store', snapshot: { status: 'active', context: state, commit: null } });
   const commits = [workflow, ...spans]
-    .flatMap((span) => span.events)
-    .filter((e) => e.name === 'set_state' && e.attributes['junjo.store.id'] === a['junjo.id'])
-    .sort((x, y) => Number(x.attributes['junjo.store.seq']) - Number(y.attributes['junjo.store.seq']));
-  for (const commit of commits) {
-    const patches = (parseJSON(commit.attributes['junjo.state_json_patch']) ?? []) as Patch[];
+    .flatMap((span) => span.events.map((event) => ({ span, event })))
+    .filter(({ event }) => event.name === 'set_state' && event.attributes['junjo.store.id'] === a['junjo.id'])
+    .sort((x, y) => Number(x.event.attributes['junjo.store.seq']) - Number(y.event.attributes['junjo.store.seq']));
+  let time = workflow.start;
+  for (const { span, event } of commits) {
+    const patches = (parseJSON(event.attributes['junjo.state_json_patch']) ?? []) as Patch[];
     state = applyPatches(state, patches);
-    const node = commit.attributes['junjo.node'];
-    at(commit.time, {
-      type: '@xstate.snapshot', sessionId: storeId, event: { type: String(commit.attributes['junjo.store.action']) },
-      snapshot: { status: 'active', context: state, commit: { seq: Number(commit.attributes['junjo.store.seq']), action: String(commit.attributes['junjo.store.action']), node: typeof node === 'string' ? node : null, patches } },
+    const node = event.attributes['junjo.node'];
+    const action = String(event.attributes['junjo.store.action']);
+    const seq = Number(event.attributes['junjo.store.seq']);
+    time = Math.max(time, event.time);
+    const from = span === workflow ? root : (actorOf.get(span.spanId) ?? root);
+    line.event(time, storeId, from, { type: action, seq, node: typeof node === 'string' ? node : null, patches });
+    line.at(time, {
+      type: '@xstate.snapshot', sessionId: storeId, event: { type: action },
+      snapshot: { status: 'active', context: state, commit: { seq, action, node: typeof node === 'string' ? node : null, patches } },
     });
   }
 
   const end = END_STATUS[String(a['junjo.status'])] ?? 'done';
   const failedAt = spans.find((s) => s.parentSpanId === workflow.spanId && s.attributes['junjo.status'] === 'failed');
-  at(workflow.end, {
+  line.event(workflow.end, root, null, { type: `junjo.otel.${String(a['junjo.status'] ?? 'completed')}`, id: String(a['junjo.id'] ?? workflow.name), ...endDetails(workflow) });
+  line.at(workflow.end, {
     type: '@xstate.snapshot', sessionId: root, event: { type: `junjo.otel.${end}` },
     snapshot: {
       status: end,
       value: end === 'done' ? '$done' : end === 'error' ? '$failed' : null,
-      context: { runId, executionCounts, failure: failedAt ? { path: [String(failedAt.attributes['junjo.id'] ?? '').split('/').pop()] } : null },
+      context: { runId, executionCounts, failure: failedAt ? { path: [nameOf.get(failedAt.spanId)!], error: { message: errorOf(failedAt) ?? 'failed' } } : null },
       ...(end === 'error' ? { error: { message: workflow.error ?? 'failed' } } : {}),
     },
   });
-  return timed.sort((x, y) => x.time - y.time || x.order - y.order).map((t) => t.event);
+  return line.events();
+}
+
+/** A run converted from spans: its inspect events, and whether it replaces one converted before. */
+export interface TraceRun {
+  /** Where its first spans came from (`otlp:<address>`): the run keeps it when it is converted again. */
+  source: string;
+  /** Its root actor's session id, `otel:<run id>`. */
+  root: string;
+  /** Its events; when `replaces`, the first is a REPLACED_EVENT_TYPE event telling tabs to forget the old one. */
+  events: WireEvent[];
+  replaces: boolean;
+}
+
+interface Trace {
+  spans: Map<string, FlatSpan>;
+  /** Its converted runs, by workflow span id: where they came from and how many spans they had. */
+  runs: Map<string, { source: string; size: number }>;
 }
 
 /**
- * Keeps the spans of traces whose workflow span has not arrived yet, at most `maxSpans` of
- * them (the oldest traces go first), and hands out each workflow run once its span arrives.
+ * Keeps the spans of recent traces, at most `maxSpans` of them (the traces touched longest ago
+ * go first, converted or not), and hands out each workflow run once its span is there, and
+ * again whenever more of its spans arrive.
  */
 export class TraceAssembler {
-  readonly #pending = new Map<string, FlatSpan[]>();
+  readonly #traces = new Map<string, Trace>();
   #count = 0;
   constructor(readonly maxSpans = 50_000) {}
 
-  /** The runs that `spans` complete, each as its inspect events. */
-  add(spans: readonly FlatSpan[]): WireEvent[][] {
-    const workflows: FlatSpan[] = [];
+  /** The runs that `spans`, received from `source`, complete or add to, each as its inspect events. */
+  add(spans: readonly FlatSpan[], source: string): TraceRun[] {
+    const touched = new Set<Trace>();
     for (const span of spans) {
-      if (span.attributes['junjo.span_type'] === 'workflow') workflows.push(span);
-      else {
-        this.#pending.set(span.traceId, [...(this.#pending.get(span.traceId) ?? []), span]);
-        this.#count++;
+      let trace = this.#traces.get(span.traceId);
+      if (trace) this.#traces.delete(span.traceId);
+      else trace = { spans: new Map(), runs: new Map() };
+      // Re-inserted: the Map's order is the order traces were last touched in.
+      this.#traces.set(span.traceId, trace);
+      // An exporter's retry sends a span again.
+      if (trace.spans.has(span.spanId)) continue;
+      trace.spans.set(span.spanId, span);
+      this.#count++;
+      touched.add(trace);
+    }
+    const runs: TraceRun[] = [];
+    for (const trace of touched) {
+      for (const workflow of trace.spans.values()) {
+        if (workflow.attributes['junjo.span_type'] !== 'workflow') continue;
+        const mine = spansUnder(trace, workflow);
+        const before = trace.runs.get(workflow.spanId);
+        if (before && before.size === mine.length) continue;
+        const run = { source: before?.source ?? source, size: mine.length };
+        trace.runs.set(workflow.spanId, run);
+        const events = runEvents(workflow, mine);
+        const root = events[0]!.sessionId;
+        if (before) events.unshift({ type: '@xstate.event', sessionId: root, rootId: root, sourceId: null, event: { type: REPLACED_EVENT_TYPE }, createdAt: String(Date.now()) });
+        runs.push({ source: run.source, root, events, replaces: before !== undefined });
       }
     }
-    const runs = workflows.map((workflow) => {
-      const trace = this.#pending.get(workflow.traceId) ?? [];
-      // Only the spans under this workflow span: a trace may hold several runs.
-      const under = new Set([workflow.spanId]);
-      const mine: FlatSpan[] = [];
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const span of trace) if (!under.has(span.spanId) && under.has(span.parentSpanId)) (under.add(span.spanId), mine.push(span), (grew = true));
-      }
-      const rest = trace.filter((s) => !under.has(s.spanId));
-      this.#count -= trace.length - rest.length;
-      if (rest.length) this.#pending.set(workflow.traceId, rest);
-      else this.#pending.delete(workflow.traceId);
-      return runEvents(workflow, mine);
-    });
-    for (const [traceId, kept] of this.#pending) {
-      if (this.#count <= this.maxSpans) break;
-      this.#pending.delete(traceId);
-      this.#count -= kept.length;
+    // The trace touched last stays, however large: it is the one being assembled.
+    for (const [traceId, trace] of this.#traces) {
+      if (this.#count <= this.maxSpans || this.#traces.size === 1) break;
+      this.#traces.delete(traceId);
+      this.#count -= trace.spans.size;
     }
     return runs;
   }
+}
+
+/** The spans under `workflow` in its trace, down to (not into) any workflow run nested in it. */
+function spansUnder(trace: Trace, workflow: FlatSpan): FlatSpan[] {
+  const byParent = new Map<string, FlatSpan[]>();
+  for (const span of trace.spans.values()) byParent.set(span.parentSpanId, [...(byParent.get(span.parentSpanId) ?? []), span]);
+  const mine: FlatSpan[] = [];
+  const stack = [workflow.spanId];
+  while (stack.length) {
+    for (const span of byParent.get(stack.pop()!) ?? []) {
+      if (span.attributes['junjo.span_type'] === 'workflow') continue;
+      mine.push(span);
+      stack.push(span.spanId);
+    }
+  }
+  return mine;
 }

@@ -18,6 +18,9 @@ export const UI_SOCKET_PATH = '/ui';
 /** The event type the server adds to a run whose app disconnected before the run ended. */
 export const DISCONNECTED_EVENT_TYPE = 'junjo.inspector.disconnected';
 
+/** The event type that starts a run sent again whole (a trace that more spans joined, otlp.ts): forget the old one. */
+export const REPLACED_EVENT_TYPE = 'junjo.inspector.replaced';
+
 /** The inspection event types of the `@statelyai/inspect` protocol. */
 export const INSPECTION_TYPES = ['@xstate.actor', '@xstate.event', '@xstate.snapshot'] as const;
 export type InspectionType = (typeof INSPECTION_TYPES)[number];

@@ -203,6 +203,28 @@ export class RunStore {
     }
   }
 
+  /**
+   * The first row of each of the newest `limit` runs whose root is named `name`: where a run's
+   * root announces itself with its definition (a workflow's graph), for checkpoint-source.ts.
+   */
+  firstRows(name: string, limit: number): string[] {
+    if (this.#closed) return [];
+    this.flush();
+    const rows = this.#db
+      .prepare('SELECT (SELECT text FROM events WHERE run_id = runs.id ORDER BY id LIMIT 1) AS text FROM runs WHERE name = ? ORDER BY updated_at DESC LIMIT ?')
+      .all(name, limit) as { text: string | null }[];
+    return rows.flatMap((r) => (r.text === null ? [] : [r.text]));
+  }
+
+  /** Deletes run `root` of `source` with its envelopes, written or not: it is about to be written again whole. */
+  remove(source: string, root: string): void {
+    if (this.#closed) return;
+    const key = `${source} ${root}`;
+    for (let i = this.#pending.length - 1; i >= 0; i--) if (this.#pending[i]!.key === key) this.#pending.splice(i, 1);
+    this.#db.prepare('DELETE FROM runs WHERE key = ?').run(key);
+    this.#ids.delete(key);
+  }
+
   /** Marks `source`'s runs that never ended as disconnected; returns their roots. */
   disconnect(source: string): string[] {
     // Connections closed by the server's own close() arrive after the file is closed.

@@ -209,13 +209,17 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
       }
       let runs;
       try {
-        runs = traces.add(spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        runs = traces.add(spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))), source);
       } catch (err) {
         limiter.note(source, 'malformed trace', `dropped a malformed trace export from ${source}: ${(err as Error).message}`);
         answer(400, { error: (err as Error).message });
         return;
       }
-      for (const events of runs) accept(source, events.map((event) => ({ event, text: JSON.stringify(event) })));
+      for (const run of runs) {
+        // More spans of a run shown before: it is written again whole, and tabs forget the old one.
+        if (run.replaces) store.remove(run.source, run.root);
+        accept(run.source, run.events.map((event) => ({ event, text: JSON.stringify(event) })));
+      }
       answer(200, {});
     });
   };
@@ -256,7 +260,7 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
         json(404, { error: `no checkpoint store number '${params.get('source')}': the server has ${sources.length}` });
         return;
       }
-      checkpointHistory(source, runId).then(
+      checkpointHistory(source, runId, (name, limit) => store.firstRows(name, limit)).then(
         (history) => (history ? json(200, history) : json(404, { error: `${source.name} has no run '${runId}'` })),
         (err: Error) => json(500, { error: `${source.name}: the history of run '${runId}' could not be read: ${err.message}` }),
       );

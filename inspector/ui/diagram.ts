@@ -400,7 +400,7 @@ const KIND_NOTE: Partial<Record<DiagramNode['kind'], string>> = {
   parallel: 'parallel',
 };
 
-function drawLayout(parent: SVGGElement, layout: Layout, dx: number, dy: number, onToggle: (id: string) => void): void {
+function drawLayout(parent: SVGGElement, layout: Layout, dx: number, dy: number, onToggle: (id: string) => void, arrow: string): void {
   for (const box of layout.boxes) {
     if (!box.inner && box.node.kind !== 'subflow') continue;
     const g = el('g', {
@@ -424,12 +424,12 @@ function drawLayout(parent: SVGGElement, layout: Layout, dx: number, dy: number,
     }
     g.append(header);
     parent.append(g);
-    if (box.inner) drawLayout(parent, box.inner, dx + box.x + PAD, dy + box.y + HEADER, onToggle);
+    if (box.inner) drawLayout(parent, box.inner, dx + box.x + PAD, dy + box.y + HEADER, onToggle, arrow);
   }
   for (const routed of layout.edges) {
     const g = el('g', { class: 'edge' });
     const points = routed.points.map((p) => ({ x: p.x + dx, y: p.y + dy }));
-    g.append(el('path', { d: pathThrough(points), 'marker-end': 'url(#arrow)' }));
+    g.append(el('path', { d: pathThrough(points), 'marker-end': `url(#${arrow})` }));
     if (routed.label && routed.edge.label) {
       const { x, y, w } = routed.label;
       g.append(el('rect', { class: 'edge-label-bg', x: dx + x - w / 2, y: dy + y - 10, width: w, height: 20, rx: 10 }));
@@ -467,12 +467,15 @@ export function renderDiagram(svg: SVGSVGElement, level: DiagramLevel, onToggle:
   const layout = layoutLevel(level);
   svg.replaceChildren();
   const defs = el('defs', {});
-  const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  // One marker id per drawing: a page has several (the live graph, a checkpointed run's, an
+  // actor's statechart), and url(#id) resolves to the first, which may be in a hidden one.
+  const arrow = `arrow-${svg.id || 'diagram'}`;
+  const marker = el('marker', { id: arrow, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
   marker.append(el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }));
   defs.append(marker);
   svg.append(defs);
   const root = el('g', {});
-  drawLayout(root, layout, 0, 0, onToggle);
+  drawLayout(root, layout, 0, 0, onToggle, arrow);
   svg.append(root);
   svg.setAttribute('viewBox', `0 0 ${Math.ceil(layout.w)} ${Math.ceil(layout.h)}`);
   svg.setAttribute('width', String(Math.ceil(layout.w)));

@@ -1,7 +1,8 @@
 /**
  * Durable runs in the UI: when the server was started with `--checkpoints`, the sidebar lists
  * the runs of those checkpoint stores as a tree (a fork under the run it was forked from), and
- * opening one shows its history — each checkpoint's completed nodes, node statuses and
+ * opening one shows its workflow graph with each node's status at the selected checkpoint
+ * (checkpoint-graph.ts) and its history — each checkpoint's completed nodes, node statuses and
  * committed state — with "Fork from this commit", which shows the `workflow.fork(…)` call to
  * run in the app. The inspector does not fork by itself: a fork runs the workflow's code,
  * which lives in the app, not in the inspector.
@@ -10,6 +11,8 @@ import type { CheckpointHistory, CheckpointListing } from '../checkpoint-source.
 import type { CheckpointSummary } from '../../src/durable/checkpoint-store.js';
 import type { RunCommit } from '../../src/durable/fork.js';
 import { renderJson } from './json-view.js';
+import { renderDiagram } from './diagram.js';
+import { checkpointDiagram, graphFromCheckpoints } from './checkpoint-graph.js';
 
 interface Options {
   token: string | null;
@@ -24,6 +27,8 @@ const view = { open: undefined as { source: number; runId: string } | undefined,
 let history: CheckpointHistory | undefined;
 let listings: CheckpointListing[] = [];
 let options: Options;
+/** Subflows the person collapsed in the checkpoint graph. */
+const collapsed = new Set<string>();
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -94,7 +99,7 @@ async function load(): Promise<void> {
   try {
     history = await api<CheckpointHistory>(`/api/checkpoints/history?source=${source}&run=${encodeURIComponent(runId)}`);
   } catch (err) {
-    history = { runId, workflow: '?', commits: [], error: (err as Error).message } as CheckpointHistory & { error: string };
+    history = { runId, workflow: '?', commits: [], fingerprint: '', error: (err as Error).message } as CheckpointHistory & { error: string };
   }
   renderView();
 }
@@ -174,6 +179,7 @@ function renderView(): void {
   }
   const { commits } = history;
   const selected = commits.find((c) => c.seq === view.at) ?? commits.at(-1)!;
+  panel.append(graphCard(history, selected));
   const card = h('section', 'card checkpoint-card');
   const header = h('header');
   header.append(h('h3', '', 'Checkpoints'), h('span', 'count', `${commits.length} kept`));
@@ -214,4 +220,39 @@ function renderView(): void {
   body.append(list, pane);
   card.append(header, body);
   panel.append(card);
+}
+
+/**
+ * The run's graph at the selected commit: the one the inspector was sent by a run of the same
+ * fingerprint, else what the checkpoints hold (the nodes that ran, no edges), saying which.
+ */
+function graphCard(history: CheckpointHistory, selected: CheckpointHistory['commits'][number]): HTMLElement {
+  const card = h('section', 'card graph-card checkpoint-graph-card');
+  const header = h('header');
+  header.append(h('h3', '', 'Workflow graph'), h('span', 'count', `at commit #${selected.seq}`));
+  const graph = history.graph ?? graphFromCheckpoints(history.commits.map((c) => c.run));
+  const note = h(
+    'p',
+    'checkpoint-graph-note',
+    history.graph
+      ? `Drawn from ${history.graphFrom ?? 'a run of this workflow'}.`
+      : `The checkpoints hold no graph, and the inspector has not been sent a run of ${history.workflow} with this graph (fingerprint ${history.fingerprint}): ` +
+          'the nodes that ran are drawn without their edges. Run the workflow once with inspect() or its OpenTelemetry spans sent here to see the graph.',
+  );
+  note.dataset.graph = history.graph ? 'found' : 'missing';
+  const scroll = h('div', 'graph-scroll');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.id = 'checkpoint-graph';
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'checkpointed run graph');
+  scroll.append(svg);
+  card.append(header, note, scroll);
+  if (graph.nodes.length) {
+    renderDiagram(svg, checkpointDiagram(graph, selected.run, collapsed), (id) => {
+      if (collapsed.has(id)) collapsed.delete(id);
+      else collapsed.add(id);
+      renderView();
+    });
+  }
+  return card;
 }

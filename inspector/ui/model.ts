@@ -3,7 +3,7 @@
  * and their latest snapshots, runs (root actors), each run's event log, and store timelines
  * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
  */
-import { DISCONNECTED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
+import { DISCONNECTED_EVENT_TYPE, REPLACED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
 import { DELTA_MARKER } from '../store-deltas.js';
 import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'immer';
@@ -136,6 +136,8 @@ export class Model {
   ingest(envelope: Envelope): void {
     const { source, event } = envelope;
     this.version++;
+    // The run is sent again whole (a trace that more spans joined): what came before goes.
+    if (event.event?.type === REPLACED_EVENT_TYPE) return this.#forget(`${source} ${event.sessionId}`);
     this.eventCount++;
     const key = `${source} ${event.sessionId}`;
     const time = Number(event.createdAt) || Date.now();
@@ -254,6 +256,17 @@ export class Model {
       event: event.event,
       sourceKey: event.sourceId ? `${source} ${event.sourceId}` : undefined,
     });
+  }
+
+  #forget(runKey: string): void {
+    const run = this.runs.get(runKey);
+    if (!run) return;
+    for (const key of run.actors) {
+      this.actors.delete(key);
+      this.timelines.delete(key);
+    }
+    this.runs.delete(runKey);
+    this.eventCount -= run.envelopes.length;
   }
 
   /** The run's root actor. */

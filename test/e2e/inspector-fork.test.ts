@@ -1,10 +1,13 @@
 /**
  * Forks in the inspector, in headless Chromium: a server started with a SQLite checkpoint store
- * (`checkpoints: ['sqlite:…']`, the CLI's `--checkpoints`) lists its runs; opening one shows its
- * checkpoints; "Fork from this commit" at a middle commit shows the `workflow.fork` call, which
- * the test then runs as the app would; the fork appears as a child of its origin, completed,
- * and its own view names its origin. Reading the checkpoints needs the token like every run,
- * and a store spec the server cannot open is refused saying what to give.
+ * (`checkpoints: ['sqlite:…']`, the CLI's `--checkpoints`) lists its runs; opening one draws it
+ * at the selected checkpoint with each node's status — first from what the checkpoints hold
+ * (the nodes that ran, no edges, saying so), then, once the app sent the inspector a run of the
+ * workflow, as its graph found by the checkpoints' fingerprint; "Fork from this commit" at a
+ * middle commit shows the `workflow.fork` call, which the test then runs as the app would; the
+ * fork appears as a child of its origin, completed, and its own view names its origin. Reading
+ * the checkpoints needs the token like every run, and a store spec the server cannot open is
+ * refused saying what to give.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +18,9 @@ import type { Browser } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
 import { buildInspectorUi } from '../../inspector/build.mjs';
 import { SqliteCheckpointStore } from '../../src/durable/sqlite.js';
+import { inspect } from '../../inspector/client.js';
 import { line, ran, runLine } from '../durable/fixtures/history-cases.js';
+import { lifecycleWorkflow } from '../fixtures/lifecycle-workflow.js';
 import { launchChromium } from '../chromium.js';
 
 const test = suite('inspector forks in a browser');
@@ -46,6 +51,75 @@ test('the checkpoint API needs the token, and a store the server cannot open is 
   assert.equal(listing[0]!.runs.map((r) => r.runId), ['origin-run']);
   const error = await startInspectorServer({ port: 0, historyPath: ':memory:', checkpoints: ['mysql://nope'], log: () => {} }).catch((e) => e);
   assert.match(error.message, /--checkpoints 'mysql:\/\/nope' is not a checkpoint store: give sqlite:<file> .* or postgres:\/\/user@host\/db/);
+});
+
+/** Every drawn node's status in the checkpoint view's graph, by node id. */
+const drawn = (page: import('playwright-core').Page) =>
+  page.evaluate(() =>
+    Object.fromEntries(
+      Array.from(document.querySelectorAll('#checkpoint-graph [data-node-id]:not([data-node-id$="$start"])')).map((n) => [n.getAttribute('data-node-id'), n.getAttribute('data-status')]),
+    ),
+  );
+
+test('a checkpointed run is drawn with its node statuses: from its checkpoints, then as its graph once a run of it was sent', async () => {
+  if (!browser) return;
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(server.url);
+  await page.locator('#checkpoint-runs .checkpoint-run[data-run-id="origin-run"] .run').first().click();
+  // No run of Line was sent to this inspector: the nodes that ran, without edges, saying so.
+  await page.locator('#checkpoint-view .checkpoint-graph-note[data-graph="missing"]').waitFor();
+  assert.match((await page.locator('#checkpoint-view .checkpoint-graph-note').textContent()) ?? '', /hold no graph.*drawn without their edges/);
+  await page.waitForFunction(() => document.querySelectorAll('#checkpoint-graph [data-node-id="C"]').length === 1);
+  assert.equal(await drawn(page), { A: 'done', B: 'done', C: 'done' }, 'the last checkpoint: every node done');
+  assert.is(await page.locator('#checkpoint-graph .edge').count(), 1, 'only the start: the checkpoints name no edges');
+  await page.locator('#checkpoint-view .checkpoint-commits li', { hasText: '✓ A · ▶ B' }).click();
+  await page.waitForFunction(() => document.querySelector('#checkpoint-graph [data-node-id="B"]')?.getAttribute('data-status') === 'running');
+  assert.equal(await drawn(page), { A: 'done', B: 'running', C: 'pending' });
+  await page.screenshot({ path: 'test/artifacts/inspector-checkpoint-nodes.png' });
+
+  // The app runs the workflow once with the inspector: its graph, of the same fingerprint, is
+  // what the checkpoint view draws from then on, at the commit still selected.
+  const inspector = inspect({ url: server.appUrl, log: () => {} });
+  await line.execute(undefined, { inspect: inspector });
+  await inspector.stop();
+  await page.locator('#checkpoint-view .checkpoint-graph-note[data-graph="found"]').waitFor();
+  assert.match((await page.locator('#checkpoint-view .checkpoint-graph-note').textContent()) ?? '', /the graph of a run of Line from app:\d+ .* with the same fingerprint/);
+  await page.waitForFunction(() => document.querySelectorAll('#checkpoint-graph .edge').length === 3);
+  assert.equal(await drawn(page), { A: 'done', B: 'running', C: 'pending' }, 'at the middle commit: A done, B running, C not started');
+  await page.screenshot({ path: 'test/artifacts/inspector-checkpoint-graph.png' });
+
+  // A subflow and a RunConcurrent: each commit's running children, finished subflows and done
+  // regions give every node its status, the subflow's inner nodes too.
+  const life = lifecycleWorkflow('nowhere');
+  await life.execute(undefined, { checkpoint: store, runId: 'life-run' });
+  const lifeInspector = inspect({ url: server.appUrl, log: () => {} });
+  await lifecycleWorkflow('nowhere').execute(undefined, { inspect: lifeInspector });
+  await lifeInspector.stop();
+  await page.locator('#checkpoint-runs .checkpoint-run[data-run-id="life-run"] .run').first().click();
+  await page.locator('#checkpoint-view .checkpoint-graph-note[data-graph="found"]').waitFor();
+  const at = async (seq: number) => {
+    await page.locator(`#checkpoint-view .checkpoint-commits li[data-seq="${seq}"]`).click();
+    await page.locator('#checkpoint-view .checkpoint-graph-card .count', { hasText: `at commit #${seq}` }).waitFor();
+    return drawn(page);
+  };
+  // Which checkpoints a run writes depends on timing (steps close together are written once),
+  // so every one is checked against the node statuses the library reads from it (fork.ts).
+  const base = server.url.replace(/\/\?token=.*/, '');
+  const { commits } = (await (await fetch(`${base}/api/checkpoints/history?source=0&run=life-run`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as {
+    commits: { seq: number; nodes: Record<string, 'running' | 'done'> }[];
+  };
+  const status = (s: 'running' | 'done' | undefined) => s ?? 'pending';
+  for (const { seq, nodes } of commits) {
+    const items = [status(nodes.Left), status(nodes.Right)];
+    const both = items.includes('running') ? 'running' : items.every((s) => s === 'done') ? 'done' : 'pending';
+    const expected = { Start: status(nodes.Start), Sub: status(nodes.Sub), 'Sub/Inner': status(nodes.Sub), Both: both, Left: items[0], Right: items[1], End: status(nodes.End) };
+    assert.equal(await at(seq), expected, `commit #${seq}`);
+  }
+  assert.ok(commits.some((c) => c.nodes.Sub === 'running'), 'a checkpoint inside the subflow');
+  assert.ok(commits.some((c) => c.nodes.Left === 'running' || c.nodes.Right === 'running'), 'a checkpoint inside the RunConcurrent');
+  await at(commits.find((c) => c.nodes.Sub === 'running')!.seq);
+  await page.screenshot({ path: 'test/artifacts/inspector-checkpoint-subflow.png' });
+  await page.close();
 });
 
 test('fork from a middle commit: the command is shown, and the fork, once run, ends as a child of its origin', async () => {
