@@ -489,8 +489,10 @@ function renderState(root: ActorRecord): void {
   tree.replaceChildren(...parts);
 }
 
+/** The run's store timelines, in its actors' order: found among the model's few timelines, not by looking at each of a run's 10,000s of actors. */
 function storesOf(run: RunRecord): StoreTimeline[] {
-  return run.actors.map((key) => model.timelines.get(key)).filter((t): t is StoreTimeline => t !== undefined);
+  const mine = [...model.timelines.values()].filter((t) => model.actors.get(t.actorKey)?.rootKey === run.key);
+  return mine.length < 2 ? mine : mine.sort((a, b) => run.actors.indexOf(a.actorKey) - run.actors.indexOf(b.actorKey));
 }
 
 function storeLabel(timeline: StoreTimeline): string {
@@ -672,7 +674,8 @@ const eventList = new EventList($('events-card'), $('events-scroll'), $('events-
  */
 function keepInView(list: HTMLElement, item: HTMLElement | null): void {
   if (!item) return;
-  const top = item.offsetTop - list.offsetTop;
+  // A list with CSS containment is its items' offsetParent; otherwise they share one with it.
+  const top = item.offsetParent === list ? item.offsetTop : item.offsetTop - list.offsetTop;
   if (top < list.scrollTop) list.scrollTop = top;
   else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + item.offsetHeight - list.clientHeight;
 }
@@ -702,8 +705,9 @@ const itemStatus = (actor: ActorRecord) => itemStateOf(actor.snapshot);
 function fanOutCounts(actor: ActorRecord, live: Model): FanOutCounts | undefined {
   const tally = actor.items;
   if (!tally) return undefined;
-  const report = (actor.snapshot ?? live.actors.get(actor.key)?.snapshot) as { total?: unknown } | undefined;
-  const total = Math.max(tally.started, typeof report?.total === 'number' ? report.total : 0);
+  const totalIn = (snapshot: unknown) => (snapshot as { total?: unknown } | undefined)?.total;
+  const reported = totalIn(actor.snapshot) ?? totalIn(live.actors.get(actor.key)?.snapshot);
+  const total = Math.max(tally.started, typeof reported === 'number' ? reported : 0);
   const over = actor.snapshot?.status === 'stopped' || actor.snapshot?.status === 'error';
   const running = over ? 0 : tally.running;
   const cancelled = tally.cancelled + (over ? tally.running : 0);
@@ -838,7 +842,7 @@ let replayedTo: { run: RunRecord; at: number } | undefined;
 /** Where the selected timeline is stepped to, in envelopes of the run; undefined when following the latest. */
 function steppedTo(run: RunRecord): number | undefined {
   const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
-  if (!timeline || !run.actors.includes(timeline.actorKey) || !ui.position.has(timeline.actorKey)) return undefined;
+  if (!timeline || model.actors.get(timeline.actorKey)?.rootKey !== run.key || !ui.position.has(timeline.actorKey)) return undefined;
   const position = currentPosition(timeline);
   // Position 0 is the state before the first commit: the run up to just before it.
   return position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
