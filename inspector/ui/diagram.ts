@@ -39,7 +39,10 @@ export interface DiagramLevel {
 // ---------- workflow graphs ----------
 
 function actorStatus(actor: ActorRecord | undefined): NodeStatus | undefined {
-  switch (actor?.snapshot?.status) {
+  if (!actor) return undefined;
+  switch (actor.snapshot?.status) {
+    // Announced but not reported on yet (a fan-out reports after starting its items): it runs.
+    case undefined:
     case 'active':
       return 'running';
     case 'done':

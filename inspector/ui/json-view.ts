@@ -43,10 +43,18 @@ function at(value: unknown, path: readonly (string | number)[]): unknown {
 export function renderJson(value: unknown, patches: readonly Patch[] = [], previous?: unknown): HTMLElement {
   const changed = new Map<string, Patch['op']>();
   const within = new Set<string>();
+  /** Per path, the keys of its entries that a patch touches: shown even in a long array or object. */
+  const touched = new Map<string, Set<string>>();
   const removed = new Map<string, Patch[]>();
   for (const patch of patches) {
     changed.set(key(patch.path), patch.op);
-    for (let i = 0; i < patch.path.length; i++) within.add(key(patch.path.slice(0, i)));
+    for (let i = 0; i < patch.path.length; i++) {
+      const parent = key(patch.path.slice(0, i));
+      within.add(parent);
+      let keys = touched.get(parent);
+      if (!keys) touched.set(parent, (keys = new Set()));
+      keys.add(String(patch.path[i]));
+    }
     if (patch.op === 'remove') {
       const parent = key(patch.path.slice(0, -1));
       removed.set(parent, [...(removed.get(parent) ?? []), patch]);
@@ -70,17 +78,19 @@ export function renderJson(value: unknown, patches: readonly Patch[] = [], previ
   const walk = (v: unknown, depth: number, path: (string | number)[], label: string | undefined, trailing: string) => {
     if (v && typeof v === 'object') {
       const isArray = Array.isArray(v);
-      const entries: [string | number, unknown][] = isArray ? (v as unknown[]).map((x, i) => [i, x]) : Object.entries(v);
+      const size = isArray ? (v as unknown[]).length : 0;
+      const entries: [string | number, unknown][] | undefined = isArray ? undefined : Object.entries(v);
+      const count = entries ? entries.length : size;
       const gone = removed.get(key(path)) ?? [];
-      if (!entries.length && !gone.length) {
+      if (!count && !gone.length) {
         line(depth, path, label, (row) => row.append(h('span', 'j-punct', (isArray ? '[]' : '{}') + trailing)));
         return;
       }
       line(depth, path, label, (row) => row.append(h('span', 'j-punct', isArray ? '[' : '{')));
       // A long array or object shows its first and last entries and the ones that changed:
-      // a 10,000-item state would otherwise be 10,000 rows on every step.
-      const shownAt = (i: number, k: string | number) =>
-        entries.length <= LONG || i < HEAD || i >= entries.length - TAIL || within.has(key([...path, k])) || changed.has(key([...path, k]));
+      // a 10,000-item state would otherwise be 10,000 rows on every step. Only the entries
+      // shown are looked at, so a step costs the same whatever the state's size.
+      const marked = touched.get(key(path));
       let skipped = 0;
       const flushSkipped = () => {
         if (!skipped) return;
@@ -89,14 +99,26 @@ export function renderJson(value: unknown, patches: readonly Patch[] = [], previ
         root.append(row);
         skipped = 0;
       };
-      entries.forEach(([k, child], i) => {
-        if (!shownAt(i, k)) {
-          skipped++;
-          return;
-        }
+      const show = (i: number, k: string | number, child: unknown) => {
         flushSkipped();
-        walk(child, depth + 1, [...path, k], String(k), i < entries.length - 1 ? ',' : '');
-      });
+        walk(child, depth + 1, [...path, k], String(k), i < count - 1 ? ',' : '');
+      };
+      if (count <= LONG) {
+        for (let i = 0; i < count; i++) (entries ? show(i, entries[i]![0], entries[i]![1]) : show(i, i, (v as unknown[])[i]));
+      } else {
+        // The head, the touched entries in between (in order), the tail; the rest counted.
+        const keys = entries ? entries.map(([k]) => k) : undefined;
+        const middle = [...(marked ?? [])]
+          .map((k) => (keys ? keys.indexOf(k) : /^\d+$/.test(k) ? Number(k) : -1))
+          .filter((i) => i >= HEAD && i < count - TAIL)
+          .sort((a, b) => a - b);
+        let next = 0;
+        for (const i of [...Array.from({ length: HEAD }, (_, j) => j), ...new Set(middle), ...Array.from({ length: TAIL }, (_, j) => count - TAIL + j)]) {
+          skipped += i - next;
+          next = i + 1;
+          show(i, entries ? entries[i]![0] : i, entries ? entries[i]![1] : (v as unknown[])[i]);
+        }
+      }
       flushSkipped();
       for (const patch of gone) {
         const row = h('div', 'j-row j-changed j-remove');

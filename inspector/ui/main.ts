@@ -9,7 +9,7 @@ import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } 
 import { renderJson } from './json-view.js';
 import { checkpointViewOpen, startCheckpoints } from './forks.js';
 import { renderActorTree } from './actor-tree.js';
-import { Model, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+import { Model, itemStateOf, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
 import { Replay } from './replay.js';
@@ -93,6 +93,8 @@ function connect(): void {
     retry = 0;
     // The server replays its whole history to every new connection.
     model = new Model();
+    inbox.length = 0;
+    inboxLine = 0;
     setConnection('live');
     for (const text of outbox.splice(0)) ws.send(text);
     announceToOpener();
@@ -100,16 +102,11 @@ function connect(): void {
   });
   ws.addEventListener('message', (message) => {
     // The server sends several envelopes to a message, one per line (protocol.ts).
-    for (const line of eventTexts(String(message.data))) {
-      let envelope: Envelope;
-      try {
-        envelope = JSON.parse(line) as Envelope;
-      } catch {
-        continue;
-      }
-      if (isWireEvent(envelope.event)) model.ingest(envelope);
+    inbox.push(eventTexts(String(message.data)));
+    if (!takingIn) {
+      takingIn = true;
+      intake.port2.postMessage(null);
     }
-    scheduleRender();
   });
   ws.addEventListener('close', () => {
     void denied().then((refused) => {
@@ -122,6 +119,42 @@ function connect(): void {
     });
   });
 }
+
+/**
+ * Messages received and not yet taken in, and how far into the first one intake is. A message
+ * of the server's history holds thousands of envelopes; they are parsed and taken in in slices
+ * of a few milliseconds, each its own task (a MessageChannel's, not clamped like setTimeout),
+ * so the page draws and answers in between however much arrives at once.
+ */
+const inbox: string[][] = [];
+let inboxLine = 0;
+let takingIn = false;
+const INTAKE_SLICE_MS = 8;
+const intake = new MessageChannel();
+intake.port1.onmessage = () => {
+  const until = performance.now() + INTAKE_SLICE_MS;
+  while (inbox.length) {
+    const lines = inbox[0]!;
+    while (inboxLine < lines.length) {
+      let envelope: Envelope | undefined;
+      try {
+        envelope = JSON.parse(lines[inboxLine++]!) as Envelope;
+      } catch {
+        envelope = undefined;
+      }
+      if (envelope && isWireEvent(envelope.event)) model.ingest(envelope);
+      if ((inboxLine & 31) === 0 && performance.now() > until) {
+        intake.port2.postMessage(null);
+        scheduleRender();
+        return;
+      }
+    }
+    inbox.shift();
+    inboxLine = 0;
+  }
+  takingIn = false;
+  scheduleRender();
+};
 
 // A browser app's inspector opened this page and posts events to it once it says it is
 // connected. A reload must not say so again: the app would replay everything. The page
@@ -181,6 +214,26 @@ function scheduleRender(): void {
     });
   if (wait > 0) setTimeout(draw, wait);
   else draw();
+}
+
+/**
+ * What each part of the page was last drawn from: a part whose inputs are the same is not drawn
+ * again, so a render touches (and the browser lays out) only what changed. A step through a
+ * 10,000-item run redraws the timeline and the moment shown, not the run list or the header.
+ */
+const drawnFrom = new Map<string, readonly unknown[]>();
+function changed(part: string, ...inputs: unknown[]): boolean {
+  const last = drawnFrom.get(part);
+  if (last && last.length === inputs.length && last.every((input, i) => Object.is(input, inputs[i]))) return false;
+  drawnFrom.set(part, inputs);
+  return true;
+}
+
+/** Bumped by the person's choices that the parts' inputs do not show (a collapsed group, an opened item). */
+let choices = 0;
+function chose(): void {
+  choices++;
+  scheduleRender();
 }
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
@@ -255,7 +308,7 @@ function renderRuns(runs: RunRecord[]): void {
         ui.run = run.key;
         ui.pinned = true;
         ui.store = undefined;
-        scheduleRender();
+        chose();
       });
       return item;
     }),
@@ -300,9 +353,11 @@ function diagramOf(root: ActorRecord): DiagramLevel | undefined {
 }
 
 function renderGraph(root: ActorRecord): void {
+  const diagram = diagramOf(root);
+  // Laid out again only when a node's status (or the drawing) changed.
+  if (!changed('graph', JSON.stringify(diagram))) return;
   $('graph-title').textContent = root.junjo?.graph ? 'Workflow graph' : 'Statechart';
   const svg = $('graph') as unknown as SVGSVGElement;
-  const diagram = diagramOf(root);
   $('graph-empty').hidden = diagram !== undefined;
   if (!diagram) {
     svg.replaceChildren();
@@ -311,7 +366,7 @@ function renderGraph(root: ActorRecord): void {
   renderDiagram(svg, diagram, (id) => {
     if (ui.collapsed.has(id)) ui.collapsed.delete(id);
     else ui.collapsed.add(id);
-    scheduleRender();
+    chose();
   });
 }
 
@@ -374,6 +429,7 @@ function ancestry(actor: ActorRecord): string[] {
 
 function renderErrors(run: RunRecord): void {
   const errors = errorsOf(run);
+  if (!changed('errors', JSON.stringify(errors))) return;
   const box = $('errors');
   $('errors-card').classList.toggle('has-errors', errors.length > 0);
   $('error-count').textContent = errors.length ? String(errors.length) : '';
@@ -418,6 +474,7 @@ function stateTree(config: StateConfig, value: unknown): HTMLElement {
 }
 
 function renderState(root: ActorRecord): void {
+  if (!changed('state', root.definition, root.snapshot)) return;
   const value = root.snapshot?.value;
   $('state-value').textContent = value === undefined ? '' : JSON.stringify(value);
   const tree = $('state-tree');
@@ -432,8 +489,10 @@ function renderState(root: ActorRecord): void {
   tree.replaceChildren(...parts);
 }
 
+/** The run's store timelines, in its actors' order: found among the model's few timelines, not by looking at each of a run's 10,000s of actors. */
 function storesOf(run: RunRecord): StoreTimeline[] {
-  return run.actors.map((key) => model.timelines.get(key)).filter((t): t is StoreTimeline => t !== undefined);
+  const mine = [...model.timelines.values()].filter((t) => model.actors.get(t.actorKey)?.rootKey === run.key);
+  return mine.length < 2 ? mine : mine.sort((a, b) => run.actors.indexOf(a.actorKey) - run.actors.indexOf(b.actorKey));
 }
 
 function storeLabel(timeline: StoreTimeline): string {
@@ -442,8 +501,11 @@ function storeLabel(timeline: StoreTimeline): string {
   return owner ? `${owner.name} store` : actor?.name ?? 'store';
 }
 
-/** Set by a step, so the next render brings the selected commit into view (once). */
-let stepped = false;
+/**
+ * Set by a step, so the selected commit is brought into view (once), at the start of the
+ * render after the one that drew it: read before any DOM write, its position costs no layout.
+ */
+let stepped: 'no' | 'stepped' | 'drawn' = 'no';
 
 function stepTo(position: number): void {
   if (!ui.store) return;
@@ -451,7 +513,7 @@ function stepTo(position: number): void {
   if (!timeline) return;
   const max = timeline.commits.length;
   const clamped = Math.max(0, Math.min(max, position));
-  stepped = true;
+  stepped = 'stepped';
   // At the end means "follow the latest commit" as more arrive.
   if (clamped === max) ui.position.delete(ui.store);
   else ui.position.set(ui.store, clamped);
@@ -462,7 +524,8 @@ function currentPosition(timeline: StoreTimeline): number {
   return ui.position.get(timeline.actorKey) ?? timeline.commits.length;
 }
 
-const COMMIT_WINDOW = 100;
+/** Commits per block of the commit list's window (it shows two blocks). */
+const COMMIT_BLOCK = 20;
 
 /** The value at `path` inside `value`, or undefined. */
 function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
@@ -493,6 +556,10 @@ function renderTimeline(run: RunRecord): void {
   }
   $('timeline-empty').hidden = true;
   if (!ui.store || !stores.some((s) => s.actorKey === ui.store)) ui.store = stores[0]!.actorKey;
+  const timeline = model.timelines.get(ui.store)!;
+  const total = timeline.commits.length;
+  const position = currentPosition(timeline);
+  if (!changed('timeline', timeline, total, position, stores.length)) return;
   select.hidden = stores.length < 2;
   select.replaceChildren(
     ...stores.map((s) => {
@@ -502,9 +569,6 @@ function renderTimeline(run: RunRecord): void {
       return option;
     }),
   );
-  const timeline = model.timelines.get(ui.store)!;
-  const total = timeline.commits.length;
-  const position = currentPosition(timeline);
   const count = $('commit-count');
   count.textContent = `${total} commit${total === 1 ? '' : 's'}`;
   card.dataset.commitCount = String(total);
@@ -520,15 +584,34 @@ function renderTimeline(run: RunRecord): void {
     : `initial state · ${total} commit${total === 1 ? '' : 's'} after it`;
 
   // Only the commits around the selected one are in the DOM: a 10,000-commit run would
-  // otherwise rebuild 10,000 rows on every frame.
+  // otherwise rebuild 10,000 rows on every frame. The window moves by whole blocks, so a step
+  // within one only moves the selection.
   const list = $('commits');
-  const from = Math.max(0, position - COMMIT_WINDOW);
-  const to = Math.min(total, position + COMMIT_WINDOW);
+  const from = Math.max(0, Math.floor(position / COMMIT_BLOCK) * COMMIT_BLOCK - COMMIT_BLOCK / 2);
+  const to = Math.min(total, from + 2 * COMMIT_BLOCK);
+  if (changed('commit-rows', timeline, from, to)) list.replaceChildren(...commitRows(timeline, from, to, position));
+  else {
+    list.querySelector('.commit.selected')?.classList.remove('selected');
+    list.querySelector(`[data-position="${position}"]`)?.classList.add('selected');
+  }
+  // Scrolled to the selected commit only when the person stepped: following a live run must
+  // not pull the list (or the page) away from what they are reading.
+  if (stepped === 'stepped') {
+    stepped = 'drawn';
+    scheduleRender();
+  }
+  renderCommit(timeline, position);
+}
+
+/** The rows of the commits at positions `from` to `to`, the one at `position` selected. */
+function commitRows(timeline: StoreTimeline, from: number, to: number, position: number): HTMLElement[] {
+  const total = timeline.commits.length;
   const items: HTMLElement[] = [];
   if (from === 0) {
     const initial = h('li', position === 0 ? 'commit selected' : 'commit');
     initial.append(h('span', 'seq', '0'), h('span', 'action', 'initial state'));
     initial.addEventListener('click', () => stepTo(0));
+    initial.dataset.position = '0';
     items.push(initial);
   } else {
     const more = h('li', 'commit more', `… the initial state and ${from - 1} earlier commits`);
@@ -539,6 +622,7 @@ function renderTimeline(run: RunRecord): void {
     const c = timeline.commits[i]!;
     const li = h('li', i + 1 === position ? 'commit selected' : 'commit');
     li.dataset.seq = String(c.seq);
+    li.dataset.position = String(i + 1);
     const fields = [...new Set(c.patches.map((p) => String(p.path[0] ?? '')))].join(', ');
     li.append(h('span', 'seq', String(c.seq)), h('span', 'action', c.action), h('span', 'node', c.node ?? ''), h('span', 'fields', fields));
     li.addEventListener('click', () => stepTo(i + 1));
@@ -549,12 +633,12 @@ function renderTimeline(run: RunRecord): void {
     more.addEventListener('click', () => stepTo(to + 1));
     items.push(more);
   }
-  list.replaceChildren(...items);
-  // Scrolled to the selected commit only when the person stepped: following a live run must
-  // not pull the list (or the page) away from what they are reading.
-  if (stepped) keepInView(list, list.querySelector<HTMLElement>('.selected'));
-  stepped = false;
+  return items;
+}
 
+/** The state after the commit at `position`, and that commit's changes with the values they replaced. */
+function renderCommit(timeline: StoreTimeline, position: number): void {
+  const commit = position > 0 ? timeline.commits[position - 1] : undefined;
   const state = commit ? commit.state : timeline.initial;
   const before = position > 1 ? timeline.commits[position - 2]!.state : timeline.initial;
   const pane = $('store-state');
@@ -590,7 +674,8 @@ const eventList = new EventList($('events-card'), $('events-scroll'), $('events-
  */
 function keepInView(list: HTMLElement, item: HTMLElement | null): void {
   if (!item) return;
-  const top = item.offsetTop - list.offsetTop;
+  // A list with CSS containment is its items' offsetParent; otherwise they share one with it.
+  const top = item.offsetParent === list ? item.offsetTop : item.offsetTop - list.offsetTop;
   if (top < list.scrollTop) list.scrollTop = top;
   else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + item.offsetHeight - list.clientHeight;
 }
@@ -606,45 +691,37 @@ interface FanOutCounts {
   waiting: number;
 }
 
-const itemStatus = (actor: ActorRecord | undefined) =>
-  ({ active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' } as const)[actor?.snapshot?.status ?? 'active'] ?? 'running';
+const itemStatus = (actor: ActorRecord) => itemStateOf(actor.snapshot);
 
 /**
- * A fan-out actor's own counters (actors/fan-out.ts), plus its items stopped before the end.
- * Before its first snapshot (XState sends it after the items' first commits), its items are
- * counted one by one instead, so a step back in time shows them as they were then.
+ * The items of an actor whose children are its items (`Name[0]`, `Name[1]` …, as a fan-out
+ * names them, actors/fan-out.ts), each counted in the state its own snapshot says (the model
+ * keeps the tally), so a step back shows them exactly as they were then. How many there are
+ * is the fan-out's `total`, fixed when it starts: read from the live run when the moment shown
+ * is before the fan-out first reported (XState sends its snapshot after its items' commits);
+ * the items not started yet are waiting. Once the fan-out has stopped (cancelled, or failed
+ * and stopped the rest), items still running never will: they are counted cancelled.
  */
-function fanOutCounts(actor: ActorRecord): FanOutCounts | undefined {
-  const snap = actor.snapshot as { total?: unknown; running?: unknown; completed?: unknown; failed?: unknown } | undefined;
-  if (!snap || typeof snap.total !== 'number' || typeof snap.completed !== 'number') return itemCounts(actor);
-  const total = snap.total;
-  const done = snap.completed;
-  const failed = Number(snap.failed) || 0;
-  let cancelled = 0;
-  for (const key of actor.children) if (model.actors.get(key)?.snapshot?.status === 'stopped') cancelled++;
-  // While the fan-out runs its counter of running items is right; once it is stopped, they are cancelled.
-  const running = actor.snapshot?.status === 'active' ? Number(snap.running) || 0 : 0;
-  return { total, done, running, failed, cancelled, waiting: Math.max(0, total - done - running - failed - cancelled) };
-}
-
-/** Counts of an actor whose children are its items (`Name[0]`, `Name[1]` …), read from their snapshots. */
-function itemCounts(actor: ActorRecord): FanOutCounts | undefined {
-  const prefix = `${actor.name}[`;
-  const counts: FanOutCounts = { total: 0, done: 0, running: 0, failed: 0, cancelled: 0, waiting: 0 };
-  for (const key of actor.children) {
-    const child = model.actors.get(key);
-    if (!child?.name.startsWith(prefix)) continue;
-    counts.total++;
-    counts[itemStatus(child)]++;
-  }
-  return counts.total > 0 ? counts : undefined;
+function fanOutCounts(actor: ActorRecord, live: Model): FanOutCounts | undefined {
+  const tally = actor.items;
+  if (!tally) return undefined;
+  const totalIn = (snapshot: unknown) => (snapshot as { total?: unknown } | undefined)?.total;
+  const reported = totalIn(actor.snapshot) ?? totalIn(live.actors.get(actor.key)?.snapshot);
+  const total = Math.max(tally.started, typeof reported === 'number' ? reported : 0);
+  const over = actor.snapshot?.status === 'stopped' || actor.snapshot?.status === 'error';
+  const running = over ? 0 : tally.running;
+  const cancelled = tally.cancelled + (over ? tally.running : 0);
+  return { total, done: tally.done, running, failed: tally.failed, cancelled, waiting: total - tally.started };
 }
 
 /** The item the person opened, per fan-out actor key. */
 const openedItem = new Map<string, number>();
 
-function renderItems(run: RunRecord): void {
-  const fanOuts = run.actors.map((key) => model.actors.get(key)!).filter((a) => fanOutCounts(a) !== undefined);
+function renderItems(run: RunRecord, live: Model): void {
+  const fanOuts = run.actors.map((key) => model.actors.get(key)!).filter((a) => a.items !== undefined);
+  const tallies = fanOuts.map((actor) => fanOutCounts(actor, live)!);
+  const opened = fanOuts.map((actor) => (openedItem.has(actor.key) ? model.childNamed(actor, `${actor.name}[${openedItem.get(actor.key)}]`)?.snapshot ?? null : undefined));
+  if (!changed('items', JSON.stringify(tallies), choices, ...opened)) return;
   const card = $('items-card');
   card.hidden = fanOuts.length === 0;
   const list = $('fan-outs');
@@ -653,8 +730,8 @@ function renderItems(run: RunRecord): void {
     return;
   }
   list.replaceChildren(
-    ...fanOuts.map((actor) => {
-      const c = fanOutCounts(actor)!;
+    ...fanOuts.map((actor, i) => {
+      const c = tallies[i]!;
       const row = h('div', 'fan-out');
       row.dataset.fanOut = actor.name;
       for (const [k, v] of Object.entries(c)) row.dataset[k] = String(v);
@@ -677,7 +754,7 @@ function renderItems(run: RunRecord): void {
       button.type = 'button';
       button.addEventListener('click', () => {
         openedItem.set(actor.key, Number(input.value) || 0);
-        scheduleRender();
+        chose();
       });
       open.append(input, button);
       row.append(h('strong', '', `${actor.name} · ${c.total.toLocaleString('en')} items`), bar, counts, open);
@@ -702,13 +779,22 @@ function renderItems(run: RunRecord): void {
 
 
 function render(): void {
+  // Scrolls first, while the layout of the last frame still holds: after a DOM write, reading
+  // or setting a scroll position lays out the whole page.
   eventList.applyScroll();
+  if (stepped === 'drawn') {
+    const list = $('commits');
+    keepInView(list, list.querySelector<HTMLElement>('.selected'));
+    stepped = 'no';
+  }
   const runs = sortedRuns();
   if (!ui.pinned || !ui.run || !model.runs.has(ui.run)) ui.run = runs[0]?.key;
-  const total = allRuns().length;
-  const shown = runs.length === total ? `${total}` : `${runs.length} of ${total}`;
-  $('stats').textContent = `${shown} run${total === 1 ? '' : 's'} · ${model.eventCount} events`;
-  renderRuns(runs);
+  if (changed('runs', model, model.version, ui.run, choices, runFilter.text, runFilter.status, runFilter.sinceMs)) {
+    const total = allRuns().length;
+    const shown = runs.length === total ? `${total}` : `${runs.length} of ${total}`;
+    $('stats').textContent = `${shown} run${total === 1 ? '' : 's'} · ${model.eventCount} events`;
+    renderRuns(runs);
+  }
   const run = ui.run ? model.runs.get(ui.run) : undefined;
   const root = run ? model.root(run) : undefined;
   // A checkpointed run (forks.ts) is open in place of the live view.
@@ -716,27 +802,28 @@ function render(): void {
   $('main').hidden = away || !run || !root;
   $('welcome').hidden = away || Boolean(run && root);
   if (away || !run || !root) return;
-  renderHeader(run, root);
+  if (changed('header', model, model.version, run)) renderHeader(run, root);
   // Stepped back to a commit: the graph, state, items, errors and events show that moment,
   // read from the run replayed up to it; the timeline itself always shows every commit.
-  const stepped = pastAt(run);
-  $('main').toggleAttribute('data-replaying', stepped === 'pending');
-  if (stepped === 'pending') {
+  const moment = pastAt(run);
+  $('main').toggleAttribute('data-replaying', moment === 'pending');
+  if (moment === 'pending') {
     renderTimeline(run);
     return;
   }
-  const past = stepped;
+  const past = moment;
   const live = model;
   if (past) model = past.model;
   try {
     const pastRun = past ? model.runs.get(run.key) : run;
     const pastRoot = pastRun ? model.root(pastRun) : undefined;
-    if (pastRun && pastRoot) {
+    if (pastRun && pastRoot && changed('moment', model, model.version, run, choices)) {
       renderGraph(pastRoot);
       renderErrors(pastRun);
       renderState(pastRoot);
-      renderItems(pastRun);
-      renderActivity(activityOf(model, pastRun));
+      renderItems(pastRun, live);
+      const activity = activityOf(model, pastRun);
+      if (changed('activity', JSON.stringify(activity))) renderActivity(activity);
     }
   } finally {
     model = live;
@@ -745,17 +832,17 @@ function render(): void {
   renderTimeline(run);
   const shownRun = past?.model.runs.get(run.key) ?? run;
   eventList.render(past?.model ?? model, shownRun, { text: ui.filter, hideInternal: ui.hideInternal });
-  renderActorTree(model, run, root, scheduleRender);
+  renderActorTree(model, run, root, chose);
 }
 
 /** The run replayed up to the commit the person stepped to (replay.ts). */
 const replay = new Replay();
-let replayedTo: { run: string; at: number } | undefined;
+let replayedTo: { run: RunRecord; at: number } | undefined;
 
 /** Where the selected timeline is stepped to, in envelopes of the run; undefined when following the latest. */
 function steppedTo(run: RunRecord): number | undefined {
   const timeline = ui.store ? model.timelines.get(ui.store) : undefined;
-  if (!timeline || !run.actors.includes(timeline.actorKey) || !ui.position.has(timeline.actorKey)) return undefined;
+  if (!timeline || model.actors.get(timeline.actorKey)?.rootKey !== run.key || !ui.position.has(timeline.actorKey)) return undefined;
   const position = currentPosition(timeline);
   // Position 0 is the state before the first commit: the run up to just before it.
   return position === 0 ? Math.max(0, (timeline.commits[0]?.at ?? 1) - 1) : timeline.commits[position - 1]!.at;
@@ -768,12 +855,12 @@ function steppedTo(run: RunRecord): number | undefined {
 function pastAt(run: RunRecord): { at: number; model: Model } | undefined | 'pending' {
   const at = steppedTo(run);
   if (at === undefined) return undefined;
-  if (replayedTo?.run === run.key && replayedTo.at === at) return { at, model: replay.model };
+  if (replayedTo?.run === run && replayedTo.at === at) return { at, model: replay.model };
   if (!replay.advance(run, at)) {
     setTimeout(scheduleRender, 0);
     return 'pending';
   }
-  replayedTo = { run: run.key, at };
+  replayedTo = { run, at };
   return { at, model: replay.model };
 }
 
@@ -784,7 +871,7 @@ $('next').addEventListener('click', () => ui.store && stepTo(currentPosition(mod
 $<HTMLInputElement>('slider').addEventListener('input', (e) => stepTo(Number((e.target as HTMLInputElement).value)));
 $<HTMLSelectElement>('store-select').addEventListener('change', (e) => {
   ui.store = (e.target as HTMLSelectElement).value;
-  scheduleRender();
+  chose();
 });
 $<HTMLInputElement>('run-search').addEventListener('input', (e) => {
   runFilter.text = (e.target as HTMLInputElement).value;

@@ -2,6 +2,10 @@
  * The UI's picture of everything inspected so far, built from the server's envelopes: actors
  * and their latest snapshots, runs (root actors), each run's event log, and store timelines
  * (every snapshot whose `commit.seq` grew). Views read it; only `ingest` writes it.
+ *
+ * `fork()` copies a model cheaply for time travel (replay.ts keeps copies as keyframes): the
+ * copies share their actor records, and whichever model changes a shared record copies it
+ * first, so a keyframe of a 10,000-actor run costs the records changed since the last one.
  */
 import { DISCONNECTED_EVENT_TYPE, REPLACED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
@@ -48,7 +52,25 @@ export interface ActorRecord {
   visited: Set<string>;
   children: string[];
   createdAt: number;
+  /** Its items (children named `<name>[i]`, as a RunMap's fan-out names them) by state, if it has any. */
+  items: ItemTally | undefined;
+  /** How this actor is counted in its parent's `items`. */
+  itemState: ItemState | undefined;
+  /** The model that may change this record in place; any other copies it first. */
+  owner: object;
 }
+
+/** An item's state, from its own snapshot: still running, or how it ended. */
+export type ItemState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** A fan-out's items by state, kept as their snapshots arrive, so counting costs nothing. */
+export interface ItemTally extends Record<ItemState, number> {
+  /** Items whose actor has started, whatever their state. */
+  started: number;
+}
+
+const ITEM_STATE: Record<string, ItemState> = { active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' };
+export const itemStateOf = (snapshot: WireSnapshot | undefined): ItemState => ITEM_STATE[snapshot?.status ?? 'active'] ?? 'running';
 
 export interface EventRecord {
   index: number;
@@ -95,8 +117,10 @@ export interface RunRecord {
   lost: number;
   /** The server saw the app's connection close before the run ended. */
   disconnected: boolean;
-  /** The run's envelopes as they came, so the run can be replayed up to any commit. */
+  /** The run's envelopes as they came, so the run can be replayed up to any commit (a replayed model keeps none). */
   envelopes: Envelope[];
+  /** How many envelopes of the run arrived. */
+  received: number;
 }
 
 interface StoreCommit {
@@ -132,6 +156,38 @@ export class Model {
   eventCount = 0;
   /** Bumped on every change, so views can tell whether to redraw. */
   version = 0;
+  /** Marks the actor records this model may change in place (see `fork`). */
+  #owner: object = {};
+  /** The latest child of each name, by `parent key NUL name`: a fan-out has 10,000 children. */
+  #named = new Map<string, string>();
+
+  /** A replay's model keeps no envelopes: the live model has them. */
+  constructor(readonly keepEnvelopes = true) {}
+
+  /**
+   * A copy that evolves on its own: the actor records are shared until either model changes
+   * one, runs and timelines (a few per run) are copied, their arrays sliced.
+   */
+  fork(): Model {
+    const copy = new Model(this.keepEnvelopes);
+    // Neither model owns the shared records any more.
+    this.#owner = {};
+    for (const [key, actor] of this.actors) copy.actors.set(key, actor);
+    for (const [key, run] of this.runs) copy.runs.set(key, { ...run, events: run.events.slice(), actors: run.actors.slice(), envelopes: run.envelopes.slice() });
+    for (const [key, timeline] of this.timelines) copy.timelines.set(key, { ...timeline, commits: timeline.commits.slice() });
+    copy.#named = new Map(this.#named);
+    copy.eventCount = this.eventCount;
+    copy.version = this.version;
+    return copy;
+  }
+
+  /** The record of `key` that this model may change, copied first if it is shared. */
+  #own(actor: ActorRecord): ActorRecord {
+    if (actor.owner === this.#owner) return actor;
+    const own: ActorRecord = { ...actor, visited: new Set(actor.visited), children: actor.children.slice(), items: actor.items && { ...actor.items }, owner: this.#owner };
+    this.actors.set(actor.key, own);
+    return own;
+  }
 
   ingest(envelope: Envelope): void {
     const { source, event } = envelope;
@@ -146,12 +202,14 @@ export class Model {
     else this.#event(source, key, event, time);
     const actor = this.actors.get(key);
     const run = actor ? this.runs.get(actor.rootKey) : undefined;
-    run?.envelopes.push(envelope);
+    if (!run) return;
+    run.received++;
+    if (this.keepEnvelopes) run.envelopes.push(envelope);
   }
 
   #ensureActor(source: string, key: string, event: WireEvent, time: number): ActorRecord {
     let actor = this.actors.get(key);
-    if (actor) return actor;
+    if (actor) return this.#own(actor);
     const rootKey = event.rootId ? `${source} ${event.rootId}` : key;
     actor = {
       key,
@@ -166,11 +224,14 @@ export class Model {
       visited: new Set(),
       children: [],
       createdAt: time,
+      items: undefined,
+      itemState: undefined,
+      owner: this.#owner,
     };
     this.actors.set(key, actor);
     let run = this.runs.get(rootKey);
     if (!run) {
-      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false, envelopes: [] };
+      run = { key: rootKey, source, startedAt: time, events: [], actors: [], lost: 0, disconnected: false, envelopes: [], received: 0 };
       this.runs.set(rootKey, run);
     }
     run.actors.push(key);
@@ -182,7 +243,9 @@ export class Model {
     actor.name = event.name ?? actor.name;
     if (event.parentId) {
       actor.parentKey = `${source} ${event.parentId}`;
-      this.actors.get(actor.parentKey)?.children.push(key);
+      const parent = this.actors.get(actor.parentKey);
+      if (parent) this.#own(parent).children.push(key);
+      this.#named.set(`${actor.parentKey}\u0000${actor.name}`, key);
     }
     if (event.definition) {
       try {
@@ -195,6 +258,21 @@ export class Model {
     // The actor event's snapshot is read when it is sent, possibly later than the events
     // around it, so it only stands in until the first real snapshot arrives.
     actor.snapshot ??= event.snapshot;
+    this.#tally(actor);
+  }
+
+  /** Counts `actor` in its parent's items under its current state, if it is one of them. */
+  #tally(actor: ActorRecord): void {
+    const found = actor.parentKey ? this.actors.get(actor.parentKey) : undefined;
+    if (!found || !actor.name.startsWith(`${found.name}[`)) return;
+    const state = itemStateOf(actor.snapshot);
+    if (actor.itemState === state) return;
+    const parent = this.#own(found);
+    const tally = (parent.items ??= { started: 0, running: 0, done: 0, failed: 0, cancelled: 0 });
+    if (actor.itemState) tally[actor.itemState]--;
+    else tally.started++;
+    tally[state]++;
+    actor.itemState = state;
   }
 
   /**
@@ -223,10 +301,11 @@ export class Model {
   }
 
   #snapshot(key: string, event: WireEvent, time: number): void {
-    const actor = this.actors.get(key) ?? this.#ensureActor(key.split(' ')[0]!, key, event, time);
+    const actor = this.#ensureActor(key.split(' ')[0]!, key, event, time);
     const snapshot = this.#rebuilt(key, event.snapshot);
     actor.snapshot = snapshot;
     activePaths(snapshot?.value, '', actor.visited);
+    this.#tally(actor);
     const commit = storeCommitOf(snapshot);
     if (commit === undefined) return;
     let timeline = this.timelines.get(key);
@@ -237,8 +316,8 @@ export class Model {
     const last = timeline.commits.at(-1)?.seq ?? 0;
     if (commit && commit.seq > last) {
       const run = this.runs.get(actor.rootKey);
-      // This snapshot is pushed onto the run's envelopes right after, hence the + 1.
-      timeline.commits.push({ ...commit, state: snapshot?.context, time, at: (run?.envelopes.length ?? 0) + 1 });
+      // This snapshot is counted in the run's envelopes right after, hence the + 1.
+      timeline.commits.push({ ...commit, state: snapshot?.context, time, at: (run?.received ?? 0) + 1 });
     }
   }
 
@@ -246,8 +325,20 @@ export class Model {
     const actor = this.actors.get(key) ?? this.#ensureActor(source, key, event, time);
     const run = this.runs.get(actor.rootKey);
     if (!run || !event.event) return;
-    if (event.event.type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
-    if (event.event.type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
+    const type = event.event.type;
+    if (type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
+    if (type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
+    // XState sends an actor's last snapshot only after its parent has acted on its end (and a
+    // fan-out's items' after the fan-out started all of them): its own resolve, or its
+    // parent's done event, says it ended when it did.
+    if (type.startsWith('xstate.')) {
+      if (type === 'xstate.promise.resolve' || type === 'xstate.promise.reject') this.#ended(actor, type === 'xstate.promise.resolve' ? 'done' : 'error');
+      else {
+        const ended = /^xstate\.(done|error)\.actor\.(.+)$/.exec(type);
+        const child = ended ? this.childNamed(actor, ended[2]!) : undefined;
+        if (child) this.#ended(child, ended![1] === 'done' ? 'done' : 'error');
+      }
+    }
     run.events.push({
       index: run.events.length,
       time,
@@ -258,15 +349,26 @@ export class Model {
     });
   }
 
+  /** Drops a run and its actors: the server sends it again whole (REPLACED_EVENT_TYPE). */
   #forget(runKey: string): void {
     const run = this.runs.get(runKey);
     if (!run) return;
-    for (const key of run.actors) {
+    const actors = new Set(run.actors);
+    for (const key of actors) {
       this.actors.delete(key);
       this.timelines.delete(key);
     }
+    for (const [name, key] of this.#named) if (actors.has(key)) this.#named.delete(name);
     this.runs.delete(runKey);
     this.eventCount -= run.envelopes.length;
+  }
+
+  /** Marks `actor` ended before its own snapshot says so (see #event); that snapshot replaces this one. */
+  #ended(actor: ActorRecord, status: 'done' | 'error'): void {
+    if (actor.snapshot && actor.snapshot.status !== 'active') return;
+    const own = this.#own(actor);
+    own.snapshot = { ...own.snapshot, status } as WireSnapshot;
+    this.#tally(own);
   }
 
   /** The run's root actor. */
@@ -274,12 +376,10 @@ export class Model {
     return this.actors.get(run.key);
   }
 
+  /** The latest child of `parent` named `name` (a node may run many times). */
   childNamed(parent: ActorRecord, name: string): ActorRecord | undefined {
-    for (let i = parent.children.length - 1; i >= 0; i--) {
-      const child = this.actors.get(parent.children[i]!);
-      if (child?.name === name) return child;
-    }
-    return undefined;
+    const key = this.#named.get(`${parent.key}\u0000${name}`);
+    return key === undefined ? undefined : this.actors.get(key);
   }
 }
 
