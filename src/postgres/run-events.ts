@@ -294,7 +294,8 @@ export class Mailbox {
       }
       // Recorded before it is handed over: a worker that restores the run knows where it went.
       await this.events.target(this.runId, next.seq, to);
-      if (this.#steps !== steps) continue;
+      // Other branches may have moved meanwhile; what matters is that this wait still waits.
+      if (this.#steps !== steps && !waitingOf(actor.getSnapshot()).waiting.some((w) => w.node === to.node && w.execution === to.execution)) continue;
       this.#pending.shift();
       // To the run: a subflow's state forwards the events its waits accept to the subflow's run.
       actor.send(next.event);

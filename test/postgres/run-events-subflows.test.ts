@@ -2,7 +2,8 @@
  * Waits inside subflows under a RunQueue, on a real Postgres: runs whose waitFors are one and
  * two subflows deep park (status `waiting` in the run's row and in its checkpoint, no lease, no
  * worker slot) on a worker of concurrency 2, and events sent from another process reach the
- * waits inside the subflows, each applied once, in the order sent. A RunConcurrent with one
+ * waits inside the subflows, each applied once, in the order sent — also one a dead worker had
+ * handed to a wait in a subflow, checkpointed or not. A RunConcurrent with one
  * branch waiting in a subflow and the other still running does not park until that one is done
  * (its node is never aborted), then parks, and an event finishes it.
  */
@@ -97,6 +98,42 @@ if (url) {
     const targets = await admin.query(`SELECT DISTINCT target_node FROM "${schema}".junjo_run_events WHERE run_id LIKE 'nest-%' ORDER BY 1`);
     assert.equal(targets.rows.map((r) => r.target_node), ['Review#1.CoSign#1.SecondSign', 'Review#1.FirstSign']);
     for (const id of ids) assert.equal(await statuses(id), ['completed', 'completed']);
+    await worker.stop();
+  });
+
+  test('an event handed to a wait in a subflow before a worker died is applied once: again if the checkpoint does not show it, not if it does', async () => {
+    const worker = await queue.work({ concurrency: 2 });
+    for (const id of ['lost-1', 'kept-1']) await queue.submit(nestedApprovals, undefined, { runId: id });
+    await statusCount('lost-1', 'waiting', 1);
+    await statusCount('kept-1', 'waiting', 1);
+    // lost-1: a worker recorded event 1 as handed to Review#1.FirstSign, then died before a
+    // checkpoint showed it applied: the run still waits there, so it is handed over again.
+    await admin.query(`INSERT INTO "${schema}".junjo_run_events (run_id, seq, event, target_node, target_execution) VALUES ('lost-1', 1, $1, 'Review#1.FirstSign', 1)`, [
+      JSON.stringify({ type: 'sign', by: 'kim' }),
+    ]);
+    assert.is(await queue.send('lost-1', { type: 'sign', by: 'lee' }), 2);
+    // kept-1: event 1 applied and checkpointed (the run parks again at the next wait, two deep),
+    // its row still unsettled: a worker that restores the run must not hand it to that wait.
+    await queue.send('kept-1', { type: 'sign', by: 'kim' });
+    while (!(await queue.store.get('kept-1'))!.data.includes('first kim') || (await queue.status('kept-1')) !== 'waiting') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await queue.send('kept-1', { type: 'sign', by: 'lee' });
+    for (const id of ['lost-1', 'kept-1']) {
+      const result = await queue.result<Result>(id);
+      assert.equal(result.state.log, nestedLog('kim', 'lee'), `${id}: each event applied once, in order`);
+      assert.equal(result.subflows.Review![0]!.executionCounts, { Check: 1, FirstSign: 1, CoSign: 1 });
+    }
+    const rows = await admin.query(`SELECT run_id, seq, target_node, outcome FROM "${schema}".junjo_run_events WHERE run_id IN ('lost-1', 'kept-1') ORDER BY run_id, seq`);
+    assert.equal(
+      rows.rows.map((r) => [r.run_id, r.seq, r.target_node, r.outcome]),
+      [
+        ['kept-1', 1, 'Review#1.FirstSign', 'applied'],
+        ['kept-1', 2, 'Review#1.CoSign#1.SecondSign', 'applied'],
+        ['lost-1', 1, 'Review#1.FirstSign', 'applied'],
+        ['lost-1', 2, 'Review#1.CoSign#1.SecondSign', 'applied'],
+      ],
+    );
     await worker.stop();
   });
 
