@@ -152,29 +152,49 @@ export class RunQueue {
         await this.events.create(client);
       });
       await this.#boss.start();
-      for (const name of [this.deadLetter, this.queue]) {
-        if (!(await this.#boss.getQueue(name))) {
-          await this.#boss
-            .createQueue(name, {
-              name,
-              // One queued job per run: the sweeper may enqueue a run again and again.
-              policy: 'short',
-              retryLimit: 5,
-              // Only the time from taking a job to claiming its lease: never a node's run time.
-              expireInSeconds: Math.max(30, Math.ceil((this.leaseMs * 2) / 1000)),
-              ...(name === this.queue ? { deadLetter: this.deadLetter } : {}),
-            })
-            .catch((err) => {
-              // Created by another process meanwhile.
-              if (!/already exists|duplicate/i.test(String((err as Error)?.message))) throw err;
-            });
-        }
-      }
+      await this.#createQueues();
     })().catch((err) => {
       this.#started = undefined;
       throw err;
     });
     return this.#started;
+  }
+
+  /**
+   * Creates the pg-boss queues that are missing. pg-boss's createQueue takes no lock: two
+   * processes creating one queue at once deadlock (each holds a lock on its queue table the
+   * other's partition needs), so this holds a session lock of its own around it.
+   */
+  async #createQueues(): Promise<void> {
+    const client = await this.#pool.connect();
+    const key = 'junjo-xstate:pg-boss queues';
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      for (const name of [this.deadLetter, this.queue]) {
+        if (await this.#boss.getQueue(name)) continue;
+        await this.#boss
+          .createQueue(name, {
+            name,
+            // One queued job per run: the sweeper may enqueue a run again and again.
+            policy: 'short',
+            retryLimit: 5,
+            // Only the time from taking a job to claiming its lease: never a node's run time.
+            expireInSeconds: Math.max(30, Math.ceil((this.leaseMs * 2) / 1000)),
+            ...(name === this.queue ? { deadLetter: this.deadLetter } : {}),
+          })
+          .catch((err) => {
+            // Created meanwhile by a process that does not take this lock (another pg-boss user).
+            if (!/already exists|duplicate/i.test(String((err as Error)?.message))) throw err;
+          });
+      }
+    } finally {
+      const unlocked = await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).then(
+        () => true,
+        () => false,
+      );
+      // A connection that still holds the lock is closed, not pooled (closing lets it go).
+      client.release(!unlocked);
+    }
   }
 
   /**
