@@ -84,7 +84,8 @@ function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
   const counts = s.context?.executionCounts ?? {};
   let idle = true;
   for (const leaf of s._nodes) {
-    // A final leaf inside an active run is a RunConcurrent branch that is done.
+    // Leaves only. A final leaf in an active run is a RunConcurrent branch that is done: it
+    // waits for its siblings, so it is neither work nor a wait.
     if (leaf.type !== 'atomic') continue;
     const wait = leaf.parent?.meta?.junjo;
     if (leaf.key === 'waiting' && wait?.kind === 'waitForEvent' && wait.key) {
@@ -92,9 +93,10 @@ function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
       continue;
     }
     const own = leaf.meta?.junjo;
-    const child = own?.kind === 'subflow' && own.key ? (s.children?.[own.key]?.getSnapshot?.() as SnapshotLike | undefined) : undefined;
+    const subflow = own?.kind === 'subflow' ? own.key : undefined;
+    const child = subflow ? (s.children?.[subflow]?.getSnapshot?.() as SnapshotLike | undefined) : undefined;
     // A subflow is idle when its own run is; anything else active (a node, a fan-out) is work.
-    if (!child || !scan(child, `${prefix}${own!.key}#${counts[own!.key!] ?? 0}.`, waiting)) idle = false;
+    if (!child || !scan(child, `${prefix}${subflow}#${counts[subflow!] ?? 0}.`, waiting)) idle = false;
   }
   return idle;
 }
