@@ -15,7 +15,7 @@ import { RunQueue } from '../../src/postgres/index.js';
 import { waitingOf } from '../../src/postgres/run-events.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
-import { mixedApprovals, nestedApprovals, nestedLog, releaseSlow, resetSlow, slowAttempts, slowRunning } from './fixtures/nested-approvals.js';
+import { mixedApprovals, nestedApprovals, nestedLog, releaseSlow, resetSlow, slowAttempts, slowRunning, twoWaits } from './fixtures/nested-approvals.js';
 
 const url = databaseUrl('postgres: RunQueue events in subflows');
 const test = suite('postgres: RunQueue events in subflows');
@@ -58,7 +58,7 @@ async function statusCount(prefix: string, status: string, n: number): Promise<v
 test.before(async () => {
   if (!url) return;
   admin = new pg.Pool({ connectionString: url, max: 2 });
-  queue = new RunQueue({ connectionString: url, workflows: [nestedApprovals, mixedApprovals], schema, queue: QUEUE, leaseMs: 4000 });
+  queue = new RunQueue({ connectionString: url, workflows: [nestedApprovals, mixedApprovals, twoWaits], schema, queue: QUEUE, leaseMs: 4000 });
   await queue.start();
 });
 
@@ -177,6 +177,27 @@ if (url) {
     assert.equal(result.state.log, ['slow done', 'signed dana', 'shipped']);
     assert.equal(result.executionCounts, { Both: 1, Review: 1, Slow: 1, Ship: 1 });
     assert.equal(slowAttempts, ['1'], 'Slow did not run again on resume');
+    await worker.stop();
+  });
+
+  test('a RunConcurrent whose branches both wait, one in a subflow, parks; each event reaches its own wait, parked again between', async () => {
+    await queue.submit(twoWaits, undefined, { runId: 'two-1' });
+    const worker = await queue.work({ concurrency: 1 });
+    await statusCount('two-1', 'waiting', 1);
+    assert.equal(await statuses('two-1'), ['waiting', 'waiting']);
+    assert.equal(await heldLeases('two-1'), []);
+    await queue.send('two-1', { type: 'stamp', by: 'kim' });
+    // Parked again, with only the subflow's branch still waiting.
+    while (!(await queue.store.get('two-1'))!.data.includes('stamped kim') || (await queue.status('two-1')) !== 'waiting') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(worker.active, []);
+    await queue.send('two-1', { type: 'sign', by: 'lee' });
+    const result = await queue.result<Result>('two-1');
+    assert.equal(result.state.log, ['stamped kim', 'signed lee', 'shipped']);
+    assert.equal(result.executionCounts, { Both: 1, Review: 1, Stamp: 1, Ship: 1 });
+    const targets = await admin.query(`SELECT target_node, outcome FROM "${schema}".junjo_run_events WHERE run_id = 'two-1' ORDER BY seq`);
+    assert.equal(targets.rows, [{ target_node: 'Stamp', outcome: 'applied' }, { target_node: 'Review#1.Sign', outcome: 'applied' }]);
     await worker.stop();
   });
 }
