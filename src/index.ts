@@ -73,6 +73,7 @@ export {
 } from './errors.js';
 export {
   MemoryCheckpointStore,
+  RunParked,
   matchesFilter,
   historyLimitOf,
   DEFAULT_HISTORY_LIMIT,

@@ -10,6 +10,7 @@
 import { freeze } from 'immer';
 import type { AnyActorRef } from 'xstate';
 import type { CheckpointWriteError, RunCheckpointer } from './durable/checkpointer.js';
+import { RunParked } from './durable/checkpoint-store.js';
 
 export interface DriveOptions {
   signal?: AbortSignal;
@@ -48,7 +49,8 @@ export function freezeResult<R>(result: R): R {
 /** Builds the error a cancelled run rejects with. */
 export type CancelledError = (actor: AnyActorRef, runId: string | undefined, reason: unknown) => Error;
 
-type Status = 'completed' | 'failed' | 'cancelled';
+/** `waiting`: stopped by a RunParked abort, recorded so; it rejects as a cancelled run does. */
+type Status = 'completed' | 'failed' | 'cancelled' | 'waiting';
 
 /** Starts `actor` and settles with its outcome. */
 export function driveRun<R>(
@@ -108,7 +110,7 @@ class RunOutcome<R> {
   /** Follows both reaching the end and being stopped; the snapshot's status tells which. */
   complete(): void {
     if ((this.actor.getSnapshot() as { status: string }).status === 'done') this.#settle('completed');
-    else this.#settle('cancelled');
+    else this.#settle(this.options.signal?.reason instanceof RunParked ? 'waiting' : 'cancelled');
   }
 
   #settle(status: Status, error?: unknown): void {

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor, type AnyActorRef } from 'xstate';
-import { Edge, Graph, Workflow, condition, defineStore, node, waitFor, type StateOf, type StoreOf } from '../src/index.js';
+import { Edge, Graph, RunConcurrent, Workflow, condition, defineStore, node, waitFor, type StateOf, type StoreOf } from '../src/index.js';
 import { sleep } from './helpers.js';
 
 const test = suite('waitFor and persistence');
@@ -84,6 +84,28 @@ test('events the waiting node does not accept are ignored', async () => {
   assert.ok(actor.getSnapshot().matches({ Approval: 'waiting' }));
   actor.send({ type: 'reject', by: 'lee' });
   assert.equal((await done).state.log, ['cancelled by lee']);
+});
+
+test('a waitFor as a RunConcurrent branch waits there while the other branch runs, and the group ends once its event is applied', async () => {
+  const parallel = new Workflow({
+    name: 'ParallelApproval',
+    graph: () => {
+      const approval = waitFor<OrderHandle, Decision>('Approval', ['approve', 'reject'], (s, e) => s.decide(e.type === 'approve', e.by));
+      const price = node<OrderHandle>('Price', (s) => s.price(10));
+      const both = new RunConcurrent({ name: 'Both', items: [approval, price] });
+      const ship = node<OrderHandle>('Ship', (s) => s.log(`shipped at ${s.getState().total}, approved by ${s.getState().by}`));
+      return new Graph({ source: both, sinks: [ship], edges: [new Edge({ tail: both, head: ship })] });
+    },
+    store: (input: { order: string }) => OrderStore.create(input),
+  });
+  const actor = createActor(parallel.machine, { input: { order: 'desk' } }).start();
+  const done = finished(actor);
+  for (let i = 0; i < 100 && !actor.getSnapshot().matches({ Both: { Approval: { running: 'waiting' }, Price: 'done' } }); i++) await sleep(1);
+  assert.ok(actor.getSnapshot().matches({ Both: { Approval: { running: 'waiting' }, Price: 'done' } }), 'the waitFor branch waits; the other is done');
+  actor.send({ type: 'approve', by: 'kim' });
+  const result = await done;
+  assert.equal(result.state.log, ['shipped at 10, approved by kim']);
+  assert.equal(result.executionCounts, { Both: 1, Approval: 1, Price: 1, Ship: 1 });
 });
 
 test('a waiting run persisted to JSON and restored in a new actor ends as an uninterrupted run does', async () => {

@@ -104,7 +104,7 @@ async function load(): Promise<void> {
   renderView();
 }
 
-const STATUS_CLASS: Record<string, string> = { completed: 'done', running: 'running', failed: 'failed', cancelled: 'cancelled' };
+const STATUS_CLASS: Record<string, string> = { completed: 'done', running: 'running', waiting: 'waiting', failed: 'failed', cancelled: 'cancelled' };
 
 function renderList(): void {
   const list = document.getElementById('checkpoint-runs')!;

@@ -11,11 +11,28 @@
  */
 import { LeaseTable, type ClaimRequest, type Lease, type LeasingStore } from './lease.js';
 
-/** Where a run is: `running` until it ends (or it was interrupted, e.g. its process died). */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/**
+ * Where a run is: `running` until it ends (or it was interrupted, e.g. its process died);
+ * `waiting` when it was parked — stopped where every active state waits for an event (a
+ * `waitFor`), nothing in flight — so that no process holds it until an event comes.
+ */
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 /** The statuses of runs that `resume` continues. */
-export const UNFINISHED: readonly RunStatus[] = ['running', 'cancelled'];
+export const UNFINISHED: readonly RunStatus[] = ['running', 'waiting', 'cancelled'];
+
+/**
+ * The abort reason that parks a run (`controller.abort(new RunParked())` on the run's
+ * `signal`): the run stops as a cancelled one does — its promise rejects with a
+ * WorkflowCancelledError — but its record says `waiting`, not `cancelled`. Abort with it only
+ * while the run waits with nothing in flight (RunQueue's workers do, src/postgres/run-events.ts).
+ */
+export class RunParked extends Error {
+  override name = 'RunParked';
+  constructor(message = 'the run waits for an event: parked') {
+    super(message);
+  }
+}
 
 export interface CheckpointSummary {
   runId: string;

@@ -4,14 +4,19 @@
  * it, one at a time in the order sent.
  *
  * Exactly once, without a transaction around the checkpoint: before an event is handed to the
- * run, its row records its target — the waitFor node and the execution of it that waits (its
- * count in `executionCounts`). A worker that restores the run reads, from the restored (so
- * checkpointed) snapshot, whether that execution got past waiting: then the event was applied
- * and is marked so; if the execution still waits, or was not reached yet, it is handed over
- * again. So an event applied but not yet checkpointed when a worker died is applied once.
+ * run, its row records its target — the waitFor node (its path through the subflows it is in)
+ * and the execution of it that waits (its count in `executionCounts`). A worker that restores
+ * the run reads, from the restored (so checkpointed) snapshot, whether that execution got past
+ * waiting: then the event was applied and is marked so; if the execution still waits, or was
+ * not reached yet, it is handed over again. So an event applied but not yet checkpointed when a
+ * worker died is applied once.
  *
- * A run whose every active state is a waitFor that waits (nothing in flight) is parked: the
- * worker stops it at its checkpoint and lets its lease go, so no worker is held while it waits.
+ * A run whose only active states are waitFors that wait — in the run, in RunConcurrent
+ * branches (a branch that is done waits for the others), in subflows at any depth — has nothing
+ * in flight and is parked: the worker stops it at its checkpoint (recorded `waiting`, see
+ * RunParked) and lets its lease go, so no worker is held while it waits. A wait inside a RunMap
+ * item (or a RunConcurrent wide enough to be a fan-out) is not seen here: such a run keeps its
+ * worker, as the fan-out's items get no events forwarded.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type * as PG from 'pg';
@@ -29,31 +34,92 @@ interface EventRow {
   target_execution: number | null;
 }
 
-/** A waitFor execution that waits now. */
+/**
+ * A waitFor execution that waits now. `node` is its path from the run: the waitFor's key, after
+ * the subflow executions it is in (`Review#2.Approve`: the second execution of subflow
+ * `Review`, its waitFor `Approve`) — keys never hold `.` or `#`; `execution` is the waitFor's
+ * own count in the run (or subflow run) it belongs to.
+ */
 interface Waiting {
   node: string;
   execution: number;
   events: readonly string[];
 }
 
+interface JunjoMeta {
+  kind?: string;
+  key?: string;
+  events?: readonly string[];
+}
+
 interface StateNodeLike {
   key: string;
   type: string;
-  parent?: { meta?: { junjo?: { kind?: string; key?: string; events?: readonly string[] } } };
+  meta?: { junjo?: JunjoMeta };
+  parent?: { meta?: { junjo?: JunjoMeta } };
 }
 
-/** The waitFor executions of a run's snapshot that wait, and whether nothing else is active. */
+/** What is read of a run's (or a subflow run's) machine snapshot. */
+interface SnapshotLike {
+  status?: string;
+  _nodes?: StateNodeLike[];
+  context?: { executionCounts?: Record<string, number> };
+  children?: Record<string, { getSnapshot?(): unknown } | undefined>;
+}
+
+/**
+ * The waitFor executions of a run's snapshot that wait — in the run, in its RunConcurrent
+ * branches and in its subflows at any depth — and whether the run is parked: nothing else is
+ * active (a branch that is done waits for its siblings, so it does not count).
+ */
 export function waitingOf(snapshot: unknown): { waiting: Waiting[]; parked: boolean } {
-  const s = snapshot as { status?: string; _nodes?: StateNodeLike[]; context?: { executionCounts?: Record<string, number> } };
-  if (s.status !== 'active' || !s._nodes) return { waiting: [], parked: false };
-  const leaves = s._nodes.filter((n) => n.type === 'atomic' || n.type === 'final');
   const waiting: Waiting[] = [];
-  for (const leaf of leaves) {
-    const junjo = leaf.parent?.meta?.junjo;
-    if (leaf.key !== 'waiting' || junjo?.kind !== 'waitForEvent' || !junjo.key) continue;
-    waiting.push({ node: junjo.key, execution: s.context?.executionCounts?.[junjo.key] ?? 0, events: junjo.events ?? [] });
+  const idle = scan(snapshot as SnapshotLike, '', waiting);
+  return { waiting, parked: idle && waiting.length > 0 };
+}
+
+/** Adds the waits of `s` (a machine under `prefix`) to `waiting`; true when nothing else is active there. */
+function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
+  if (s.status !== 'active' || !s._nodes) return false;
+  const counts = s.context?.executionCounts ?? {};
+  let idle = true;
+  for (const leaf of s._nodes) {
+    // Leaves only. A final leaf in an active run is a RunConcurrent branch that is done: it
+    // waits for its siblings, so it is neither work nor a wait.
+    if (leaf.type !== 'atomic') continue;
+    const wait = leaf.parent?.meta?.junjo;
+    if (leaf.key === 'waiting' && wait?.kind === 'waitForEvent' && wait.key) {
+      waiting.push({ node: prefix + wait.key, execution: counts[wait.key] ?? 0, events: wait.events ?? [] });
+      continue;
+    }
+    const own = leaf.meta?.junjo;
+    const subflow = own?.kind === 'subflow' ? own.key : undefined;
+    const child = subflow ? (s.children?.[subflow]?.getSnapshot?.() as SnapshotLike | undefined) : undefined;
+    // A subflow is idle when its own run is; anything else active (a node, a fan-out) is work.
+    if (!child || !scan(child, `${prefix}${subflow}#${counts[subflow!] ?? 0}.`, waiting)) idle = false;
   }
-  return { waiting, parked: waiting.length > 0 && waiting.length === leaves.length };
+  return idle;
+}
+
+/**
+ * Whether the waitFor execution an event was handed to (`node`, `execution`, as in Waiting)
+ * got past waiting in `snapshot`, so the event was applied: it, or a subflow execution it is
+ * in, was left (its count is higher, or the subflow ended), or it is reached and not waiting.
+ */
+function gotPast(snapshot: unknown, node: string, execution: number, waiting: readonly Waiting[]): boolean {
+  const parts = node.split('.');
+  let s = snapshot as SnapshotLike;
+  for (const [i, part] of parts.entries()) {
+    const last = i === parts.length - 1;
+    const [key, at] = last ? [part, execution] : [part.slice(0, part.lastIndexOf('#')), Number(part.slice(part.lastIndexOf('#') + 1))];
+    const reached = s.context?.executionCounts?.[key] ?? 0;
+    if (reached !== at) return reached > at;
+    if (last) return !waiting.some((w) => w.node === node && w.execution === execution);
+    const child = s.children?.[key]?.getSnapshot?.() as SnapshotLike | undefined;
+    if (!child || child.status !== 'active') return true;
+    s = child;
+  }
+  return false;
 }
 
 /** The event table of one queue's schema. */
@@ -66,8 +132,9 @@ export class RunEvents {
     this.table = `"${schema}".junjo_run_events`;
   }
 
-  async create(): Promise<void> {
-    await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
+  /** Creates the table, in the caller's transaction (RunQueue.start's, under its lock). */
+  async create(client: PG.PoolClient): Promise<void> {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
       run_id text NOT NULL,
       seq integer NOT NULL,
       event jsonb NOT NULL,
@@ -124,8 +191,9 @@ export class RunEvents {
 
 /**
  * One run's delivery of its events on a worker: an inspection observer of the run's actor
- * system. After each step of the run it hands the next pending event to a waitFor that waits
- * for its type, or, when the run is parked and no event is pending, calls `park()`.
+ * system. After each step of any actor of the run (a subflow's own steps too) it hands the next
+ * pending event to a waitFor that waits for its type, or, when the run is parked and no event
+ * is pending, calls `park()`.
  */
 export class Mailbox {
   #actor: AnyActorRef | undefined;
@@ -134,6 +202,8 @@ export class Mailbox {
   #busy = false;
   #again = false;
   #parked = false;
+  /** Counts the steps of the run's actors: unchanged across an await, nothing moved meanwhile. */
+  #steps = 0;
   #loaded: Promise<void> | undefined;
   /** A failure (the database out of reach): the run is stopped with it. */
   onError: (error: unknown) => void = () => {};
@@ -153,22 +223,21 @@ export class Mailbox {
       this.#loaded = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#load(actor.getSnapshot()));
       this.#loaded.catch((err) => this.onError(err));
     }
-    if (event.type === '@xstate.snapshot' && event.actorRef === this.#actor) this.#schedule();
+    // Any actor of the run: a subflow reaching its wait changes its own snapshot, not the run's.
+    if (event.type === '@xstate.snapshot') {
+      this.#steps++;
+      this.#schedule();
+    }
   };
 
   async #load(snapshot: unknown): Promise<void> {
     const { waiting } = waitingOf(snapshot);
-    const counts = (snapshot as { context?: { executionCounts?: Record<string, number> } }).context?.executionCounts ?? {};
     const applied: number[] = [];
     for (const row of await this.events.pending(this.runId)) {
       this.#lastSeq = Math.max(this.#lastSeq, row.seq);
-      if (row.target_node !== null) {
-        const reached = counts[row.target_node] ?? 0;
-        const waits = waiting.some((w) => w.node === row.target_node && w.execution === row.target_execution);
-        if (reached > row.target_execution! || (reached === row.target_execution && !waits)) {
-          applied.push(row.seq);
-          continue;
-        }
+      if (row.target_node !== null && gotPast(snapshot, row.target_node, row.target_execution!, waiting)) {
+        applied.push(row.seq);
+        continue;
       }
       this.#pending.push(row);
     }
@@ -202,8 +271,8 @@ export class Mailbox {
     await this.#loaded;
     const actor = this.#actor!;
     for (;;) {
-      const snapshot = actor.getSnapshot();
-      const { waiting, parked } = waitingOf(snapshot);
+      const steps = this.#steps;
+      const { waiting, parked } = waitingOf(actor.getSnapshot());
       if (!waiting.length) return;
       if (!this.#pending.length) {
         this.#pending = await this.events.pending(this.runId, this.#lastSeq);
@@ -211,7 +280,7 @@ export class Mailbox {
       }
       const next = this.#pending[0];
       if (!next) {
-        if (parked && actor.getSnapshot() === snapshot) {
+        if (parked && this.#steps === steps) {
           this.#parked = true;
           this.park();
         }
@@ -227,8 +296,10 @@ export class Mailbox {
       }
       // Recorded before it is handed over: a worker that restores the run knows where it went.
       await this.events.target(this.runId, next.seq, to);
-      if (actor.getSnapshot() !== snapshot) continue;
+      // Other branches may have moved meanwhile; what matters is that this wait still waits.
+      if (this.#steps !== steps && !waitingOf(actor.getSnapshot()).waiting.some((w) => w.node === to.node && w.execution === to.execution)) continue;
       this.#pending.shift();
+      // To the run: a subflow's state forwards the events its waits accept to the subflow's run.
       actor.send(next.event);
     }
   }

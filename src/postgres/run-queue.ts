@@ -24,6 +24,7 @@ import {
   JunjoError,
   LeaseHeldError,
   LeaseLostError,
+  RunParked,
   WorkflowCancelledError,
   errorToJSON,
   type ExecuteOptions,
@@ -131,44 +132,69 @@ export class RunQueue {
   start(): Promise<void> {
     this.#started ??= (async () => {
       await this.store.ready();
-      await this.#pool.query(`CREATE TABLE IF NOT EXISTS ${this.#runs} (
-        run_id text PRIMARY KEY,
-        workflow text NOT NULL,
-        input jsonb,
-        status text NOT NULL,
-        result jsonb,
-        error jsonb,
-        cancel_requested boolean NOT NULL DEFAULT false,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
-      )`);
-      // Added after the table's first version: a database made by an older junjo-xstate gets it too.
-      await this.#pool.query(`ALTER TABLE ${this.#runs} ADD COLUMN IF NOT EXISTS trace_context jsonb`);
-      await this.events.create();
+      await transaction(this.#pool, async (client) => {
+        // Under the store's lock (src/postgres/checkpoint-store.ts): two processes starting at
+        // once on a new schema would otherwise collide on Postgres's catalogs (a deadlock).
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`junjo-xstate:${this.store.schema}`]);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.#runs} (
+          run_id text PRIMARY KEY,
+          workflow text NOT NULL,
+          input jsonb,
+          status text NOT NULL,
+          result jsonb,
+          error jsonb,
+          cancel_requested boolean NOT NULL DEFAULT false,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        )`);
+        // Added after the table's first version: a database made by an older junjo-xstate gets it too.
+        await client.query(`ALTER TABLE ${this.#runs} ADD COLUMN IF NOT EXISTS trace_context jsonb`);
+        await this.events.create(client);
+      });
       await this.#boss.start();
-      for (const name of [this.deadLetter, this.queue]) {
-        if (!(await this.#boss.getQueue(name))) {
-          await this.#boss
-            .createQueue(name, {
-              name,
-              // One queued job per run: the sweeper may enqueue a run again and again.
-              policy: 'short',
-              retryLimit: 5,
-              // Only the time from taking a job to claiming its lease: never a node's run time.
-              expireInSeconds: Math.max(30, Math.ceil((this.leaseMs * 2) / 1000)),
-              ...(name === this.queue ? { deadLetter: this.deadLetter } : {}),
-            })
-            .catch((err) => {
-              // Created by another process meanwhile.
-              if (!/already exists|duplicate/i.test(String((err as Error)?.message))) throw err;
-            });
-        }
-      }
+      await this.#createQueues();
     })().catch((err) => {
       this.#started = undefined;
       throw err;
     });
     return this.#started;
+  }
+
+  /**
+   * Creates the pg-boss queues that are missing. pg-boss's createQueue takes no lock: two
+   * processes creating one queue at once deadlock (each holds a lock on its queue table the
+   * other's partition needs), so this holds a session lock of its own around it.
+   */
+  async #createQueues(): Promise<void> {
+    const client = await this.#pool.connect();
+    const key = 'junjo-xstate:pg-boss queues';
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      for (const name of [this.deadLetter, this.queue]) {
+        if (await this.#boss.getQueue(name)) continue;
+        await this.#boss
+          .createQueue(name, {
+            name,
+            // One queued job per run: the sweeper may enqueue a run again and again.
+            policy: 'short',
+            retryLimit: 5,
+            // Only the time from taking a job to claiming its lease: never a node's run time.
+            expireInSeconds: Math.max(30, Math.ceil((this.leaseMs * 2) / 1000)),
+            ...(name === this.queue ? { deadLetter: this.deadLetter } : {}),
+          })
+          .catch((err) => {
+            // Created meanwhile by a process that does not take this lock (another pg-boss user).
+            if (!/already exists|duplicate/i.test(String((err as Error)?.message))) throw err;
+          });
+      }
+    } finally {
+      const unlocked = await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).then(
+        () => true,
+        () => false,
+      );
+      // A connection that still holds the lock is closed, not pooled (closing lets it go).
+      client.release(!unlocked);
+    }
   }
 
   /**
@@ -447,7 +473,7 @@ export class Worker {
     let parked = false;
     const mailbox = new Mailbox(queue.events, runId, () => {
       parked = true;
-      controller.abort(new Error('the run waits for an event: parked'));
+      controller.abort(new RunParked());
     });
     mailbox.onError = (err) => controller.abort(err);
     const inspect = both(this.#options.inspect, mailbox.inspect);
@@ -470,7 +496,7 @@ export class Worker {
       if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return; // another worker runs it
       if (err instanceof WorkflowCancelledError) {
         if (parked) {
-          // Checkpointed and its lease let go: an event sent meanwhile found no worker to take it.
+          // Checkpointed (as `waiting`) and its lease let go: an event sent meanwhile found no worker to take it.
           await queue.setStatus(runId, 'waiting');
           if (await queue.events.hasPending(runId)) await queue.enqueue(runId, name);
         } else if (this.#draining.has(runId)) await queue.enqueue(runId, name);

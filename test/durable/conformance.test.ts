@@ -13,10 +13,13 @@ import {
   Graph,
   LeaseHeldError,
   LeaseLostError,
+  RunParked,
+  WorkflowCancelledError,
   Workflow,
   defineStore,
   isLeasing,
   node,
+  waitFor,
   type CheckpointRecord,
   type CheckpointStore,
   type LeasingCheckpointStore,
@@ -190,6 +193,43 @@ function conformance(make: () => Backend) {
     assert.instance(error, CheckpointError);
     assert.is(error.problem, 'finished');
     assert.match(error.message, /Run 'f1' of workflow 'Failing' failed \(.*boom\), and a failed run is not resumed: start a new run/);
+  });
+
+  test('a run parked at its wait (aborted with RunParked) is recorded waiting, listed so, and resumed takes its event; any other abort is cancelled', async () => {
+    const approval = new Workflow({
+      name: 'Approval',
+      graph: () => {
+        const a = node<Trace>('A', (s) => s.add('a'));
+        const sign = waitFor<Trace, { type: 'sign'; by: string }>('Sign', ['sign'], (s, e) => s.add(`signed ${e.by}`));
+        const b = node<Trace>('B', (s) => s.add('b'));
+        return new Graph({ source: a, sinks: [b], edges: [new Edge({ tail: a, head: sign }), new Edge({ tail: sign, head: b })] });
+      },
+      store: () => TraceStore.create(),
+    });
+    /** Calls `then(run)` once the run waits at Sign (on the next turn, out of XState's step). */
+    const atWait = (then: (run: { send(e: unknown): void }) => void) => {
+      let done = false;
+      return (event: { type: string; actorRef: { send(e: unknown): void }; rootId: string; snapshot?: unknown }) => {
+        const value = (event.snapshot as { value?: unknown } | undefined)?.value;
+        if (done || event.type !== '@xstate.snapshot' || JSON.stringify(value) !== '{"Sign":"waiting"}') return;
+        done = true;
+        setImmediate(() => then(event.actorRef));
+      };
+    };
+    const store = await backend.open();
+    for (const [runId, reason, status] of [['parked', new RunParked(), 'waiting'], ['stopped', new Error('by hand'), 'cancelled']] as const) {
+      const controller = new AbortController();
+      const error = await approval.execute(undefined, { checkpoint: store, runId, signal: controller.signal, inspect: atWait(() => controller.abort(reason)) }).catch((e) => e);
+      assert.instance(error, WorkflowCancelledError);
+      assert.is((await store.get(runId))!.status, status);
+    }
+    assert.equal((await approval.unfinishedRuns(store)).map((r) => [r.runId, r.status]), [['parked', 'waiting'], ['stopped', 'cancelled']]);
+    assert.equal((await store.list({ workflow: 'Approval', status: 'waiting' })).map((r) => r.runId), ['parked']);
+    const result = await approval.resume('parked', { checkpoint: store, inspect: atWait((run) => run.send({ type: 'sign', by: 'dana' })) });
+    assert.equal(result.state.log, ['a', 'signed dana', 'b']);
+    assert.equal(result.executionCounts, { A: 1, Sign: 1, B: 1 });
+    assert.is((await store.get('parked'))!.status, 'completed');
+    for (const id of ['parked', 'stopped']) await store.delete(id);
   });
 
   test('a run id that already has a checkpoint is not reused, and a missing one is named', async () => {

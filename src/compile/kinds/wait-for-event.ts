@@ -1,6 +1,7 @@
 /**
  * WaitForEvent: a state that first waits with nothing in flight (so a waiting run can be
- * persisted), then, on one of the node's events, invokes the node runner to apply it.
+ * persisted), then, on one of the node's events, invokes the node runner to apply it; once it
+ * is applied the state is done and leaves along its edges.
  */
 import type { NodeRunnerInput } from '../../../actors/node-runner.js';
 import type { WaitForEvent } from '../../graph/wait-for-event.js';
@@ -26,10 +27,14 @@ export const waitForEventKind: KindCompiler<WaitForEvent<any, any>> = {
             iteration: context.executionCounts[key],
             event,
           }),
-          onDone: done([]),
+          onDone: 'applied',
           onError: graph.failTo(path),
         },
       },
+      applied: { type: 'final' },
     },
+    // On the waitFor's own state, as the agent's is: `done`'s targets resolve next to it (a
+    // RunConcurrent branch's `done`), not inside it, where they would not exist.
+    onDone: done([]),
   }),
 };
