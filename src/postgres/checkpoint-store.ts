@@ -12,6 +12,7 @@
  */
 import { checksum, summaryOf } from '../durable/record-rows.js';
 import { historyLimitOf } from '../durable/checkpoint-store.js';
+import { createHash } from 'node:crypto';
 import type * as PG from 'pg';
 // prettier-ignore
 import { CheckpointError, LeaseHeldError, LeaseLostError, type ClaimRequest, type Lease, type LeasingStore, type CheckpointCommit, type CheckpointFilter, type CheckpointRecord, type CheckpointStore, type CheckpointSummary, type RunStatus } from '../index.js';
@@ -59,6 +60,8 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   readonly #historyLimit: number;
   readonly #pool: PG.Pool;
   readonly #ownsPool: boolean;
+  /** The statements of `put`, named: each connection parses and plans them once, not on every write. */
+  readonly #put: { free: PG.QueryConfig; fenced: PG.QueryConfig };
   #ready: Promise<void> | undefined;
 
   /** `pool`: a `pg.Pool` (left open by `close()`), or a connection string (the store's own pool). */
@@ -72,6 +75,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     this.leases = `"${schema}".junjo_leases`;
     this.historyTable = `"${schema}".junjo_checkpoint_history`;
     this.#historyLimit = historyLimitOf('PostgresCheckpointStore', options.historyLimit);
+    this.#put = putStatements(this.table, this.historyTable, this.leases);
     if (typeof pool === 'string') {
       const pg = optionalModule<typeof PG>('pg', 'pg@8', 'junjo-xstate/postgres');
       this.#pool = new pg.Pool({ connectionString: pool });
@@ -161,32 +165,11 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
       record.runId, record.workflow, record.status, record.createdAt, record.updatedAt, record.error ?? null,
       checksum(record.data), record.data, record.origin?.runId ?? null, record.origin?.seq ?? null, this.#historyLimit,
     ];
-    // One statement, so one transaction: the row takes the run's next seq, a copy of it goes to
-    // the history, and checkpoints past the history limit go.
-    const write = (source: string) => `
-      up AS (INSERT INTO ${this.table} AS t (run_id, workflow, status, created_at, updated_at, error, checksum, data, origin_run, origin_seq, seq)
-        ${source}
-        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
-          updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data,
-          origin_run = excluded.origin_run, origin_seq = excluded.origin_seq, seq = t.seq + 1
-        RETURNING run_id, seq, status, updated_at, error, checksum, data),
-      kept AS (INSERT INTO ${this.historyTable} (run_id, seq, status, updated_at, error, checksum, data) SELECT * FROM up
-        ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, error = excluded.error,
-          checksum = excluded.checksum, data = excluded.data),
-      pruned AS (DELETE FROM ${this.historyTable} WHERE run_id = $1 AND seq <= (SELECT seq FROM up) - $11::bigint)
-      SELECT EXISTS (SELECT 1 FROM up) AS written`;
-    const row = 'SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8, $9, $10::bigint, 1::bigint';
     if (!lease) {
-      await this.#pool.query(`WITH ${write(row)}`, values);
+      await this.#pool.query({ ...this.#put.free, values });
       return;
     }
-    // The lease row is locked (FOR SHARE) while the checkpoint is written, so a claim waits for
-    // this write, and a write after a claim finds another fence and writes nothing.
-    const { rows } = await this.#pool.query<{ written: boolean }>(
-      `WITH current AS (SELECT 1 FROM ${this.leases} WHERE run_id = $1 AND fence = $12 AND owner = $13 FOR SHARE), ` +
-        write(`${row} WHERE EXISTS (SELECT 1 FROM current)`),
-      [...values, lease.fence, lease.owner],
-    );
+    const { rows } = await this.#pool.query<{ written: boolean }>({ ...this.#put.fenced, values: [...values, lease.fence, lease.owner] });
     if (!rows[0]?.written) throw await this.#lost(lease);
   }
 
@@ -306,4 +289,34 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   async close(): Promise<void> {
     if (this.#ownsPool) await this.#pool.end();
   }
+}
+
+/**
+ * The two statements of `put` (without and with a lease), each one statement, so one
+ * transaction: the row takes the run's next seq, a copy of it goes to the history, and
+ * checkpoints past the history limit go. Named, so that Postgres parses and plans each once per
+ * connection (planning this CTE took longer than running it); the name carries a hash of the
+ * text, as a connection refuses one name for two texts (two stores in two schemas on one pool).
+ */
+function putStatements(table: string, history: string, leases: string): { free: PG.QueryConfig; fenced: PG.QueryConfig } {
+  const write = (source: string) => `
+      up AS (INSERT INTO ${table} AS t (run_id, workflow, status, created_at, updated_at, error, checksum, data, origin_run, origin_seq, seq)
+        ${source}
+        ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, status = excluded.status,
+          updated_at = excluded.updated_at, error = excluded.error, checksum = excluded.checksum, data = excluded.data,
+          origin_run = excluded.origin_run, origin_seq = excluded.origin_seq, seq = t.seq + 1
+        RETURNING run_id, seq, status, updated_at, error, checksum, data),
+      kept AS (INSERT INTO ${history} (run_id, seq, status, updated_at, error, checksum, data) SELECT * FROM up
+        ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, error = excluded.error,
+          checksum = excluded.checksum, data = excluded.data),
+      pruned AS (DELETE FROM ${history} WHERE run_id = $1 AND seq <= (SELECT seq FROM up) - $11::bigint)
+      SELECT EXISTS (SELECT 1 FROM up) AS written`;
+  const row = 'SELECT $1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8, $9, $10::bigint, 1::bigint';
+  // The lease row is locked (FOR SHARE) while the checkpoint is written, so a claim waits for
+  // this write, and a write after a claim finds another fence and writes nothing.
+  const fenced =
+    `WITH current AS (SELECT 1 FROM ${leases} WHERE run_id = $1 AND fence = $12 AND owner = $13 FOR SHARE), ` +
+    write(`${row} WHERE EXISTS (SELECT 1 FROM current)`);
+  const named = (text: string): PG.QueryConfig => ({ name: `junjo_put_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text });
+  return { free: named(`WITH ${write(row)}`), fenced: named(fenced) };
 }

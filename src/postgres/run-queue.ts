@@ -323,7 +323,11 @@ export class RunQueue {
 
   /**
    * @internal Runs whose worker is gone: unfinished (or waiting with an event to apply), lease
-   * lapsed (or never taken), not touched for a lease time.
+   * lapsed (or never taken), not touched for a lease time, and with no job waiting to be taken.
+   * Without that last test, runs queued behind a backlog longer than a lease were sent again by
+   * every worker's every sweep (up to 100 transactions each), loading the database most when it
+   * was busiest; their waiting job (pg-boss's `pgboss.job`, the `short` policy's one queued job
+   * per run, found by its unique index) already brings them to a worker.
    */
   async orphans(): Promise<JobData[]> {
     const { rows } = await this.#pool.query<{ run_id: string; workflow: string }>(
@@ -333,8 +337,9 @@ export class RunQueue {
          AND NOT r.cancel_requested
          AND (l.run_id IS NULL OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::bigint)
          AND r.updated_at < now() - make_interval(secs => $1)
+         AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND COALESCE(j.singleton_key, '') = r.run_id AND j.state = 'created' AND j.policy = 'short')
        LIMIT 100`,
-      [this.leaseMs / 1000],
+      [this.leaseMs / 1000, this.queue],
     );
     return rows.map((r) => ({ runId: r.run_id, workflow: r.workflow }));
   }
