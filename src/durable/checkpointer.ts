@@ -53,6 +53,9 @@ export class RunCheckpointer {
   #lastData: string | undefined;
   #writeError: CheckpointWriteError | undefined;
   #lease: Lease | undefined;
+  #leaseMs = DEFAULT_LEASE_MS;
+  /** When the lease lapses at the latest, by this process's monotonic clock (from when it was asked for). */
+  #leaseUntil = 0;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
   /** Called once when a write fails: the run must stop, it is no longer durable (or no longer ours). */
   onWriteError: (error: CheckpointWriteError) => void = () => {};
@@ -75,8 +78,9 @@ export class RunCheckpointer {
   async claim(): Promise<void> {
     const { store, runId, lease: options = {} } = this.#options;
     if (!isLeasing(store) || this.#lease) return;
-    const leaseMs = options.ms ?? DEFAULT_LEASE_MS;
+    const leaseMs = (this.#leaseMs = options.ms ?? DEFAULT_LEASE_MS);
     const owner = options.owner ?? store.ownerName();
+    const asked = performance.now();
     try {
       this.#lease = await store.claim({ runId, owner, leaseMs });
     } catch (err) {
@@ -84,6 +88,7 @@ export class RunCheckpointer {
       if (!held || !store.isOwnerGone?.(held)) throw err;
       this.#lease = await store.claim({ runId, owner, leaseMs, takeOverFrom: held });
     }
+    this.#leaseUntil = asked + leaseMs;
     const every = Math.max(1, Math.floor(leaseMs / 3));
     this.#renewTimer = setInterval(() => void this.#renew(leaseMs), every);
     // A lease must not keep a process alive that has nothing else to do.
@@ -93,9 +98,13 @@ export class RunCheckpointer {
   async #renew(leaseMs: number): Promise<void> {
     const { store } = this.#options;
     if (!this.#lease || this.#writeError || !isLeasing(store)) return;
+    const asked = performance.now();
     try {
       const renewed = await store.renew(this.#lease, leaseMs);
-      if (this.#lease) this.#lease = renewed;
+      if (this.#lease) {
+        this.#lease = renewed;
+        this.#leaseUntil = asked + leaseMs;
+      }
     } catch (err) {
       // Only a lease taken over ends the run; a store out of reach is tried again next time,
       // and the fenced writes keep the run safe if the lease lapses meanwhile.
@@ -134,7 +143,19 @@ export class RunCheckpointer {
    */
   written(): Promise<void> {
     this.schedule();
-    return this.#chain;
+    return this.#chain.then(() => this.#leaseHeld());
+  }
+
+  /**
+   * Renews a lease that may have lapsed by this process's own clock before a node starts. A
+   * process that stalled past its lease (SIGSTOP, a frozen VM) may find its last write answered
+   * — committed before the stall — and would start the next node though another process has
+   * taken the run over; the renewal is refused then, which stops the run (onWriteError) before
+   * the node's body starts. Renewed on time, the lease is fresh and this costs nothing.
+   */
+  #leaseHeld(): Promise<void> | void {
+    if (!this.#lease || this.#writeError || performance.now() < this.#leaseUntil) return;
+    return this.#renew(this.#leaseMs);
   }
 
   schedule(): void {
