@@ -227,7 +227,7 @@ if (url) {
     await queue.close();
   });
 
-  test('a zombie worker: SIGSTOPped past its lease, its run taken over and finished by another; after SIGCONT it writes nothing', async () => {
+  test('a zombie worker: SIGSTOPped past its lease, its run taken over and finished by another; after SIGCONT it starts no node and writes nothing', async () => {
     const queue = queueNamed('junjo-runs');
     await queue.start();
     await queue.submit(tenSteps, undefined, { runId: 'zombie-1' });
