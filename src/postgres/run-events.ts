@@ -17,9 +17,15 @@
  * `approval` state — in the run, in RunConcurrent branches (a branch that is done waits for
  * the others), in subflows at any depth, has nothing in flight and is parked: the worker stops
  * it at its checkpoint (recorded `waiting`, see RunParked) and lets its lease go, so no worker
- * is held while it waits. A wait inside a RunMap item (or a RunConcurrent wide enough to be a
- * fan-out) is not seen here: such a run keeps its worker, as the fan-out's items get no events
- * forwarded.
+ * is held while it waits.
+ *
+ * What still holds a worker: a wait inside a fan-out item (a subflow that is a RunMap item, or
+ * an item of a RunConcurrent wider than 16, on actors/fan-out.ts). The scan sees the fan-out's
+ * state as work, not a wait, and never parks the run, for two reasons: the fan-out actor
+ * forwards no events to its items (in-process neither: such a wait never gets its event), and
+ * its persisted snapshot holds counters, not items — a restored fan-out starts every item over
+ * (kept so for linear inspection and checkpoints of wide fan-outs), so parking would run its
+ * finished items again. The run keeps its slot and lease; its events stay pending, untargeted.
  *
  * An event goes to the first wait for its type; one with a `node` field (an agent decision's
  * way of naming its agent node) goes only to an agent node of that name — XState hands it to
