@@ -130,10 +130,11 @@ function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
 /**
  * Whether the wait an event was handed to (`node`, `execution`, `step`, as in Waiting) got
  * past waiting in `snapshot`, so the event was applied: it, or a subflow execution it is in,
- * was left (its count is higher, or the subflow ended), or it is reached and not that wait
- * (an agent that took the decision runs its call, or waits at its next approval).
+ * was left (its count is higher, or the subflow ended), or it is reached and, a waitFor, not
+ * waiting, or, an agent, took more decisions than `step` (it runs the call, or waits at its
+ * next approval).
  */
-function gotPast(snapshot: unknown, node: string, execution: number, step: number | null, waiting: readonly Waiting[]): boolean {
+export function gotPast(snapshot: unknown, node: string, execution: number, step: number | null, waiting: readonly Waiting[]): boolean {
   const parts = node.split('.');
   let s = snapshot as SnapshotLike;
   for (const [i, part] of parts.entries()) {
@@ -141,7 +142,13 @@ function gotPast(snapshot: unknown, node: string, execution: number, step: numbe
     const [key, at] = last ? [part, execution] : [part.slice(0, part.lastIndexOf('#')), Number(part.slice(part.lastIndexOf('#') + 1))];
     const reached = s.context?.executionCounts?.[key] ?? 0;
     if (reached !== at) return reached > at;
-    if (last) return !waiting.some((w) => same(w, { node, execution, step }));
+    if (last) {
+      if (step === null) return !waiting.some((w) => same(w, { node, execution, step }));
+      // An agent is not waiting before its approval too (its model request): only a decision
+      // taken says so. No record: the node was left.
+      const record = s.context?.agents?.[key];
+      return !record || (record.decisions ?? 0) > step;
+    }
     const child = s.children?.[key]?.getSnapshot?.() as SnapshotLike | undefined;
     if (!child || child.status !== 'active') return true;
     s = child;

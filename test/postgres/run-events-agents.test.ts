@@ -7,12 +7,15 @@
  * execution of the node — approved calls run once each, a rejected one is reported to the
  * model; a run waiting at an agent and a waitFor at once parks and takes both kinds of event;
  * and a decision a dead worker had handed over is applied once, whether or not the checkpoint
- * showed it.
+ * showed it. In-process: a decision handed to an approval is not taken as applied from a
+ * snapshot of the agent before that approval (its model request), only from one after it.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
+import { createActor } from 'xstate';
 import { RunQueue } from '../../src/postgres/index.js';
+import { gotPast, waitingOf } from '../../src/postgres/run-events.js';
 import { APPROVE_EVENT, REJECT_EVENT } from '../../src/ai/index.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild, type Child } from '../support/processes.js';
@@ -78,6 +81,30 @@ test.after(async () => {
   await queue.close();
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await admin.end();
+});
+
+test('an approval is got past only once the agent took a decision there: not at its model request before it', async () => {
+  const actor = createActor(agentApprovals.machine, { input: { topic: 'unit' } }).start();
+  const past = () => {
+    const snapshot = actor.getSnapshot();
+    return gotPast(snapshot, 'Publish', 1, 0, waitingOf(snapshot).waiting);
+  };
+  const at = (step: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => waitingOf(actor.getSnapshot()).waiting.some((w) => w.node === 'Publish' && w.step === step);
+      if (check()) return resolve();
+      const sub = actor.subscribe(() => check() && (sub.unsubscribe(), resolve()));
+    });
+  // The first model request is in flight: the execution is reached, the agent does not wait, and took no decision.
+  assert.ok(actor.getSnapshot().matches({ Publish: 'modelRequest' }));
+  assert.not.ok(past(), 'before the approval: not applied');
+  await at(0);
+  assert.not.ok(past(), 'waiting at it: not applied');
+  actor.send({ type: APPROVE_EVENT, by: 'kim' });
+  assert.ok(past(), 'the decision taken (its call runs): applied');
+  await at(1);
+  assert.ok(past(), 'waiting at the next approval: applied');
+  actor.stop();
 });
 
 if (url) {
