@@ -77,6 +77,12 @@ export interface AgentRecord {
   /** Model requests and tool calls started in this execution: their actors' numbers. */
   requests: number;
   tools: number;
+  /**
+   * Decisions on tool calls this execution took: which of its approvals it waits at, so a
+   * RunQueue's event handed to one approval is known applied once the next one waits
+   * (src/postgres/run-events.ts). Absent in checkpoints written before it (none yet, then).
+   */
+  decisions?: number;
   /** The tool calls in flight, and the results of those done, by call id. */
   batch: { id: string; name: string; n: number }[];
   results: Record<string, unknown>;

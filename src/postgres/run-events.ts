@@ -1,22 +1,35 @@
 /**
- * Events for runs of a RunQueue that wait (`waitFor`): kept in `<schema>.junjo_run_events`, one
+ * Events for runs of a RunQueue that wait (a `waitFor`, an agent node at a tool call that needs
+ * approval): kept in `<schema>.junjo_run_events`, one
  * row per event with a sequence number per run, and handed to the run by the worker that runs
  * it, one at a time in the order sent.
  *
  * Exactly once, without a transaction around the checkpoint: before an event is handed to the
- * run, its row records its target — the waitFor node (its path through the subflows it is in)
- * and the execution of it that waits (its count in `executionCounts`). A worker that restores
+ * run, its row records its target — the waitFor or agent node (its path through the subflows it
+ * is in), the execution of it that waits (its count in `executionCounts`) and, for an agent,
+ * which of that execution's approvals (the decisions it took before). A worker that restores
  * the run reads, from the restored (so checkpointed) snapshot, whether that execution got past
  * waiting: then the event was applied and is marked so; if the execution still waits, or was
  * not reached yet, it is handed over again. So an event applied but not yet checkpointed when a
  * worker died is applied once.
  *
- * A run whose only active states are waitFors that wait — in the run, in RunConcurrent
- * branches (a branch that is done waits for the others), in subflows at any depth — has nothing
- * in flight and is parked: the worker stops it at its checkpoint (recorded `waiting`, see
- * RunParked) and lets its lease go, so no worker is held while it waits. A wait inside a RunMap
- * item (or a RunConcurrent wide enough to be a fan-out) is not seen here: such a run keeps its
- * worker, as the fan-out's items get no events forwarded.
+ * A run whose only active states are waits — waitFors that wait and agent nodes in their
+ * `approval` state — in the run, in RunConcurrent branches (a branch that is done waits for
+ * the others), in subflows at any depth, has nothing in flight and is parked: the worker stops
+ * it at its checkpoint (recorded `waiting`, see RunParked) and lets its lease go, so no worker
+ * is held while it waits.
+ *
+ * What still holds a worker: a wait inside a fan-out item (a subflow that is a RunMap item, or
+ * an item of a RunConcurrent wider than 16, on actors/fan-out.ts). The scan sees the fan-out's
+ * state as work, not a wait, and never parks the run, for two reasons: the fan-out actor
+ * forwards no events to its items (in-process neither: such a wait never gets its event), and
+ * its persisted snapshot holds counters, not items — a restored fan-out starts every item over
+ * (kept so for linear inspection and checkpoints of wide fan-outs), so parking would run its
+ * finished items again. The run keeps its slot and lease; its events stay pending, untargeted.
+ *
+ * An event goes to the first wait for its type; one with a `node` field (an agent decision's
+ * way of naming its agent node) goes only to an agent node of that name — XState hands it to
+ * every active state anyway, but the row must name the one that takes it.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type * as PG from 'pg';
@@ -32,23 +45,30 @@ interface EventRow {
   event: RunEvent;
   target_node: string | null;
   target_execution: number | null;
+  target_step: number | null;
 }
 
 /**
- * A waitFor execution that waits now. `node` is its path from the run: the waitFor's key, after
- * the subflow executions it is in (`Review#2.Approve`: the second execution of subflow
- * `Review`, its waitFor `Approve`) — keys never hold `.` or `#`; `execution` is the waitFor's
- * own count in the run (or subflow run) it belongs to.
+ * A wait now: a waitFor execution, or an agent node's execution at one of its approvals.
+ * `node` is its path from the run: the node's key, after the subflow executions it is in
+ * (`Review#2.Approve`: the second execution of subflow `Review`, its waitFor `Approve`) — keys
+ * never hold `.` or `#`; `execution` is the node's own count in the run (or subflow run) it
+ * belongs to; `step`, for an agent, the decisions this execution took before (one execution
+ * may wait for several approvals), null for a waitFor.
  */
 interface Waiting {
   node: string;
   execution: number;
+  step: number | null;
   events: readonly string[];
+  /** An agent node's name: an event with a `node` field that names another is not its. */
+  agent?: string;
 }
 
 interface JunjoMeta {
   kind?: string;
   key?: string;
+  name?: string;
   events?: readonly string[];
 }
 
@@ -63,12 +83,12 @@ interface StateNodeLike {
 interface SnapshotLike {
   status?: string;
   _nodes?: StateNodeLike[];
-  context?: { executionCounts?: Record<string, number> };
+  context?: { executionCounts?: Record<string, number>; agents?: Record<string, { decisions?: number } | undefined> };
   children?: Record<string, { getSnapshot?(): unknown } | undefined>;
 }
 
 /**
- * The waitFor executions of a run's snapshot that wait — in the run, in its RunConcurrent
+ * The waits of a run's snapshot — in the run, in its RunConcurrent
  * branches and in its subflows at any depth — and whether the run is parked: nothing else is
  * active (a branch that is done waits for its siblings, so it does not count).
  */
@@ -89,7 +109,13 @@ function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
     if (leaf.type !== 'atomic') continue;
     const wait = leaf.parent?.meta?.junjo;
     if (leaf.key === 'waiting' && wait?.kind === 'waitForEvent' && wait.key) {
-      waiting.push({ node: prefix + wait.key, execution: counts[wait.key] ?? 0, events: wait.events ?? [] });
+      waiting.push({ node: prefix + wait.key, execution: counts[wait.key] ?? 0, step: null, events: wait.events ?? [] });
+      continue;
+    }
+    // An agent node's approval: nothing in flight (its steps are done), a person decides.
+    if (leaf.key === 'approval' && wait?.kind === 'agent' && wait.key) {
+      const step = s.context?.agents?.[wait.key]?.decisions ?? 0;
+      waiting.push({ node: prefix + wait.key, execution: counts[wait.key] ?? 0, step, events: wait.events ?? [], agent: wait.name ?? wait.key });
       continue;
     }
     const own = leaf.meta?.junjo;
@@ -102,11 +128,13 @@ function scan(s: SnapshotLike, prefix: string, waiting: Waiting[]): boolean {
 }
 
 /**
- * Whether the waitFor execution an event was handed to (`node`, `execution`, as in Waiting)
- * got past waiting in `snapshot`, so the event was applied: it, or a subflow execution it is
- * in, was left (its count is higher, or the subflow ended), or it is reached and not waiting.
+ * Whether the wait an event was handed to (`node`, `execution`, `step`, as in Waiting) got
+ * past waiting in `snapshot`, so the event was applied: it, or a subflow execution it is in,
+ * was left (its count is higher, or the subflow ended), or it is reached and, a waitFor, not
+ * waiting, or, an agent, took more decisions than `step` (it runs the call, or waits at its
+ * next approval).
  */
-function gotPast(snapshot: unknown, node: string, execution: number, waiting: readonly Waiting[]): boolean {
+export function gotPast(snapshot: unknown, node: string, execution: number, step: number | null, waiting: readonly Waiting[]): boolean {
   const parts = node.split('.');
   let s = snapshot as SnapshotLike;
   for (const [i, part] of parts.entries()) {
@@ -114,13 +142,26 @@ function gotPast(snapshot: unknown, node: string, execution: number, waiting: re
     const [key, at] = last ? [part, execution] : [part.slice(0, part.lastIndexOf('#')), Number(part.slice(part.lastIndexOf('#') + 1))];
     const reached = s.context?.executionCounts?.[key] ?? 0;
     if (reached !== at) return reached > at;
-    if (last) return !waiting.some((w) => w.node === node && w.execution === execution);
+    if (last) {
+      if (step === null) return !waiting.some((w) => same(w, { node, execution, step }));
+      // An agent is not waiting before its approval too (its model request): only a decision
+      // taken says so. No record: the node was left.
+      const record = s.context?.agents?.[key];
+      return !record || (record.decisions ?? 0) > step;
+    }
     const child = s.children?.[key]?.getSnapshot?.() as SnapshotLike | undefined;
     if (!child || child.status !== 'active') return true;
     s = child;
   }
   return false;
 }
+
+const same = (a: Pick<Waiting, 'node' | 'execution' | 'step'>, b: Pick<Waiting, 'node' | 'execution' | 'step'>) =>
+  a.node === b.node && a.execution === b.execution && a.step === b.step;
+
+/** Whether `wait` takes `event`: it waits for its type, and an agent only a decision not naming another node. */
+const takes = (wait: Waiting, event: RunEvent) =>
+  wait.events.includes(event.type) && (wait.agent === undefined || typeof event.node !== 'string' || event.node === wait.agent);
 
 /** The event table of one queue's schema. */
 export class RunEvents {
@@ -145,6 +186,8 @@ export class RunEvents {
       outcome text,
       PRIMARY KEY (run_id, seq)
     )`);
+    // Tables made before agents' approvals parked lack it.
+    await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS target_step integer`);
   }
 
   /** Stores the event as the run's next one, in the caller's transaction (the run's row is locked by it). */
@@ -160,19 +203,30 @@ export class RunEvents {
   /** The run's events not yet applied, in the order sent. */
   async pending(runId: string, after = 0): Promise<EventRow[]> {
     const { rows } = await this.pool.query<EventRow>(
-      `SELECT seq, event, target_node, target_execution FROM ${this.table} WHERE run_id = $1 AND applied_at IS NULL AND seq > $2 ORDER BY seq`,
+      `SELECT seq, event, target_node, target_execution, target_step FROM ${this.table} WHERE run_id = $1 AND applied_at IS NULL AND seq > $2 ORDER BY seq`,
       [runId, after],
     );
     return rows;
   }
 
+  /**
+   * Whether an event waits that no worker handed over yet (sent while the run parked). One
+   * handed over is settled by the next worker to restore the run, or at its end: a parked run
+   * is not resumed just for that.
+   */
   async hasPending(runId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE run_id = $1 AND applied_at IS NULL LIMIT 1`, [runId]);
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE run_id = $1 AND applied_at IS NULL AND target_node IS NULL LIMIT 1`, [runId]);
     return !!rowCount;
   }
 
   async target(runId: string, seq: number, to: Waiting): Promise<void> {
-    await this.pool.query(`UPDATE ${this.table} SET target_node = $3, target_execution = $4 WHERE run_id = $1 AND seq = $2`, [runId, seq, to.node, to.execution]);
+    await this.pool.query(`UPDATE ${this.table} SET target_node = $3, target_execution = $4, target_step = $5 WHERE run_id = $1 AND seq = $2`, [
+      runId,
+      seq,
+      to.node,
+      to.execution,
+      to.step,
+    ]);
   }
 
   async settle(runId: string, seqs: number[], outcome: string): Promise<void> {
@@ -192,7 +246,7 @@ export class RunEvents {
 /**
  * One run's delivery of its events on a worker: an inspection observer of the run's actor
  * system. After each step of any actor of the run (a subflow's own steps too) it hands the next
- * pending event to a waitFor that waits for its type, or, when the run is parked and no event
+ * pending event to a wait that takes it (see `takes`), or, when the run is parked and no event
  * is pending, calls `park()`.
  */
 export class Mailbox {
@@ -235,7 +289,7 @@ export class Mailbox {
     const applied: number[] = [];
     for (const row of await this.events.pending(this.runId)) {
       this.#lastSeq = Math.max(this.#lastSeq, row.seq);
-      if (row.target_node !== null && gotPast(snapshot, row.target_node, row.target_execution!, waiting)) {
+      if (row.target_node !== null && gotPast(snapshot, row.target_node, row.target_execution!, row.target_step, waiting)) {
         applied.push(row.seq);
         continue;
       }
@@ -286,18 +340,22 @@ export class Mailbox {
         }
         return;
       }
-      const to = waiting.find((w) => w.events.includes(next.event.type));
+      const to = waiting.find((w) => takes(w, next.event));
       if (!to) {
         if (!parked) return; // another branch is still running: it may reach a waitFor that takes it
         this.#pending.shift();
         const expected = [...new Set(waiting.flatMap((w) => w.events))].join(', ');
-        await this.events.settle(this.runId, [next.seq], `ignored: the run waited for ${expected} (at ${waiting.map((w) => w.node).join(', ')}), not '${next.event.type}'`);
+        const at = waiting.map((w) => w.node).join(', ');
+        const why = expected.split(', ').includes(next.event.type)
+          ? `no agent node '${String(next.event.node)}' waited for it (at ${at})`
+          : `the run waited for ${expected} (at ${at}), not '${next.event.type}'`;
+        await this.events.settle(this.runId, [next.seq], `ignored: ${why}`);
         continue;
       }
       // Recorded before it is handed over: a worker that restores the run knows where it went.
       await this.events.target(this.runId, next.seq, to);
       // Other branches may have moved meanwhile; what matters is that this wait still waits.
-      if (this.#steps !== steps && !waitingOf(actor.getSnapshot()).waiting.some((w) => w.node === to.node && w.execution === to.execution)) continue;
+      if (this.#steps !== steps && !waitingOf(actor.getSnapshot()).waiting.some((w) => same(w, to))) continue;
       this.#pending.shift();
       // To the run: a subflow's state forwards the events its waits accept to the subflow's run.
       actor.send(next.event);

@@ -77,7 +77,7 @@ interface JobData {
   workflow: string;
 }
 
-/** `waiting`: parked at a waitFor, held by no worker, until `send()` gives it an event. */
+/** `waiting`: parked at a waitFor or an agent's approval, held by no worker, until `send()` gives it an event. */
 type RunState = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 /** A run of the queue failed (for good), or was cancelled: `result()` rejects with it. */
@@ -234,7 +234,7 @@ export class RunQueue {
   }
 
   /**
-   * Sends an event to a run (for its `waitFor` nodes): stores it as the run's next event and
+   * Sends an event to a run (for its `waitFor` nodes and agents' approvals): stores it as the run's next event and
    * enqueues the run's job, in one transaction, so a worker hands it to the run — parked or
    * running, on any machine. Events to one run are applied in the order sent; one the run does
    * not wait for when it next waits is ignored (recorded so in the event's row). Resolves with

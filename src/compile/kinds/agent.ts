@@ -7,7 +7,8 @@
  *   deciding    → asks the agent's `plan(loop)`; an eventless transition to one of:
  *   modelRequest  spawns `<key>/model#<n>`; its output is the next loop state
  *   toolCalls     spawns `<key>/tool#<n>` per call of the plan, all at once; done when all are
- *   approval      waits, nothing in flight (persistable), for a decision event on the call
+ *   approval      waits, nothing in flight (persistable), for a decision event on the call;
+ *                 a RunQueue parks the run here as at a waitFor (src/postgres/run-events.ts)
  *   limit         fails the node with the plan's error (e.g. AgentLimitError)
  *   finishing     the node runner runs the node's service with the final loop: it commits
  *   finished      final: the agent's state is done, and leaves along its edges
@@ -150,7 +151,7 @@ export const agentKind: KindCompiler<AgentExecutable<any>> = {
       entry: assign({
         agents: ({ context }) => {
           const agents = writable<AgentRecord>(context.agents ?? {});
-          agents[key] = { iteration: countExecution(context, key), loop: null, requests: 0, tools: 0, batch: [], results: {} };
+          agents[key] = { iteration: countExecution(context, key), loop: null, requests: 0, tools: 0, decisions: 0, batch: [], results: {} };
           return agents;
         },
       }),
@@ -227,7 +228,9 @@ export const agentKind: KindCompiler<AgentExecutable<any>> = {
                 guard: ({ context, event }: { context: RunContext; event: AnyEventObject }) => decisionOf(context, key, event) !== undefined,
                 target: 'deciding',
                 actions: ({ context, event }: { context: RunContext; event: AnyEventObject }) => {
-                  recordOf(context, key).loop = decisionOf(context, key, event);
+                  const record = recordOf(context, key);
+                  record.loop = decisionOf(context, key, event);
+                  record.decisions = (record.decisions ?? 0) + 1;
                 },
               },
             ]),
