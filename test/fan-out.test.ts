@@ -13,6 +13,7 @@ import {
   Subflow,
   Workflow,
   WorkflowExecutionError,
+  waitFor,
   type StoreOf,
 } from '../src/index.js';
 import { failureOf, settle, sleep } from './helpers.js';
@@ -369,3 +370,27 @@ test('hooks see the RunMap as a group and its items inside it', async () => {
 });
 
 test.run();
+
+test('a RunMap whose items are subflows that wait for an event fails naming them, instead of waiting forever', async () => {
+  const Signed = defineStore({ name: 'Signed', initial: { signed: false }, actions: { sign: (d) => void (d.signed = true) } });
+  type SignedHandle = StoreOf<typeof Signed>;
+  const workflow = mapWorkflow(
+    () =>
+      new RunMap({
+        name: 'Sign',
+        items: (s: DocsState) => s.docs,
+        node: () =>
+          new Subflow<SignedHandle, Docs>({
+            name: 'SignOne',
+            graph: () => {
+              const wait = waitFor<SignedHandle, { type: 'sign' }>('AwaitSignature', ['sign'], (store) => store.sign());
+              return new Graph({ source: wait, sinks: [wait], edges: [] });
+            },
+            store: () => Signed.create(),
+          }),
+      }),
+  );
+  const error = await failureOf(workflow.execute([1, 2]));
+  assert.instance(error, WorkflowExecutionError);
+  assert.match(String((error.cause as Error).message), /Subflow 'SignOne' \(item Sign\[0\]\) waits for 'sign'.*cannot run as an item of a RunMap/);
+});

@@ -19,13 +19,10 @@
  * it at its checkpoint (recorded `waiting`, see RunParked) and lets its lease go, so no worker
  * is held while it waits.
  *
- * What still holds a worker: a wait inside a fan-out item (a subflow that is a RunMap item, or
- * an item of a RunConcurrent wider than 16, on actors/fan-out.ts). The scan sees the fan-out's
- * state as work, not a wait, and never parks the run, for two reasons: the fan-out actor
- * forwards no events to its items (in-process neither: such a wait never gets its event), and
- * its persisted snapshot holds counters, not items — a restored fan-out starts every item over
- * (kept so for linear inspection and checkpoints of wide fan-outs), so parking would run its
- * finished items again. The run keeps its slot and lease; its events stay pending, untargeted.
+ * A wait inside a fan-out item (a subflow that is a RunMap item, or an item of a RunConcurrent
+ * wider than 16, on actors/fan-out.ts) never reaches this scan: the fan-out actor forwards no
+ * events to its items, and its persisted snapshot holds counters, not items, so such a subflow
+ * is refused as an item (src/compile/kinds/subflow.ts) and the run fails naming it.
  *
  * An event goes to the first wait for its type; one with a `node` field (an agent decision's
  * way of naming its agent node) goes only to an agent node of that name — XState hands it to

@@ -43,11 +43,19 @@ export const subflowKind: KindCompiler<Subflow> = {
       },
     };
   },
-  item: (subflow, id, iteration, graph, shape) => ({
-    id,
-    logic: graph.subflow(subflow, shape).machine,
-    input: { subflow: id, iteration } satisfies SubflowInput,
-  }),
+  item: (subflow, id, iteration, graph, shape) => {
+    const child = graph.subflow(subflow, shape);
+    // A fan-out forwards no events to its items (it checkpoints counters, not items), so such
+    // an item would wait forever: refused, failing the fan-out, instead of a run that hangs.
+    if (child.awaited.length) {
+      throw new TypeError(
+        `Subflow '${subflow.name}' (item ${id}) waits for ${child.awaited.map((type) => `'${type}'`).join(', ')} (a waitFor or an agent's approval inside it), ` +
+          `so it cannot run as an item of a RunMap or of a RunConcurrent of more than 16 items: their items get no events. ` +
+          `Put the wait after the RunMap, or make the items a RunConcurrent of at most 16.`,
+      );
+    }
+    return { id, logic: child.machine, input: { subflow: id, iteration } satisfies SubflowInput };
+  },
 };
 
 /** How a compiled subflow machine starts its runs, inside a parent run. */
