@@ -93,6 +93,10 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      // The WAL is copied into the file (with a sync) every 32 MiB instead of SQLite's 4 MiB: a
+      // run writes a checkpoint per node, and the copies were a fifth of SQLite checkpointing's
+      // cost (bench:checkpoint, 100 nodes: 65 → 51 ms). Durability is the same: commits are in the WAL.
+      db.pragma('wal_autocheckpoint = 8192');
       db.exec(`CREATE TABLE IF NOT EXISTS junjo_checkpoints (
         run_id TEXT PRIMARY KEY,
         workflow TEXT NOT NULL,
