@@ -7,13 +7,16 @@
  * event list, and the DOM stays bounded. How long the page took to show the end (split into
  * delivery, until the page's last WebSocket message, and the page's own work after it) and the
  * long tasks seen while stepping are performance, measured and printed, not asserted (the
- * machine is shared).
+ * machine is shared). The server runs as users run it, `junjo-inspector` in its own process.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import type { InspectionEvent } from 'xstate';
-import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChild, type Child } from '../support/processes.js';
 import { buildInspectorUi } from '../../inspector/build.mjs';
 import { inspect } from '../../inspector/client.js';
 import { Edge, Graph, RunMap, Workflow, defineStore, node, type StoreOf } from '../../src/index.js';
@@ -21,7 +24,9 @@ import { ARTIFACTS, launchChromium } from '../chromium.js';
 
 const ITEMS = Number(process.env.JUNJO_SCALE_ITEMS ?? 10_000);
 const test = suite(`inspector with a ${ITEMS}-item RunMap`);
-let server: InspectorServer;
+let cli: Child;
+/** The CLI's addresses, as it prints them: the page's (with its token) and the apps'. */
+const server = { url: '', appUrl: '' };
 let browser: Browser | null;
 
 const Tally = defineStore({
@@ -42,13 +47,17 @@ const bigMap = new Workflow({
 
 test.before(async () => {
   await buildInspectorUi();
-  server = await startInspectorServer({ port: 0, historyPath: ':memory:', log: () => {} });
+  const history = join(mkdtempSync(join(tmpdir(), 'junjo-scale-')), 'history.sqlite');
+  cli = startChild('inspector/cli.ts', ['--port', '0', '--history', history], {}, 600_000);
+  server.url = (await cli.line(/open http/)).match(/open (http\S+)/)![1]!;
+  server.appUrl = (await cli.line(/apps send events to/)).match(/to (ws:\/\/\S+)/)![1]!;
   browser = await launchChromium(`inspector with a ${ITEMS}-item RunMap`);
 });
 
 test.after(async () => {
   await browser?.close();
-  await server?.close();
+  cli?.proc.kill('SIGTERM');
+  await cli?.exited;
 });
 
 /** Long tasks (over 50 ms, as the browser reports them) seen since the page loaded or since `reset`. */
