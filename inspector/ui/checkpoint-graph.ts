@@ -6,23 +6,12 @@
  * no graph of the run's fingerprint, `graphFromCheckpoints` makes one of what the checkpoints
  * hold: the nodes that ran and the RunConcurrent groups seen in the state value, without edges.
  */
+import { activeNames } from '../../src/durable/active-states.js';
 import type { RunShape } from '../checkpoint-source.js';
 import { workflowDiagram, type DiagramLevel } from './diagram.js';
 import { Model, type GraphJSON } from './model.js';
 import type { WireEvent } from '../protocol.js';
 
-/** Keys of the states active in a state value, leaving out parallel regions that are done (as src/durable/fork.ts). */
-function activeNames(value: unknown, into = new Set<string>()): Set<string> {
-  if (typeof value === 'string') into.add(value);
-  else if (value && typeof value === 'object') {
-    for (const [name, inner] of Object.entries(value)) {
-      if (inner === 'done') continue;
-      into.add(name);
-      activeNames(inner, into);
-    }
-  }
-  return into;
-}
 
 /**
  * A model of the run at one commit: one actor per (sub)run and per node it started. A

@@ -5,6 +5,7 @@
  * of a new run (a new run id in every context, optionally another store state). Kept apart from
  * workflow.ts so the inspector can read a store's history without the workflow's code.
  */
+import { activeNames } from './active-states.js';
 import { CheckpointError } from '../errors.js';
 import type { CheckpointCommit, CheckpointStore, RunStatus } from './checkpoint-store.js';
 import type { PersistedRun } from './checkpoint.js';
@@ -45,18 +46,6 @@ export interface ForkOptions<S> {
   runId?: string;
 }
 
-/** The state names active in a snapshot value, leaving out parallel regions that reached `done`. */
-function activeNames(value: unknown, into: Set<string>): Set<string> {
-  if (typeof value === 'string') into.add(value);
-  else if (value && typeof value === 'object') {
-    for (const [name, inner] of Object.entries(value)) {
-      if (inner === 'done') continue;
-      into.add(name);
-      activeNames(inner, into);
-    }
-  }
-  return into;
-}
 
 /** The nodes of one persisted snapshot: every node that started, running while its state is active. */
 export function nodeStatuses(snapshot: PersistedRun): Record<string, NodeStatusAt> {
