@@ -20,6 +20,7 @@ import { APPROVE_EVENT, REJECT_EVENT } from '../../src/ai/index.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild, type Child } from '../support/processes.js';
 import { agentAndWait, agentApprovals, expectedReport, published } from './fixtures/agent-approvals.js';
+import { heldLeases, statusCount } from './fixtures/run-rows.js';
 
 const url = databaseUrl('postgres: RunQueue agent approvals');
 const test = suite('postgres: RunQueue agent approvals');
@@ -33,25 +34,6 @@ type Result = { state: { report: string; log: string[] }; executionCounts: Recor
 
 /** What the model is told of a rejected call (src/ai/agent-loop.ts), as its tool result. */
 const rejected = (by: string, reason: string) => JSON.stringify({ type: 'error-text', value: `A person rejected this call (${by}): ${reason}` });
-
-async function heldLeases(prefix: string): Promise<string[]> {
-  const { rows } = await admin.query(
-    `SELECT run_id FROM "${schema}".junjo_leases WHERE run_id LIKE $1 AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`,
-    [`${prefix}%`],
-  );
-  return rows.map((r) => r.run_id);
-}
-
-/** Waits (on rows, polled) until `n` runs of `prefix` have `status`. A guard, not a measure. */
-async function statusCount(prefix: string, status: string, n: number): Promise<void> {
-  const count = async () =>
-    (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".junjo_runs WHERE run_id LIKE $1 AND status = $2`, [`${prefix}%`, status])).rows[0].n as number;
-  const guard = Date.now() + 120_000;
-  for (let seen = await count(); seen < n; seen = await count()) {
-    if (Date.now() > guard) assert.unreachable(`only ${seen} of ${n} runs '${prefix}…' reached status ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The tool's executions, by title, from the ledger the worker's tool writes. */
 async function executions(prefix: string): Promise<Record<string, number>> {
@@ -112,8 +94,8 @@ if (url) {
     const RUNS = 20;
     const ids = await Promise.all(Array.from({ length: RUNS }, (_, i) => queue.submit(agentApprovals, { topic: `t${i}` }, { runId: `agent-${i}` })));
     // With 2 slots, 20 runs can all reach their approval only if a waiting run lets its slot go.
-    await statusCount('agent-', 'waiting', RUNS);
-    assert.equal(await heldLeases('agent-'), [], 'no lease is held on a waiting run');
+    await statusCount(admin, schema, 'agent-', 'waiting', RUNS);
+    assert.equal(await heldLeases(admin, schema, 'agent-'), [], 'no lease is held on a waiting run');
     for (const id of ids) assert.is((await queue.store.get(id))!.status, 'waiting', `${id}: checkpointed as waiting`);
     assert.equal(await executions('t'), {}, 'no call ran before its decision');
 
@@ -143,8 +125,8 @@ if (url) {
 
   test('a run waiting at an agent and a waitFor at once parks; each event reaches its own wait', async () => {
     await queue.submit(agentAndWait, { topic: 'mixed' }, { runId: 'mixed-1' });
-    await statusCount('mixed-', 'waiting', 1);
-    assert.equal(await heldLeases('mixed-'), []);
+    await statusCount(admin, schema, 'mixed-', 'waiting', 1);
+    assert.equal(await heldLeases(admin, schema, 'mixed-'), []);
     await queue.send('mixed-1', { type: 'stamp', by: 'kim' });
     await queue.send('mixed-1', { type: APPROVE_EVENT, node: 'SomeOtherNode' });
     await queue.send('mixed-1', { type: APPROVE_EVENT, by: 'dana' });
@@ -167,8 +149,8 @@ if (url) {
 
   test('a decision handed to an agent before a worker died is applied once: again if the checkpoint does not show it, not if it does', async () => {
     for (const [id, topic] of [['lost-1', 'lost'], ['kept-1', 'kept']] as const) await queue.submit(agentApprovals, { topic }, { runId: id });
-    await statusCount('lost-1', 'waiting', 1);
-    await statusCount('kept-1', 'waiting', 1);
+    await statusCount(admin, schema, 'lost-1', 'waiting', 1);
+    await statusCount(admin, schema, 'kept-1', 'waiting', 1);
     // lost-1: a worker recorded decision 1 as handed to the first approval, then died before a
     // checkpoint showed it: the agent still waits there, so it is handed over again.
     await admin.query(

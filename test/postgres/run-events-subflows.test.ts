@@ -16,6 +16,7 @@ import { waitingOf } from '../../src/postgres/run-events.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
 import { mixedApprovals, nestedApprovals, nestedLog, releaseSlow, resetSlow, slowAttempts, slowRunning, twoWaits } from './fixtures/nested-approvals.js';
+import { heldLeases, statusCount } from './fixtures/run-rows.js';
 
 const url = databaseUrl('postgres: RunQueue events in subflows');
 const test = suite('postgres: RunQueue events in subflows');
@@ -30,29 +31,6 @@ type Result = { state: { log: string[] }; executionCounts: Record<string, number
 /** The run's status in its row and in its checkpoint record. */
 async function statuses(runId: string): Promise<[string | undefined, string | undefined]> {
   return [await queue.status(runId), (await queue.store.get(runId))?.status];
-}
-
-/** Runs of `prefix` whose live lease is held by anyone. */
-async function heldLeases(prefix: string): Promise<string[]> {
-  const { rows } = await admin.query(
-    `SELECT run_id FROM "${schema}".junjo_leases WHERE run_id LIKE $1 AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`,
-    [`${prefix}%`],
-  );
-  return rows.map((r) => r.run_id);
-}
-
-/**
- * Waits (on rows, polled) until `n` runs of `prefix` have `status`. A guard, not a measure: a
- * worker that never lets a waiting run go fails here instead of hanging.
- */
-async function statusCount(prefix: string, status: string, n: number): Promise<void> {
-  const count = async () =>
-    (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".junjo_runs WHERE run_id LIKE $1 AND status = $2`, [`${prefix}%`, status])).rows[0].n as number;
-  const guard = Date.now() + 120_000;
-  for (let seen = await count(); seen < n; seen = await count()) {
-    if (Date.now() > guard) assert.unreachable(`only ${seen} of ${n} runs '${prefix}…' reached status ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 test.before(async () => {
@@ -75,9 +53,9 @@ if (url) {
     const ids = await Promise.all(Array.from({ length: RUNS }, (_, i) => queue.submit(nestedApprovals, undefined, { runId: `nest-${i}` })));
     const worker = await queue.work({ concurrency: 2 });
     // With 2 slots, 30 runs can all reach their wait only if a run waiting in a subflow lets its slot go.
-    await statusCount('nest-', 'waiting', RUNS);
+    await statusCount(admin, schema, 'nest-', 'waiting', RUNS);
     assert.equal(worker.active, [], 'no run is held by the worker');
-    assert.equal(await heldLeases('nest-'), [], 'no lease is held on a waiting run');
+    assert.equal(await heldLeases(admin, schema, 'nest-'), [], 'no lease is held on a waiting run');
     for (const id of ids) assert.equal(await statuses(id), ['waiting', 'waiting'], `${id}: its checkpoint says waiting too`);
     const unfinished = await nestedApprovals.unfinishedRuns(queue.store);
     assert.equal(unfinished.filter((r) => r.runId.startsWith('nest-')).map((r) => r.status), Array(RUNS).fill('waiting'));
@@ -104,8 +82,8 @@ if (url) {
   test('an event handed to a wait in a subflow before a worker died is applied once: again if the checkpoint does not show it, not if it does', async () => {
     const worker = await queue.work({ concurrency: 2 });
     for (const id of ['lost-1', 'kept-1']) await queue.submit(nestedApprovals, undefined, { runId: id });
-    await statusCount('lost-1', 'waiting', 1);
-    await statusCount('kept-1', 'waiting', 1);
+    await statusCount(admin, schema, 'lost-1', 'waiting', 1);
+    await statusCount(admin, schema, 'kept-1', 'waiting', 1);
     // lost-1: a worker recorded event 1 as handed to Review#1.FirstSign, then died before a
     // checkpoint showed it applied: the run still waits there, so it is handed over again.
     await admin.query(`INSERT INTO "${schema}".junjo_run_events (run_id, seq, event, target_node, target_execution) VALUES ('lost-1', 1, $1, 'Review#1.FirstSign', 1)`, [
@@ -159,17 +137,17 @@ if (url) {
     await slowRunning;
     // The subflow reaches its wait while Slow still runs (Slow waits for releaseSlow()).
     await waitingWhileSlow;
-    await statusCount('mixed-1', 'running', 1);
+    await statusCount(admin, schema, 'mixed-1', 'running', 1);
     assert.equal(await statuses('mixed-1'), ['running', 'running'], 'not parked: a branch is still running');
-    assert.equal(await heldLeases('mixed-1'), ['mixed-1'], 'the worker holds its lease');
+    assert.equal(await heldLeases(admin, schema, 'mixed-1'), ['mixed-1'], 'the worker holds its lease');
     assert.equal(worker.active, ['mixed-1']);
     slowDone = true;
     releaseSlow();
-    await statusCount('mixed-1', 'waiting', 1);
+    await statusCount(admin, schema, 'mixed-1', 'waiting', 1);
     assert.equal(parkedWhileSlow, [], 'never parked while Slow ran');
     assert.equal(slowAttempts, ['1'], 'Slow ran once, never aborted');
     assert.equal(await statuses('mixed-1'), ['waiting', 'waiting']);
-    assert.equal(await heldLeases('mixed-1'), []);
+    assert.equal(await heldLeases(admin, schema, 'mixed-1'), []);
     assert.equal(worker.active, []);
 
     await queue.send('mixed-1', { type: 'sign', by: 'dana' });
@@ -183,9 +161,9 @@ if (url) {
   test('a RunConcurrent whose branches both wait, one in a subflow, parks; each event reaches its own wait, parked again between', async () => {
     await queue.submit(twoWaits, undefined, { runId: 'two-1' });
     const worker = await queue.work({ concurrency: 1 });
-    await statusCount('two-1', 'waiting', 1);
+    await statusCount(admin, schema, 'two-1', 'waiting', 1);
     assert.equal(await statuses('two-1'), ['waiting', 'waiting']);
-    assert.equal(await heldLeases('two-1'), []);
+    assert.equal(await heldLeases(admin, schema, 'two-1'), []);
     await queue.send('two-1', { type: 'stamp', by: 'kim' });
     // Parked again, with only the subflow's branch still waiting.
     while (!(await queue.store.get('two-1'))!.data.includes('stamped kim') || (await queue.status('two-1')) !== 'waiting') {

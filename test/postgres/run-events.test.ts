@@ -12,6 +12,7 @@ import { RunQueue } from '../../src/postgres/index.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
 import { approvals, expectedLog } from './fixtures/approvals.js';
+import { statusCount } from './fixtures/run-rows.js';
 
 const url = databaseUrl('postgres: RunQueue events');
 const test = suite('postgres: RunQueue events');
@@ -22,20 +23,6 @@ let admin: pg.Pool;
 let queue: RunQueue;
 
 type Result = { state: { log: string[] }; executionCounts: Record<string, number> };
-
-/**
- * Waits (on rows, polled) until `n` runs whose id starts with `prefix` have `status`. A guard,
- * not a measure: a worker that never lets a waiting run go fails here instead of hanging.
- */
-async function statusCount(prefix: string, status: string, n: number): Promise<void> {
-  const count = async () =>
-    (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".junjo_runs WHERE run_id LIKE $1 AND status = $2`, [`${prefix}%`, status])).rows[0].n as number;
-  const guard = Date.now() + 120_000;
-  for (let seen = await count(); seen < n; seen = await count()) {
-    if (Date.now() > guard) assert.unreachable(`only ${seen} of ${n} runs '${prefix}…' reached status ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test.before(async () => {
   if (!url) return;
@@ -57,7 +44,7 @@ if (url) {
     const ids = await Promise.all(Array.from({ length: RUNS }, (_, i) => queue.submit(approvals, undefined, { runId: `wait-${i}` })));
     const worker = await queue.work({ concurrency: 2 });
     // With 2 slots, 100 runs can all reach their wait only if a waiting run lets its slot go.
-    await statusCount('wait-', 'waiting', RUNS);
+    await statusCount(admin, schema, 'wait-', 'waiting', RUNS);
     assert.equal(worker.active, [], 'no run is held by the worker');
     const held = await admin.query(`SELECT run_id FROM "${schema}".junjo_leases WHERE run_id LIKE 'wait-%' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`);
     assert.equal(held.rows, [], 'no lease is held on a waiting run');
@@ -84,7 +71,7 @@ if (url) {
     // that park, must not reach the second wait too.
     await queue.submit(approvals, undefined, { runId: 'apart-1' });
     const worker = await queue.work({ concurrency: 2 });
-    await statusCount('apart-', 'waiting', 1);
+    await statusCount(admin, schema, 'apart-', 'waiting', 1);
     await queue.send('apart-1', { type: 'sign', by: 'dana' });
     while (!(await queue.store.get('apart-1'))!.data.includes('first dana') || (await queue.status('apart-1')) !== 'waiting') {
       await new Promise((resolve) => setTimeout(resolve, 50));
