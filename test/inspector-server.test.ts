@@ -18,6 +18,7 @@ import { startInspectorServer, type InspectorServer } from '../inspector/server.
 import { inspect } from '../inspector/client.js';
 import { eventTexts, routeOf, type Envelope } from '../inspector/protocol.js';
 import { RunStore } from '../inspector/run-store.js';
+import { ImpliedEventsReader } from '../inspector/implied-events.js';
 
 const test = suite('inspector server');
 
@@ -51,9 +52,11 @@ function open(url: string, headers: Record<string, string> = {}, onMessage?: (da
 async function tab(server: InspectorServer): Promise<Client> {
   const received: Envelope[] = [];
   const waiters: { count: number; resolve: (all: Envelope[]) => void }[] = [];
+  // As the page does: the events junjo's client left out are put back (implied-events.ts).
+  const implied = new ImpliedEventsReader();
   const ws = await open(`${server.appUrl}ui?token=${server.token}`, {}, (data) => {
     // The server joins envelopes into one message, one per line (protocol.ts).
-    for (const line of eventTexts(String(data))) received.push(JSON.parse(line));
+    for (const line of eventTexts(String(data))) implied.expand(JSON.parse(line) as Envelope, (envelope) => received.push(envelope));
     for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve(received);
   });
   return {
