@@ -8,7 +8,7 @@
  * ```
  *
  * Events use the `@statelyai/inspect` format (wire-event.ts builds them), several to a message
- * (protocol.ts). In Node the transport is a small WebSocket adapter instead of
+ * (protocol.ts), without the ones their neighbour implies (implied-events.ts). In Node the transport is a small WebSocket adapter instead of
  * `createWebSocketInspector`'s: that one retries every 5 s forever when no server is listening
  * and cannot be flushed, so a script using it would never exit. In a browser it is a window
  * (window-adapter.ts) instead of `createBrowserInspector`'s, which drops the oldest events
