@@ -392,10 +392,12 @@ test('inspect() sends a real actor\'s inspection events in the @statelyai/inspec
 test('child actors\' events are filed under their run from their first fields; the rest is parsed whole', async () => {
   const child = JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0', event: { type: 'tick' }, snapshot: { status: 'active' } });
   assert.equal(routeOf(child), { type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0' });
-  // The root's own events (their name and status name the run), announcements, other key
-  // orders, escaped ids and texts that do not end as an object are read whole.
+  // A child's announcement is filed the same way; the root's own events (their name and status
+  // name the run), other key orders, escaped ids and texts that do not end as an object are
+  // read whole.
   assert.is(routeOf(JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:0', rootId: 'x:0', snapshot: { status: 'done' } })), undefined);
-  assert.is(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'child' })), undefined);
+  assert.equal(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'child' })), { type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0' });
+  assert.is(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:0', rootId: 'x:0', name: 'root' })), undefined);
   assert.is(routeOf(JSON.stringify({ sessionId: 'x:1', type: '@xstate.event', rootId: 'x:0', event: { type: 'a' } })), undefined);
   assert.is(routeOf(JSON.stringify({ type: '@xstate.event', sessionId: 'x"1', rootId: 'x:0', event: { type: 'a' } })), undefined);
   assert.is(routeOf(child.slice(0, 60)), undefined);
