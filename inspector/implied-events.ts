@@ -123,6 +123,11 @@ function isDoneEventOf(event: InspectionEvent | undefined, next: InspectionEvent
   );
 }
 
+/** Whether a mark's value can be an event (marks come from any app, so they are checked like events). */
+function isEventObject(value: unknown): value is WireEvent['event'] & object {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
 /** The page's side: puts the left-out events back, before the model reads any. */
 export class ImpliedEventsReader {
   /** Per actor (`source sessionId`), the last event it received. */
@@ -144,7 +149,7 @@ export class ImpliedEventsReader {
         if (event.name !== undefined) this.#names.set(key, event.name);
         take(envelope);
         const init = event[INIT_MARK];
-        if (init) {
+        if (isEventObject(init)) {
           this.#last.set(key, init);
           take(implied(init, event.parentId ?? null));
         }
@@ -154,14 +159,15 @@ export class ImpliedEventsReader {
         this.#last.set(key, event.event);
         return take(envelope);
       case '@xstate.snapshot': {
-        if (event[RECEIVED_MARK] !== undefined && event.event) {
+        const sender = event[RECEIVED_MARK];
+        if ((sender === null || typeof sender === 'string') && isEventObject(event.event)) {
           this.#last.set(key, event.event);
-          take(implied(event.event, event[RECEIVED_MARK]));
+          take(implied(event.event, sender));
         } else if (event[LAST_EVENT_MARK]) {
           event.event = this.#last.get(key) ?? UNKNOWN_EVENT;
         }
         const parent = event[DONE_TO_MARK];
-        if (parent !== undefined) {
+        if (typeof parent === 'string' && parent !== '') {
           const actorId = this.#names.get(key) ?? event.sessionId;
           const done = { type: `xstate.done.actor.${actorId}`, output: event.snapshot?.output, actorId };
           this.#last.set(`${source} ${parent}`, done);

@@ -115,4 +115,18 @@ test('a snapshot pointing at an event the page never got says the event is unkno
   assert.equal(back[0]!.event, UNKNOWN_EVENT);
 });
 
+test('marks that are not what junjo writes imply nothing: the event itself still goes on', () => {
+  const back: WireEvent[] = [];
+  const reader = new ImpliedEventsReader();
+  const take = (e: Envelope) => back.push(e.event);
+  const odd = [
+    { type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'a', [INIT_MARK]: 'not an event' },
+    { type: '@xstate.actor', sessionId: 'x:2', rootId: 'x:0', name: 'b', [INIT_MARK]: { type: 7 } },
+    { type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0', event: { type: 'e' }, snapshot: { status: 'done' }, [RECEIVED_MARK]: 42, [DONE_TO_MARK]: { not: 'an id' } },
+    { type: '@xstate.snapshot', sessionId: 'x:2', rootId: 'x:0', event: 'no object', snapshot: 5, [RECEIVED_MARK]: null, [DONE_TO_MARK]: '' },
+  ];
+  for (const event of odd) reader.expand({ source: 'app:1', event: event as unknown as WireEvent }, take);
+  assert.equal(back.map((e) => e.sessionId), ['x:1', 'x:2', 'x:1', 'x:2'], 'each event once, nothing implied');
+});
+
 test.run();
