@@ -26,6 +26,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, joinFrames } from './protocol.js';
 import { withoutSupersededSnapshots } from './coalesce.js';
 import { WindowAdapter } from './window-adapter.js';
 import { StoreDeltas } from './store-deltas.js';
+import { asObserved } from './as-observed.js';
 import { ImpliedEventsWriter, eventsIn } from './implied-events.js';
 import type { WireObject } from './wire-event.js';
 import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
@@ -372,7 +373,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
     };
     return {
       next: (event) => {
-        if (batch.push(deltas.slim(event)) === 1) setImmediate(flush);
+        if (batch.push(deltas.slim(asObserved(event))) === 1) setImmediate(flush);
       },
       stop: async () => {
         await adapter.settle();
@@ -392,7 +393,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
   };
   return {
     next: (event) => {
-      if (batch.push(deltas.slim(event)) === 1) setTimeout(flush, 0);
+      if (batch.push(deltas.slim(asObserved(event))) === 1) setTimeout(flush, 0);
     },
     stop: async () => {
       flush();
