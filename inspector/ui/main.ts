@@ -13,6 +13,7 @@ import { Model, itemStateOf, runStatus, type ActorRecord, type RunRecord, type S
 import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
 import { Replay } from './replay.js';
+import { when } from './clock.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -145,7 +146,7 @@ intake.port1.onmessage = () => {
       if (envelope && isWireEvent(envelope.event)) model.ingest(envelope);
       if ((inboxLine & 31) === 0 && performance.now() > until) {
         intake.port2.postMessage(null);
-        scheduleRender();
+        scheduleRender('events');
         return;
       }
     }
@@ -153,7 +154,7 @@ intake.port1.onmessage = () => {
     inboxLine = 0;
   }
   takingIn = false;
-  scheduleRender();
+  scheduleRender('events');
 };
 
 // A browser app's inspector opened this page and posts events to it once it says it is
@@ -191,29 +192,55 @@ window.addEventListener('message', (message) => {
 
 // ---------- rendering ----------
 
-let pending = false;
+/**
+ * A render asked for by arriving events waits its turn (see `scheduleRender`); one asked for by
+ * the person (a step, a click, a filter) is drawn on the next frame.
+ */
+type Cause = 'events' | 'person';
+let pending: 'timer' | 'frame' | undefined;
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** When the last render started, and what it cost the page until its frame was painted. */
 let lastRender = { at: -Infinity, took: 0 };
+/** How many times its cost a render waits before the next one that events ask for. */
+const EVENT_RENDER_SPACING = 9;
+/**
+ * Posted from the animation frame, it runs once the browser has laid out and painted that
+ * frame: the render's whole cost, most of which (on a 10,000-item run) is layout and paint.
+ */
+const painted = new MessageChannel();
+painted.port1.onmessage = () => {
+  lastRender.took = performance.now() - lastRender.at;
+};
+
 /**
  * Draws on an animation frame, once however many events arrived before it: a large run
- * streams thousands of events a second, and each message asks for a render. A render that
- * took d ms is followed by the next no sooner than 4·d ms after it, so while a large run
- * streams in, drawing takes at most a fifth of the page's time and taking events in the rest
- * (a 10,000-item run's page spent most of its time laying out renders otherwise); a small
- * run's renders take a millisecond or two, so it is drawn every frame.
+ * streams thousands of events a second, and each message asks for a render. For events, a
+ * render whose frame cost d ms (its script, layout and paint) is followed by the next no
+ * sooner than 9·d ms after it started, so while a large run streams in, drawing takes at most
+ * a tenth of the page's time and taking the events in the rest (a 10,000-item run's page
+ * spent most of its time laying out renders otherwise); a small run's renders take a
+ * millisecond or two, so it is drawn every frame. The person's renders do not wait.
  */
-function scheduleRender(): void {
+function scheduleRender(cause: Cause = 'person'): void {
+  if (cause === 'person' && pending === 'timer') {
+    clearTimeout(timer);
+    pending = undefined;
+  }
   if (pending) return;
-  pending = true;
-  const wait = Math.max(0, lastRender.at + 5 * lastRender.took - performance.now());
-  const draw = () =>
+  const draw = () => {
+    pending = 'frame';
     requestAnimationFrame(() => {
-      pending = false;
-      const start = performance.now();
+      pending = undefined;
+      lastRender = { at: performance.now(), took: 0 };
       render();
-      lastRender = { at: start, took: performance.now() - start };
+      painted.port2.postMessage(null);
     });
-  if (wait > 0) setTimeout(draw, wait);
-  else draw();
+  };
+  const wait = cause === 'events' ? lastRender.at + EVENT_RENDER_SPACING * lastRender.took - performance.now() : 0;
+  if (wait > 0) {
+    pending = 'timer';
+    timer = setTimeout(draw, wait);
+  } else draw();
 }
 
 /**
@@ -235,8 +262,6 @@ function chose(): void {
   choices++;
   scheduleRender();
 }
-
-const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
 
 function runName(run: RunRecord): string {
   return model.root(run)?.name ?? run.key.split(' ')[1] ?? run.key;
@@ -274,13 +299,6 @@ function allRuns(): RunRecord[] {
 
 function sortedRuns(): RunRecord[] {
   return allRuns().filter(matchesFilter);
-}
-
-/** Time of day, with the date when it is not today: yesterday's runs must not look like today's. */
-function when(ms: number): string {
-  const date = new Date(ms);
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? clock(ms) : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${clock(ms)}`;
 }
 
 function renderRuns(runs: RunRecord[]): void {
