@@ -9,7 +9,7 @@ import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } 
 import { renderJson } from './json-view.js';
 import { checkpointViewOpen, startCheckpoints } from './forks.js';
 import { renderActorTree } from './actor-tree.js';
-import { Model, itemStateOf, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+import { Model, activePaths, itemStateOf, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
 import { Replay } from './replay.js';
@@ -464,20 +464,38 @@ function renderErrors(run: RunRecord): void {
   );
 }
 
-function stateTree(config: StateConfig, value: unknown): HTMLElement {
-  const active = new Set<string>();
-  const collect = (v: unknown, prefix: string) => {
-    if (typeof v === 'string') active.add(prefix + v);
-    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) (active.add(prefix + k), collect(c, `${prefix}${k}.`));
+/**
+ * The dotted paths of the states that invoke a child named in `names` (a child's name is the
+ * id of the `invoke` that started it), with their ancestors: the states a machine is entering
+ * when it has started those children and not yet reported where it went.
+ */
+function invokingPaths(config: StateConfig, names: readonly string[]): Set<string> {
+  const wanted = new Set(names);
+  const found = new Set<string>();
+  const walk = (states: Record<string, StateConfig>, prefix: string, ancestors: string[]) => {
+    for (const [key, child] of Object.entries(states)) {
+      const path = prefix + key;
+      const invokes = [child.invoke].flat() as ({ id?: unknown } | undefined)[];
+      if (invokes.some((i) => typeof i?.id === 'string' && wanted.has(i.id))) for (const p of [...ancestors, path]) found.add(p);
+      if (child.states) walk(child.states, `${path}.`, [...ancestors, path]);
+    }
   };
-  collect(value, '');
+  if (wanted.size) walk(config.states ?? {}, '', []);
+  return found;
+}
+
+/**
+ * The machine's states, each marked: active; or, while a transition is in progress, the state
+ * it last reported (`reported`) and the ones it is entering (`entering`).
+ */
+function stateTree(config: StateConfig, active: Set<string>, entering: Set<string> | undefined): HTMLElement {
   const list = (states: Record<string, StateConfig>, prefix: string): HTMLElement => {
     const ul = h('ul', 'tree');
     // Serialized configs arrive with sorted keys; the run's own states read better before `$done` and `$failed`.
     const entries = Object.entries(states).sort(([a], [b]) => Number(a.startsWith('$')) - Number(b.startsWith('$')));
     for (const [key, child] of entries) {
       const path = prefix + key;
-      const li = h('li', active.has(path) ? 'active' : '');
+      const li = h('li', entering?.has(path) ? 'entering' : !active.has(path) ? '' : entering ? 'reported' : 'active');
       const label = h('span', 'state-name', key);
       li.append(label);
       const junjo = child.meta?.junjo;
@@ -491,20 +509,42 @@ function stateTree(config: StateConfig, value: unknown): HTMLElement {
   return list(config.states ?? {}, '');
 }
 
+/**
+ * The root's state and context. Between an event and the snapshot XState sends once the
+ * transition is over (a RunMap's whole fan-out starts in between), the last reported state is
+ * no longer the machine's: the card says a transition is in progress, on which event, and which
+ * states it is entering, as the children it started since tell.
+ */
 function renderState(root: ActorRecord): void {
-  if (!changed('state', root.definition, root.snapshot)) return;
+  const transition = root.transition;
+  if (!changed('state', root.definition, root.snapshot, transition?.event, transition?.started.length)) return;
+  const card = $('state-card');
   const value = root.snapshot?.value;
-  $('state-value').textContent = value === undefined ? '' : JSON.stringify(value);
-  const tree = $('state-tree');
+  const reported = value === undefined ? '' : JSON.stringify(value);
+  const config = root.definition?.states ? root.definition : undefined;
+  const entering = transition && config ? invokingPaths(config, transition.started) : undefined;
   const parts: HTMLElement[] = [];
-  if (root.definition?.states) parts.push(stateTree(root.definition, value));
+  if (transition) {
+    card.dataset.transition = transition.event;
+    // The innermost states entered, as the value line names them.
+    const leaves = [...(entering ?? [])].filter((path) => ![...entering!].some((other) => other.startsWith(`${path}.`)));
+    $('state-value').textContent = `${reported || '(none yet)'} → ${leaves.length ? leaves.join(', ') : '…'}`;
+    const note = h('p', 'transition-note');
+    note.append('Transition on ', h('code', '', transition.event), ' in progress: the machine reports its new state when it is over.');
+    if (transition.started.length) note.append(` Started since: ${transition.started.join(', ')}.`);
+    parts.push(note);
+  } else {
+    delete card.dataset.transition;
+    $('state-value').textContent = reported;
+  }
+  if (config) parts.push(stateTree(config, activePaths(value), entering));
   const context = root.snapshot?.context;
   if (context !== undefined) {
     // A workflow's context holds a reference to its store actor; its state is in the timeline.
     const shown = root.junjo && context && typeof context === 'object' ? Object.fromEntries(Object.entries(context).filter(([k]) => k !== 'store' && k !== 'input')) : context;
     parts.push(h('h4', '', 'Context'), renderJson(shown));
   }
-  tree.replaceChildren(...parts);
+  $('state-tree').replaceChildren(...parts);
 }
 
 /** The run's store timelines, in its actors' order: found among the model's few timelines, not by looking at each of a run's 10,000s of actors. */

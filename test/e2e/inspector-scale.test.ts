@@ -102,6 +102,22 @@ function countsAtCommit(events: readonly InspectionEvent[], fanOut: string, tota
   return undefined;
 }
 
+/**
+ * The run's root machine at the store commit `seq`, from its own inspection events: the state
+ * it last reported, and the event it received since, if any (it is then mid-transition).
+ */
+function rootAtCommit(events: readonly InspectionEvent[], seq: number): { value: unknown; since: string | undefined } | undefined {
+  let value: unknown;
+  let since: string | undefined;
+  for (const e of events) {
+    const isRoot = e.actorRef.sessionId === e.rootId;
+    if (isRoot && e.type === '@xstate.snapshot') [value, since] = [(e.snapshot as { value?: unknown }).value, undefined];
+    else if (isRoot && e.type === '@xstate.event') since = e.event.type;
+    else if (e.type === '@xstate.snapshot' && (e.snapshot as { commit?: { seq?: number } | null }).commit?.seq === seq) return { value, since };
+  }
+  return undefined;
+}
+
 test('the final state, the item counts, an item, a middle commit and every event', async () => {
   if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1440, height: 1400 } });
@@ -157,6 +173,9 @@ test('the final state, the item counts, an item, a middle commit and every event
   assert.ok(events > 3 * ITEMS, `the run has ${events} events`);
   assert.ok((await page.locator('#events-body tr').count()) < 200);
   assert.ok((await page.locator('#events-body tr[data-index]').count()) > 0);
+  // The root's state at the end, as it reported it, no transition in progress.
+  assert.is(await page.locator('#state-value').textContent(), '"$done"');
+  assert.is(await page.locator('#state-card').getAttribute('data-transition'), null);
   const finalDom = await domSize(page);
   assert.ok(finalDom < 4000, `${finalDom} DOM nodes`);
 
@@ -185,6 +204,16 @@ test('the final state, the item counts, an item, a middle commit and every event
   );
   // Waiting items are the ones not started by then, not zero.
   assert.ok(expected!.waiting > 0 && expected!.done < middle, `at commit ${middle}: ${JSON.stringify(expected)}`);
+  // The root reports its next state only after the fan-out started every item, so at this
+  // commit it is mid-transition: the State card says so, on which event, and that it is
+  // entering PerItem (whose fan-out has started), instead of claiming it is still in Start.
+  const root = rootAtCommit(seen, middle);
+  assert.equal(root, { value: 'Start', since: 'xstate.done.actor.Start' });
+  assert.is(await page.locator('#state-card').getAttribute('data-transition'), root!.since);
+  assert.is(await page.locator('#state-tree li.active').count(), 0, 'no state is claimed active');
+  assert.equal(await page.locator('#state-tree li.entering > .state-name').allTextContents(), ['PerItem']);
+  assert.is(await page.locator('#state-tree li.reported > .state-name').textContent(), 'Start');
+  assert.is(await page.locator('#state-value').textContent(), '"Start" → PerItem');
   // The event list as it was then: fewer events than the whole run.
   assert.ok(Number(await page.locator('#events-card').getAttribute('data-event-count')) < events);
 
