@@ -104,6 +104,7 @@ function connect(): void {
   ws.addEventListener('message', (message) => {
     // The server sends several envelopes to a message, one per line (protocol.ts).
     inbox.push(eventTexts(String(message.data)));
+    lastMessageAt = performance.now();
     if (!takingIn) {
       takingIn = true;
       intake.port2.postMessage(null);
@@ -130,6 +131,13 @@ function connect(): void {
 const inbox: string[][] = [];
 let inboxLine = 0;
 let takingIn = false;
+let lastMessageAt = -Infinity;
+/**
+ * Once intake has taken in all that came, how long no message must come before the page is
+ * drawn without waiting its turn: a burst has ended (or stalls, leaving the page idle anyway),
+ * and its last render must not wait out the spacing of the renders during it.
+ */
+const QUIET_MS = 50;
 const INTAKE_SLICE_MS = 8;
 const intake = new MessageChannel();
 intake.port1.onmessage = () => {
@@ -155,6 +163,9 @@ intake.port1.onmessage = () => {
   }
   takingIn = false;
   scheduleRender('events');
+  setTimeout(() => {
+    if (!takingIn && pending === 'timer' && performance.now() - lastMessageAt >= QUIET_MS) scheduleRender('now');
+  }, QUIET_MS);
 };
 
 // A browser app's inspector opened this page and posts events to it once it says it is
@@ -194,9 +205,9 @@ window.addEventListener('message', (message) => {
 
 /**
  * A render asked for by arriving events waits its turn (see `scheduleRender`); one asked for by
- * the person (a step, a click, a filter) is drawn on the next frame.
+ * the person (a step, a click, a filter), or once events stopped coming, is drawn on the next frame.
  */
-type Cause = 'events' | 'person';
+type Cause = 'events' | 'now';
 let pending: 'timer' | 'frame' | undefined;
 let timer: ReturnType<typeof setTimeout> | undefined;
 /** When the last render started, and what it cost the page until its frame was painted. */
@@ -219,10 +230,11 @@ painted.port1.onmessage = () => {
  * sooner than 9·d ms after it started, so while a large run streams in, drawing takes at most
  * a tenth of the page's time and taking the events in the rest (a 10,000-item run's page
  * spent most of its time laying out renders otherwise); a small run's renders take a
- * millisecond or two, so it is drawn every frame. The person's renders do not wait.
+ * millisecond or two, so it is drawn every frame. The person's renders do not wait, nor
+ * does the one after the last events of a burst (QUIET_MS).
  */
-function scheduleRender(cause: Cause = 'person'): void {
-  if (cause === 'person' && pending === 'timer') {
+function scheduleRender(cause: Cause = 'now'): void {
+  if (cause === 'now' && pending === 'timer') {
     clearTimeout(timer);
     pending = undefined;
   }
