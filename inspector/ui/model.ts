@@ -10,9 +10,7 @@
 import { DISCONNECTED_EVENT_TYPE, REPLACED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
 import { DELTA_MARKER } from '../store-deltas.js';
-import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'immer';
-
-enablePatches();
+import { applyPatches } from './patches.js';
 
 // The library's own types: what its compiled machines carry in `meta` (types only, no code).
 import type { StateMeta } from '../../src/compile/machine-types.js';
@@ -308,22 +306,19 @@ export class Model {
 
   /**
    * A store snapshot sent as a delta (store-deltas.ts) carries patches, not the state: the
-   * state is the previous commit's with them applied. immer shares what they do not touch,
-   * so 10,000 commits of a large state cost little more than one. Without a previous state
-   * (its events were lost) it stays unknown until the next whole snapshot.
+   * state is the previous commit's with them applied (patches.ts), sharing what they do not
+   * touch, so 10,000 commits of a large state cost little more than one. Without a previous
+   * state (its events were lost) it stays unknown until the next whole snapshot.
    */
   #rebuilt(key: string, snapshot: WireSnapshot | undefined): WireSnapshot | undefined {
-    if (!snapshot || snapshot[DELTA_MARKER] !== true) {
-      if (snapshot && 'commit' in snapshot && snapshot.context && typeof snapshot.context === 'object') freeze(snapshot.context, true);
-      return snapshot;
-    }
+    if (!snapshot || snapshot[DELTA_MARKER] !== true) return snapshot;
     const timeline = this.timelines.get(key);
     const previous = timeline?.commits.at(-1)?.state ?? timeline?.initial;
     const commit = storeCommitOf(snapshot);
     let context: unknown;
     if (previous !== undefined && commit) {
       try {
-        context = applyPatches(previous as object, commit.patches as ImmerPatch[]);
+        context = applyPatches(previous, commit.patches);
       } catch {
         context = undefined;
       }
