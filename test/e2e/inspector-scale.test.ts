@@ -3,11 +3,13 @@
  * page shows the run done with its final store state and the item counts right, an item can
  * be opened, a middle commit can be stepped to and shows the graph's items (each counted in
  * the state its own events gave it by then, checked against the run's own inspection events),
- * the state and the events as they were then, every event is reachable through the virtualised
- * event list, and the DOM stays bounded. How long the page took to show the end (split into
- * delivery, until the page's last WebSocket message, and the page's own work after it) and the
- * long tasks seen while stepping are performance, measured and printed, not asserted (the
- * machine is shared). The server runs as users run it, `junjo-inspector` in its own process.
+ * the state and the events as they were then (the root machine mid-transition into the RunMap,
+ * as XState reports its next state only after the fan-out started every item), every event is
+ * reachable through the virtualised event list, and the DOM stays bounded. How long the page
+ * took to show the end (split into delivery, until the page's last WebSocket message, and the
+ * page's own work after it), how long its main thread was busy until then, and the long tasks
+ * seen while stepping are performance, measured and printed, not asserted (the machine is
+ * shared). The server runs as users run it, `junjo-inspector` in its own process.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -138,6 +140,11 @@ test('the final state, the item counts, an item, a middle commit and every event
   await cdp.send('Network.enable');
   await page.goto(server.url);
   await page.waitForSelector('#conn[data-state="live"]');
+  // How long the page's main thread was busy (its tasks, of which script and layout) from the
+  // run's start until it showed the end: the page is idle while the run itself runs.
+  await cdp.send('Performance.enable');
+  const metrics = async () => new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
   const inspector = inspect({ url: server.appUrl });
   // The run's own inspection events, as XState reports them, to check the page's counts against.
   const seen: InspectionEvent[] = [];
@@ -157,6 +164,8 @@ test('the final state, the item counts, an item, a middle commit and every event
     { polling: 50 },
   );
   const shownAt = (await shown.jsonValue()) as number;
+  const after = await metrics();
+  const busy = (name: string) => Math.round(1000 * ((after.get(name) ?? 0) - (before.get(name) ?? 0)));
   const shownAfter = shownAt - ended;
   // The last message before the end showed (the server may send more after it: the app's disconnect).
   const lastMessage = Math.max(...messages.filter((t) => t <= shownAt));
@@ -254,6 +263,7 @@ test('the final state, the item counts, an item, a middle commit and every event
   console.log(
     `  ${ITEMS} items: the page showed the end ${shownAfter} ms after the run ended (its last message came ${lastMessage - ended} ms after the end, ` +
       `the page's own work after it ${pageSide} ms); ` +
+      `its main thread busy ${busy('TaskDuration')} ms until then (script ${busy('ScriptDuration')}, layout ${busy('LayoutDuration')}, style ${busy('RecalcStyleDuration')}); ` +
       `long tasks while taking it in: ${takingIn.length} (worst ${Math.max(0, ...takingIn)} ms); ` +
       `while stepping: ${stepping.length} (worst ${Math.max(0, ...stepping)} ms); DOM ${finalDom} nodes at the end, ${steppingDom} stepping`,
   );
