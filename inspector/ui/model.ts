@@ -355,8 +355,9 @@ export class Model {
     const type = event.event.type;
     if (type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
     if (type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
-    // A machine acts on the event now and reports its state once the transition is over.
-    if (actor.definition?.states && !notActedOn(type)) this.#own(actor).transition = { event: type, started: [] };
+    // A running machine acts on the event now and reports its state once the transition is
+    // over; one that has ended acts on nothing.
+    if (actor.definition?.states && (actor.snapshot?.status ?? 'active') === 'active' && !notActedOn(type)) this.#own(actor).transition = { event: type, started: [] };
     // XState sends an actor's last snapshot only after its parent has acted on its end (and a
     // fan-out's items' after the fan-out started all of them): its own resolve, or its
     // parent's done event, says it ended when it did.
