@@ -543,7 +543,10 @@ function renderState(root: ActorRecord): void {
     $('state-value').textContent = `${reported || '(none yet)'} → ${leaves.length ? leaves.join(', ') : '…'}`;
     const note = h('p', 'transition-note');
     note.append('Transition on ', h('code', '', transition.event), ' in progress: the machine reports its new state when it is over.');
-    if (transition.started.length) note.append(` Started since: ${transition.started.join(', ')}.`);
+    const { started } = transition;
+    // A machine may spawn thousands of children in one transition: a few named, the rest counted.
+    const more = started.length > 5 ? ` and ${(started.length - 5).toLocaleString('en')} more` : '';
+    if (started.length) note.append(` Started since: ${started.slice(0, 5).join(', ')}${more}.`);
     parts.push(note);
   } else {
     delete card.dataset.transition;
