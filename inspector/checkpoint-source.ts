@@ -8,10 +8,12 @@
  * workflow's code, which lives in the app.
  *
  * A checkpoint holds no graph, only the fingerprint of the one it was written under
- * (src/durable/checkpoint.ts). The graph drawn is one the inspector was sent by a run of that
- * workflow (its machine definition, or an OTLP trace's workflow span) whose fingerprint is the
- * same — so exactly the graph the checkpoints were written with. When it has none, the UI
- * draws what the checkpoints hold: the nodes that ran, without edges.
+ * (src/durable/checkpoint.ts); stores keep each graph once beside the checkpoints
+ * (`putGraph`). The graph drawn is that one, or else one the inspector was sent by a run of
+ * that workflow (its machine definition, or an OTLP trace's workflow span) whose fingerprint
+ * is the same — either way exactly the graph the checkpoints were written with. When it has
+ * neither (a store written before graphs were kept), the UI draws what the checkpoints hold:
+ * the nodes that ran, without edges.
  */
 import type { CheckpointStore, CheckpointSummary } from '../src/durable/checkpoint-store.js';
 import { fingerprintOf, readCheckpoint, type Checkpoint } from '../src/durable/checkpoint.js';
@@ -58,7 +60,7 @@ export interface CheckpointHistory {
   commits: (RunCommit & { run: RunShape })[];
   /** The fingerprint of the graph its last checkpoint was written under. */
   fingerprint: string;
-  /** That graph, when the inspector was sent a run of it; `graphFrom` says which. */
+  /** That graph, when the store keeps it or the inspector was sent a run of it; `graphFrom` says where from. */
   graph?: GraphJSON;
   graphFrom?: string;
 }
@@ -116,9 +118,22 @@ export async function checkpointHistory(source: CheckpointSource, runId: string,
   const { fingerprint } = decoded.get(last)!;
   const history: CheckpointHistory = { runId, workflow: last.workflow, commits, fingerprint };
   if (last.origin) history.origin = last.origin;
-  const found = graphOf(rows, last.workflow, fingerprint);
+  const found = (await graphKept(source, last.workflow, fingerprint)) ?? graphOf(rows, last.workflow, fingerprint);
   if (found) Object.assign(history, found);
   return history;
+}
+
+/** The graph the store keeps under `fingerprint` (`putGraph`), if it is one: a store older than that keeps none. */
+async function graphKept(source: CheckpointSource, workflow: string, fingerprint: string): Promise<{ graph: GraphJSON; graphFrom: string } | undefined> {
+  const text = await source.store.getGraph?.(fingerprint);
+  if (text === undefined) return undefined;
+  try {
+    const graph = JSON.parse(text) as GraphJSON;
+    if (fingerprintOf(workflow, graph) !== fingerprint) return undefined;
+    return { graph, graphFrom: `the graph ${source.name} keeps with the run's checkpoints` };
+  } catch {
+    return undefined;
+  }
 }
 
 type Persisted = Checkpoint['snapshot'] & { context: { failure?: unknown; subflows?: unknown } };

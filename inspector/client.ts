@@ -8,7 +8,7 @@
  * ```
  *
  * Events use the `@statelyai/inspect` format (wire-event.ts builds them), several to a message
- * (protocol.ts). In Node the transport is a small WebSocket adapter instead of
+ * (protocol.ts), without the ones their neighbour implies (implied-events.ts). In Node the transport is a small WebSocket adapter instead of
  * `createWebSocketInspector`'s: that one retries every 5 s forever when no server is listening
  * and cannot be flushed, so a script using it would never exit. In a browser it is a window
  * (window-adapter.ts) instead of `createBrowserInspector`'s, which drops the oldest events
@@ -26,7 +26,8 @@ import { DEFAULT_HOST, DEFAULT_PORT, joinFrames } from './protocol.js';
 import { withoutSupersededSnapshots } from './coalesce.js';
 import { WindowAdapter } from './window-adapter.js';
 import { StoreDeltas } from './store-deltas.js';
-import { toWireEvent, type WireObject } from './wire-event.js';
+import { ImpliedEventsWriter, eventsIn } from './implied-events.js';
+import type { WireObject } from './wire-event.js';
 import { DEFAULT_BUDGET, SendQueue, lostNotice, utf8Bytes, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
 
 export interface InspectOptions {
@@ -153,6 +154,8 @@ class SocketAdapter {
   #out: string[] = [];
   /** An upper bound of #out's joined size in UTF-8 bytes (three per UTF-16 unit). */
   #outBytes = 0;
+  /** The inspection events #out stands for (a text may imply others, implied-events.ts). */
+  #outEvents = 0;
   /** Set once the connection opened or was given up: until then events are held, not sent. */
   settled = false;
 
@@ -221,16 +224,17 @@ class SocketAdapter {
       return;
     }
     if (this.#gone) {
-      if (this.#counting) this.#unsent++;
+      if (this.#counting) this.#unsent += eventsIn(event);
     } else if (this.#socket?.readyState === 1) {
       // Sent as the batch goes, a message at a time, so the server reads while this converts.
       const bytes = text.length * 3 + 1;
       if (this.#outBytes + bytes > this.#frameBytes) this.flush();
       this.#out.push(text);
       this.#outBytes += bytes;
+      this.#outEvents += eventsIn(event);
     } else {
       const info = event as unknown as QueuedEventInfo;
-      this.#queue.push(text, { type: info.type, sessionId: info.sessionId, rootId: info.rootId });
+      this.#queue.push(text, { type: info.type, sessionId: info.sessionId, rootId: info.rootId, events: eventsIn(event) });
     }
   }
 
@@ -243,10 +247,12 @@ class SocketAdapter {
   flush(): void {
     if (this.#out.length === 0) return;
     const texts = this.#out;
+    const events = this.#outEvents;
     this.#out = [];
     this.#outBytes = 0;
+    this.#outEvents = 0;
     if (this.#socket?.readyState === 1) this.#sendFrames(this.#socket, texts);
-    else if (this.#counting) this.#unsent += texts.length;
+    else if (this.#counting) this.#unsent += events;
   }
 
   #sendFrames(socket: WebSocket, texts: string[]): void {
@@ -274,12 +280,12 @@ class SocketAdapter {
   }
 }
 
-/** Sends one tick's events (superseded snapshots left out, coalesce.ts) as one message or a few. */
-function sendBatch(batch: InspectionEvent[], adapter: { send(wire: WireObject): void; flush(): void }, stringify: (value: unknown) => string | undefined): void {
-  for (const event of withoutSupersededSnapshots(batch)) {
-    const wire = toWireEvent(event, stringify);
-    if (wire) adapter.send(wire);
-  }
+/**
+ * Sends one tick's events as one message or a few: superseded snapshots (coalesce.ts) and
+ * events their neighbour implies (implied-events.ts) left out.
+ */
+function sendBatch(batch: InspectionEvent[], adapter: { send(wire: WireObject): void; flush(): void }, writer: ImpliedEventsWriter): void {
+  writer.write(withoutSupersededSnapshots(batch), (wire) => adapter.send(wire));
   adapter.flush();
 }
 
@@ -338,6 +344,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
           return text !== undefined && text.includes('{}') ? readable(value) : text;
         };
   const deltas = new StoreDeltas(options.fullSnapshotEvery ?? 200);
+  const writer = new ImpliedEventsWriter(stringify);
 
   if (isNode) {
     const token = options.token ?? process.env.JUNJO_INSPECTOR_TOKEN;
@@ -360,7 +367,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
         }
         return;
       }
-      sendBatch(batch, adapter, stringify);
+      sendBatch(batch, adapter, writer);
       batch = [];
     };
     return {
@@ -380,7 +387,7 @@ export function inspect(options: InspectOptions = {}): Inspector {
   adapter.start();
   let batch: InspectionEvent[] = [];
   const flush = () => {
-    sendBatch(batch, adapter, stringify);
+    sendBatch(batch, adapter, writer);
     batch = [];
   };
   return {

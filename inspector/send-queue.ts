@@ -24,11 +24,14 @@ export interface QueuedEventInfo {
   type: string;
   sessionId: string;
   rootId?: string | null | undefined;
+  /** How many of the app's inspection events the text stands for, when it implies others (implied-events.ts). */
+  events?: number;
 }
 
 interface Entry {
   text: string | null;
   bytes: number;
+  events: number;
   keep: boolean;
 }
 
@@ -79,8 +82,9 @@ export class SendQueue {
       keep = true;
     }
     const root = info.rootId && info.rootId !== 'anonymous' ? info.rootId : info.sessionId;
-    this.#entries.push({ text: `${root}\u0000${text}`, bytes, keep });
-    this.#events++;
+    const events = info.events ?? 1;
+    this.#entries.push({ text: `${root}\u0000${text}`, bytes, events, keep });
+    this.#events += events;
     this.#bytes += bytes;
     while (this.#events > this.budget.maxEvents || this.#bytes > this.budget.maxBytes) {
       if (!this.#dropOldest()) break;
@@ -94,9 +98,9 @@ export class SendQueue {
       if (entry.text === null || entry.keep) continue;
       const cut = entry.text.indexOf('\u0000');
       const root = entry.text.slice(0, cut);
-      this.#lost.set(root, (this.#lost.get(root) ?? 0) + 1);
+      this.#lost.set(root, (this.#lost.get(root) ?? 0) + entry.events);
       entry.text = null;
-      this.#events--;
+      this.#events -= entry.events;
       this.#bytes -= entry.bytes;
       return true;
     }

@@ -9,7 +9,8 @@
  * forwards to its server as they are.
  */
 import { joinFrames } from './protocol.js';
-import { SendQueue, lostNotice, type QueueBudget, type QueuedEventInfo } from './send-queue.js';
+import { SendQueue, lostNotice, type QueueBudget } from './send-queue.js';
+import { eventsIn } from './implied-events.js';
 import type { WireObject } from './wire-event.js';
 
 /** Messages to the window of about this many characters. */
@@ -53,9 +54,9 @@ export class WindowAdapter {
   send(event: WireObject): void {
     const text = this.stringify(event);
     if (text === undefined) return;
-    if (!this.#window) this.#unsent++;
+    if (!this.#window) this.#unsent += eventsIn(event);
     else if (this.#connected) this.#out.push(text);
-    else this.#queue.push(text, event as unknown as QueuedEventInfo);
+    else this.#queue.push(text, { type: event.type, sessionId: event.sessionId, rootId: event.rootId, events: eventsIn(event) });
   }
 
   /** Posts the events sent since the last flush, several to a message. */

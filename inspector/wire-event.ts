@@ -4,14 +4,13 @@
  * once to send it) and converts each event in a timer of its own. A 10,000-item run makes
  * about 100,000 events, so the Node client converts them in batches (one per turn of the event
  * loop) and serializes each once. The fields are the ones `createInspector` sends, but an
- * `@xstate.actor` event carries no snapshot (see below), and `type`, `sessionId` and `rootId`
- * come first: the server files most events under their run by reading just those
- * (protocol.ts, `routeOf`), not by parsing each whole.
+ * `@xstate.actor` event carries no snapshot (see below); `_version` and `id` (always null) are
+ * left out, as nothing reads them and they were a tenth of a large run's bytes; and `type`,
+ * `sessionId` and `rootId` come first: the server files most events under their run by reading
+ * just those (protocol.ts, `routeOf`), not by parsing each whole. Events the next one implies
+ * are left out too (implied-events.ts).
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-
-/** The `@statelyai/inspect` version whose format this follows. */
-export const PROTOCOL_VERSION = '0.7.2';
 
 /** A wire event before it is serialized: its snapshot and event are still the app's objects. */
 export type WireObject = Record<string, unknown> & { type: string; sessionId: string; rootId?: string | undefined };
@@ -29,9 +28,7 @@ export function toWireEvent(event: InspectionEvent, stringify: (value: unknown) 
         rootId: event.rootId,
         name,
         definition: stringify(typeof config === 'object' ? config : { id: name }),
-        _version: PROTOCOL_VERSION,
         createdAt,
-        id: null,
         parentId: actorRef._parent?.sessionId,
         // No snapshot: the actor has none yet when it announces itself (XState reads it only
         // after), and the one it has by the time a batch is converted is from the future, which
@@ -45,9 +42,7 @@ export function toWireEvent(event: InspectionEvent, stringify: (value: unknown) 
         rootId: event.rootId,
         event: event.event,
         sourceId: event.sourceRef?.sessionId,
-        _version: PROTOCOL_VERSION,
         createdAt,
-        id: null,
       };
     case '@xstate.snapshot':
       return {
@@ -56,9 +51,7 @@ export function toWireEvent(event: InspectionEvent, stringify: (value: unknown) 
         rootId: event.rootId,
         event: event.event,
         snapshot: event.snapshot,
-        _version: PROTOCOL_VERSION,
         createdAt,
-        id: null,
       };
     default:
       return undefined;

@@ -164,8 +164,12 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
    * it, and a checkpoint written under another fingerprint is not resumed.
    */
   get fingerprint(): string {
-    const graph = (this.machine.config.meta as { junjo: { graph: GraphJSON } }).junjo.graph;
-    return (this.#fingerprint ??= fingerprintOf(this.name, graph));
+    return (this.#fingerprint ??= fingerprintOf(this.name, this.#graphJSON));
+  }
+
+  /** The graph as the compiled machine carries it: what the fingerprint is of, and what stores keep (`putGraph`). */
+  get #graphJSON(): GraphJSON {
+    return (this.machine.config.meta as { junjo: { graph: GraphJSON } }).junjo.graph;
   }
 
   /** Creates (does not start) an actor for one run. */
@@ -348,6 +352,7 @@ export class Workflow<I = void, H extends AnyStoreHandle = AnyStoreHandle> imple
       origin,
       workflow: this.name,
       fingerprint: this.fingerprint,
+      graph: () => JSON.stringify(this.#graphJSON),
       createdAt,
       skip: (snapshot) => snapshot.value === FAILED_STATE,
     });

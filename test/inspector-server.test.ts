@@ -18,6 +18,7 @@ import { startInspectorServer, type InspectorServer } from '../inspector/server.
 import { inspect } from '../inspector/client.js';
 import { eventTexts, routeOf, type Envelope } from '../inspector/protocol.js';
 import { RunStore } from '../inspector/run-store.js';
+import { ImpliedEventsReader } from '../inspector/implied-events.js';
 
 const test = suite('inspector server');
 
@@ -51,9 +52,11 @@ function open(url: string, headers: Record<string, string> = {}, onMessage?: (da
 async function tab(server: InspectorServer): Promise<Client> {
   const received: Envelope[] = [];
   const waiters: { count: number; resolve: (all: Envelope[]) => void }[] = [];
+  // As the page does: the events junjo's client left out are put back (implied-events.ts).
+  const implied = new ImpliedEventsReader();
   const ws = await open(`${server.appUrl}ui?token=${server.token}`, {}, (data) => {
     // The server joins envelopes into one message, one per line (protocol.ts).
-    for (const line of eventTexts(String(data))) received.push(JSON.parse(line));
+    for (const line of eventTexts(String(data))) implied.expand(JSON.parse(line) as Envelope, (envelope) => received.push(envelope));
     for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve(received);
   });
   return {
@@ -389,10 +392,12 @@ test('inspect() sends a real actor\'s inspection events in the @statelyai/inspec
 test('child actors\' events are filed under their run from their first fields; the rest is parsed whole', async () => {
   const child = JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0', event: { type: 'tick' }, snapshot: { status: 'active' } });
   assert.equal(routeOf(child), { type: '@xstate.snapshot', sessionId: 'x:1', rootId: 'x:0' });
-  // The root's own events (their name and status name the run), announcements, other key
-  // orders, escaped ids and texts that do not end as an object are read whole.
+  // A child's announcement is filed the same way; the root's own events (their name and status
+  // name the run), other key orders, escaped ids and texts that do not end as an object are
+  // read whole.
   assert.is(routeOf(JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:0', rootId: 'x:0', snapshot: { status: 'done' } })), undefined);
-  assert.is(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'child' })), undefined);
+  assert.equal(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0', name: 'child' })), { type: '@xstate.actor', sessionId: 'x:1', rootId: 'x:0' });
+  assert.is(routeOf(JSON.stringify({ type: '@xstate.actor', sessionId: 'x:0', rootId: 'x:0', name: 'root' })), undefined);
   assert.is(routeOf(JSON.stringify({ sessionId: 'x:1', type: '@xstate.event', rootId: 'x:0', event: { type: 'a' } })), undefined);
   assert.is(routeOf(JSON.stringify({ type: '@xstate.event', sessionId: 'x"1', rootId: 'x:0', event: { type: 'a' } })), undefined);
   assert.is(routeOf(child.slice(0, 60)), undefined);

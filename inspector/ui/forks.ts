@@ -224,8 +224,9 @@ function renderView(): void {
 }
 
 /**
- * The run's graph at the selected commit: the one the inspector was sent by a run of the same
- * fingerprint, else what the checkpoints hold (the nodes that ran, no edges), saying which.
+ * The run's graph at the selected commit: the one its store keeps with the checkpoints, or the
+ * one the inspector was sent by a run of the same fingerprint, else what the checkpoints hold
+ * (the nodes that ran, no edges), saying which.
  */
 function graphCard(history: CheckpointHistory, selected: CheckpointHistory['commits'][number]): HTMLElement {
   const card = h('section', 'card graph-card checkpoint-graph-card');
@@ -237,7 +238,7 @@ function graphCard(history: CheckpointHistory, selected: CheckpointHistory['comm
     'checkpoint-graph-note',
     history.graph
       ? `Drawn from ${history.graphFrom ?? 'a run of this workflow'}.`
-      : `The checkpoints hold no graph, and the inspector has not been sent a run of ${history.workflow} with this graph (fingerprint ${history.fingerprint}): ` +
+      : `The store keeps no graph for these checkpoints (they were written before junjo-xstate kept graphs), and the inspector has not been sent a run of ${history.workflow} with this graph (fingerprint ${history.fingerprint}): ` +
           'the nodes that ran are drawn without their edges. Run the workflow once with inspect() or its OpenTelemetry spans sent here to see the graph.',
   );
   note.dataset.graph = history.graph ? 'found' : 'missing';

@@ -5,6 +5,7 @@
  * the server, so every tab and the history see them.
  */
 import { UI_SOCKET_PATH, eventTexts, isWireEvent, type Envelope } from '../protocol.js';
+import { ImpliedEventsReader } from '../implied-events.js';
 import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } from './diagram.js';
 import { renderJson } from './json-view.js';
 import { checkpointViewOpen, startCheckpoints } from './forks.js';
@@ -94,6 +95,7 @@ function connect(): void {
     retry = 0;
     // The server replays its whole history to every new connection.
     model = new Model();
+    implied.clear();
     inbox.length = 0;
     inboxLine = 0;
     setConnection('live');
@@ -129,6 +131,9 @@ function connect(): void {
  * so the page draws and answers in between however much arrives at once.
  */
 const inbox: string[][] = [];
+/** Puts back the events junjo's clients leave out (implied-events.ts) before the model reads them. */
+const implied = new ImpliedEventsReader();
+const ingest = (envelope: Envelope) => model.ingest(envelope);
 let inboxLine = 0;
 let takingIn = false;
 let lastMessageAt = -Infinity;
@@ -151,7 +156,7 @@ intake.port1.onmessage = () => {
       } catch {
         envelope = undefined;
       }
-      if (envelope && isWireEvent(envelope.event)) model.ingest(envelope);
+      if (envelope && isWireEvent(envelope.event)) implied.expand(envelope, ingest);
       if ((inboxLine & 31) === 0 && performance.now() > until) {
         intake.port2.postMessage(null);
         scheduleRender('events');

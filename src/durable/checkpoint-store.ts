@@ -92,6 +92,15 @@ export interface CheckpointStore {
    * history limit: older ones are dropped). Stores without it cannot fork runs.
    */
   history?(runId: string): MaybePromise<CheckpointCommit[]>;
+  /**
+   * Keeps the graph (its `toJSON()`, as JSON) that checkpoints with this fingerprint are written
+   * under, once per graph: written with a run's first checkpoint, so a tool that shows
+   * checkpoints without the workflow's code (the inspector) can draw them. Keeping it again does
+   * nothing.
+   */
+  putGraph?(fingerprint: string, workflow: string, graph: string): MaybePromise<void>;
+  /** The graph kept under `fingerprint`, as JSON, if any. */
+  getGraph?(fingerprint: string): MaybePromise<string | undefined>;
 }
 
 /** Checks a store's `historyLimit` option: a whole number of records, at least 1. */
@@ -119,6 +128,7 @@ let memoryStores = 0;
 export class MemoryCheckpointStore implements CheckpointStore, LeasingStore {
   readonly #records = new Map<string, CheckpointRecord>();
   readonly #history = new Map<string, CheckpointCommit[]>();
+  readonly #graphs = new Map<string, string>();
   readonly #leases = new LeaseTable(`memory-store-${++memoryStores}`);
   readonly #historyLimit: number;
 
@@ -138,6 +148,14 @@ export class MemoryCheckpointStore implements CheckpointStore, LeasingStore {
 
   history(runId: string): CheckpointCommit[] {
     return (this.#history.get(runId) ?? []).map((commit) => ({ ...commit }));
+  }
+
+  putGraph(fingerprint: string, _workflow: string, graph: string): void {
+    if (!this.#graphs.has(fingerprint)) this.#graphs.set(fingerprint, graph);
+  }
+
+  getGraph(fingerprint: string): string | undefined {
+    return this.#graphs.get(fingerprint);
   }
 
   claim(request: ClaimRequest): Lease {

@@ -33,6 +33,21 @@ export interface CheckpointerOptions {
   lease?: LeaseOptions;
   /** Forks: the run and checkpoint it started from, written with every record. */
   origin?: CheckpointOrigin;
+  /** The workflow's graph as JSON, kept with the first checkpoint in stores that keep graphs (`putGraph`). */
+  graph?: () => string;
+}
+
+/** The fingerprints whose graph each store was given by this process: one write per graph, not per run. */
+const graphsKept = new WeakMap<CheckpointStore, Set<string>>();
+
+/** Gives `store` the graph of `fingerprint` unless this process already did. */
+async function keepGraph(store: CheckpointStore, options: CheckpointerOptions): Promise<void> {
+  if (!store.putGraph || !options.graph) return;
+  const kept = graphsKept.get(store) ?? new Set<string>();
+  if (kept.has(options.fingerprint)) return;
+  await store.putGraph(options.fingerprint, options.workflow, options.graph());
+  kept.add(options.fingerprint);
+  graphsKept.set(store, kept);
 }
 
 /** Why a run stopped because of its checkpoints: a write failed, or another process took it over. */
@@ -224,6 +239,7 @@ export class RunCheckpointer {
         ...(error === undefined ? {} : { error: messageOf(error) }),
         ...(origin ? { origin } : {}),
       };
+      await keepGraph(store, this.#options);
       await (this.#lease ? store.put(record, this.#lease) : store.put(record));
     } catch (err) {
       this.#failed(err, status === 'running');

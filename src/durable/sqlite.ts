@@ -13,7 +13,8 @@
  *
  * The tables are versioned with SQLite's `user_version`: version 1 had no history; opening such
  * a file adds it (each run's current record becomes its checkpoint 1). A file of a newer version
- * is refused.
+ * is refused. The graphs checkpoints are written under (`putGraph`, for the inspector) are kept
+ * in a table of their own, beside them.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { checksum, summaryOf } from './record-rows.js';
@@ -82,6 +83,8 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
   readonly #claim: (request: ClaimRequest) => Lease;
   readonly #renew: BetterSqlite3.Statement<[number, string, number, string]>;
   readonly #release: BetterSqlite3.Statement<[string, number, string]>;
+  readonly #putGraph: BetterSqlite3.Statement<[string, string, string]>;
+  readonly #getGraph: BetterSqlite3.Statement<[string], { graph: string }>;
 
   constructor(path: string, options: SqliteCheckpointStoreOptions = {}) {
     this.path = path;
@@ -113,6 +116,13 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
         owner TEXT,
         fence INTEGER NOT NULL,
         expires_at INTEGER
+      ) STRICT;
+      -- Added beside version 2's tables, which it does not change: older versions go on reading
+      -- the file (they ignore it), so it needs no new version.
+      CREATE TABLE IF NOT EXISTS junjo_graphs (
+        fingerprint TEXT PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        graph TEXT NOT NULL
       ) STRICT;`);
       this.#migrate(db);
     } catch (err) {
@@ -168,6 +178,8 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
       `SELECT c.run_id, c.workflow, h.status, c.created_at, h.updated_at, h.error, c.origin_run, c.origin_seq, h.checksum, h.data, h.seq
        FROM junjo_checkpoint_history h JOIN junjo_checkpoints c USING (run_id) WHERE run_id = ? ORDER BY h.seq`,
     );
+    this.#putGraph = db.prepare('INSERT OR IGNORE INTO junjo_graphs (fingerprint, workflow, graph) VALUES (?, ?, ?)');
+    this.#getGraph = db.prepare('SELECT graph FROM junjo_graphs WHERE fingerprint = ?');
     const deleteRecord = db.prepare<[string]>('DELETE FROM junjo_checkpoints WHERE run_id = ?');
     const deleteHistory = db.prepare<[string]>('DELETE FROM junjo_checkpoint_history WHERE run_id = ?');
     // A lease nobody holds goes with the record; a held one stays, so its owner is still fenced.
@@ -213,6 +225,14 @@ export class SqliteCheckpointStore implements CheckpointStore, LeasingStore {
 
   history(runId: string): CheckpointCommit[] {
     return this.#guard(runId, () => this.#history.all(runId)).map((row) => ({ ...this.#checked(row), seq: row.seq! }));
+  }
+
+  putGraph(fingerprint: string, workflow: string, graph: string): void {
+    this.#guard('(any)', () => this.#putGraph.run(fingerprint, workflow, graph));
+  }
+
+  getGraph(fingerprint: string): string | undefined {
+    return this.#guard('(any)', () => this.#getGraph.get(fingerprint))?.graph;
   }
 
   /** The row as a record, once its data matches its checksum. */

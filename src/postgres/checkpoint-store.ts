@@ -57,6 +57,8 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
   readonly leases: string;
   /** `schema.junjo_checkpoint_history`: each run's past checkpoints, by seq. */
   readonly historyTable: string;
+  /** `schema.junjo_graphs`: the graphs checkpoints are written under, by fingerprint (`putGraph`). */
+  readonly graphsTable: string;
   readonly #historyLimit: number;
   readonly #pool: PG.Pool;
   readonly #ownsPool: boolean;
@@ -74,6 +76,7 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     this.table = `"${schema}".junjo_checkpoints`;
     this.leases = `"${schema}".junjo_leases`;
     this.historyTable = `"${schema}".junjo_checkpoint_history`;
+    this.graphsTable = `"${schema}".junjo_graphs`;
     this.#historyLimit = historyLimitOf('PostgresCheckpointStore', options.historyLimit);
     this.#put = putStatements(this.table, this.historyTable, this.leases);
     if (typeof pool === 'string') {
@@ -152,6 +155,9 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
         await client.query(`INSERT INTO ${this.historyTable} (run_id, seq, status, updated_at, error, checksum, data)
           SELECT run_id, seq, status, updated_at, error, checksum, data FROM ${this.table} ON CONFLICT DO NOTHING`);
       }
+      // Beside version 2's tables, which it does not change: older versions go on reading them
+      // (they ignore it), so it needs no new version.
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.graphsTable} (fingerprint text PRIMARY KEY, workflow text NOT NULL, graph text NOT NULL)`);
       if (found < SCHEMA_VERSION) {
         await client.query(`INSERT INTO "${this.schema}".junjo_meta (key, value) VALUES ('schema_version', $1)
           ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(SCHEMA_VERSION)]);
@@ -171,6 +177,17 @@ export class PostgresCheckpointStore implements CheckpointStore, LeasingStore {
     }
     const { rows } = await this.#pool.query<{ written: boolean }>({ ...this.#put.fenced, values: [...values, lease.fence, lease.owner] });
     if (!rows[0]?.written) throw await this.#lost(lease);
+  }
+
+  async putGraph(fingerprint: string, workflow: string, graph: string): Promise<void> {
+    await this.ready();
+    await this.#pool.query(`INSERT INTO ${this.graphsTable} (fingerprint, workflow, graph) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [fingerprint, workflow, graph]);
+  }
+
+  async getGraph(fingerprint: string): Promise<string | undefined> {
+    await this.ready();
+    const { rows } = await this.#pool.query<{ graph: string }>(`SELECT graph FROM ${this.graphsTable} WHERE fingerprint = $1`, [fingerprint]);
+    return rows[0]?.graph;
   }
 
   async claim({ runId, owner, leaseMs, takeOverFrom }: ClaimRequest): Promise<Lease> {

@@ -99,6 +99,22 @@ function conformance(make: () => Backend) {
     assert.equal((await store.list()).filter((s) => s.runId === 'k1'), []);
   });
 
+  test("the graph a run's checkpoints are written under is kept by its fingerprint, once, and read back by a store opened afresh", async () => {
+    const store = await backend.open();
+    assert.ok(store.putGraph && store.getGraph, `${backend.name} keeps graphs`);
+    await nested.execute(undefined, { checkpoint: store, runId: 'g1' });
+    const kept = await store.getGraph!(nested.fingerprint);
+    const graph = (nested.machine.config.meta as { junjo: { graph: unknown } }).junjo.graph;
+    assert.equal(JSON.parse(kept ?? 'null'), graph, 'the graph, as the machine carries it');
+    // Keeping another graph under the same fingerprint changes nothing: a fingerprint names one graph.
+    await store.putGraph!(nested.fingerprint, nested.name, '{"other":true}');
+    await backend.closeAll();
+    const reopened = await backend.open();
+    assert.is(await reopened.getGraph!(nested.fingerprint), kept);
+    assert.is(await reopened.getGraph!('no-such-fingerprint'), undefined);
+    await reopened.delete('g1');
+  });
+
   test('list filters by workflow and status, oldest first; delete says whether there was a record', async () => {
     const store = await backend.open();
     const base = { workflow: 'W', createdAt: 1, updatedAt: 1, data: '{}' };

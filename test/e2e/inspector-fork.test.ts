@@ -1,9 +1,10 @@
 /**
  * Forks in the inspector, in headless Chromium: a server started with a SQLite checkpoint store
  * (`checkpoints: ['sqlite:…']`, the CLI's `--checkpoints`) lists its runs; opening one draws it
- * at the selected checkpoint with each node's status — first from what the checkpoints hold
- * (the nodes that ran, no edges, saying so), then, once the app sent the inspector a run of the
- * workflow, as its graph found by the checkpoints' fingerprint; "Fork from this commit" at a
+ * at the selected checkpoint with each node's status — as the graph the store keeps with the
+ * checkpoints; from a store that keeps none (written before graphs were kept) from what the
+ * checkpoints hold (the nodes that ran, no edges, saying so), then, once the app sent the
+ * inspector a run of the workflow, as its graph found by the checkpoints' fingerprint; "Fork from this commit" at a
  * middle commit shows the `workflow.fork` call, which the test then runs as the app would; the
  * fork appears as a child of its origin, completed, and its own view names its origin. Reading
  * the checkpoints needs the token like every run, and a store spec the server cannot open is
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server.js';
 import { buildInspectorUi } from '../../inspector/build.mjs';
+import Database from 'better-sqlite3';
 import { SqliteCheckpointStore } from '../../src/durable/sqlite.js';
 import { inspect } from '../../inspector/client.js';
 import { line, ran, runLine } from '../durable/fixtures/history-cases.js';
@@ -61,14 +63,28 @@ const drawn = (page: import('playwright-core').Page) =>
     ),
   );
 
-test('a checkpointed run is drawn with its node statuses: from its checkpoints, then as its graph once a run of it was sent', async () => {
+test('a checkpointed run is drawn as the graph its store keeps; from an older store, from its checkpoints, then as the graph of a run sent', async () => {
   if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(server.url);
-  await page.locator('#checkpoint-runs .checkpoint-run[data-run-id="origin-run"] .run').first().click();
-  // No run of Line was sent to this inspector: the nodes that ran, without edges, saying so.
+  const open = () => page.locator('#checkpoint-runs .checkpoint-run[data-run-id="origin-run"] .run').first().click();
+  await open();
+  // The store kept the graph with the run's first checkpoint: drawn with its edges, though no
+  // run of Line was sent to this inspector.
+  await page.locator('#checkpoint-view .checkpoint-graph-note[data-graph="found"]').waitFor();
+  assert.match((await page.locator('#checkpoint-view .checkpoint-graph-note').textContent()) ?? '', /Drawn from the graph sqlite:\S+runs\.db keeps with the run's checkpoints/);
+  await page.waitForFunction(() => document.querySelectorAll('#checkpoint-graph .edge').length === 3);
+  assert.equal(await drawn(page), { A: 'done', B: 'done', C: 'done' }, 'the last checkpoint: every node done');
+  await page.screenshot({ path: 'test/artifacts/inspector-checkpoint-kept-graph.png' });
+
+  // A store written before graphs were kept has none: the nodes that ran, without edges, saying so.
+  const file = new Database(checkpoints);
+  file.exec('DELETE FROM junjo_graphs');
+  file.close();
+  await page.reload();
+  await open();
   await page.locator('#checkpoint-view .checkpoint-graph-note[data-graph="missing"]').waitFor();
-  assert.match((await page.locator('#checkpoint-view .checkpoint-graph-note').textContent()) ?? '', /hold no graph.*drawn without their edges/);
+  assert.match((await page.locator('#checkpoint-view .checkpoint-graph-note').textContent()) ?? '', /keeps no graph.*drawn without their edges/);
   await page.waitForFunction(() => document.querySelectorAll('#checkpoint-graph [data-node-id="C"]').length === 1);
   assert.equal(await drawn(page), { A: 'done', B: 'done', C: 'done' }, 'the last checkpoint: every node done');
   assert.is(await page.locator('#checkpoint-graph .edge').count(), 1, 'only the start: the checkpoints name no edges');
