@@ -12,6 +12,7 @@ import type { CheckpointSummary } from '../../src/durable/checkpoint-store.js';
 import type { RunCommit } from '../../src/durable/fork.js';
 import { renderJson } from './json-view.js';
 import { renderDiagram } from './diagram.js';
+import { clock } from './clock.js';
 import { checkpointDiagram, graphFromCheckpoints } from './checkpoint-graph.js';
 
 interface Options {
@@ -190,7 +191,7 @@ function renderView(): void {
     li.dataset.seq = String(commit.seq);
     const running = Object.keys(commit.nodes).filter((k) => commit.nodes[k] === 'running');
     const done = [...commit.completed.map((k) => `✓ ${k}`), ...running.map((k) => `▶ ${k}`)].join(' · ') || 'start';
-    li.append(h('span', 'commit-seq', `#${commit.seq}`), h('span', 'commit-what', done), h('span', 'commit-time', new Date(commit.time).toLocaleTimeString([], { hour12: false })));
+    li.append(h('span', 'commit-seq', `#${commit.seq}`), h('span', 'commit-what', done), h('span', 'commit-time', clock(commit.time)));
     li.addEventListener('click', () => {
       view.at = commit.seq;
       view.showFork = false;

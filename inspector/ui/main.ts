@@ -10,10 +10,11 @@ import { renderDiagram, statechartDiagram, workflowDiagram, type DiagramLevel } 
 import { renderJson } from './json-view.js';
 import { checkpointViewOpen, startCheckpoints } from './forks.js';
 import { renderActorTree } from './actor-tree.js';
-import { Model, itemStateOf, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
+import { Model, activePaths, itemStateOf, runStatus, type ActorRecord, type RunRecord, type StateConfig, type StoreTimeline } from './model.js';
 import { EventList } from './event-list.js';
 import { activityOf, renderActivity } from './node-activity.js';
 import { Replay } from './replay.js';
+import { when } from './clock.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -105,6 +106,7 @@ function connect(): void {
   ws.addEventListener('message', (message) => {
     // The server sends several envelopes to a message, one per line (protocol.ts).
     inbox.push(eventTexts(String(message.data)));
+    lastMessageAt = performance.now();
     if (!takingIn) {
       takingIn = true;
       intake.port2.postMessage(null);
@@ -134,6 +136,13 @@ const implied = new ImpliedEventsReader();
 const ingest = (envelope: Envelope) => model.ingest(envelope);
 let inboxLine = 0;
 let takingIn = false;
+let lastMessageAt = -Infinity;
+/**
+ * Once intake has taken in all that came, how long no message must come before the page is
+ * drawn without waiting its turn: a burst has ended (or stalls, leaving the page idle anyway),
+ * and its last render must not wait out the spacing of the renders during it.
+ */
+const QUIET_MS = 50;
 const INTAKE_SLICE_MS = 8;
 const intake = new MessageChannel();
 intake.port1.onmessage = () => {
@@ -150,7 +159,7 @@ intake.port1.onmessage = () => {
       if (envelope && isWireEvent(envelope.event)) implied.expand(envelope, ingest);
       if ((inboxLine & 31) === 0 && performance.now() > until) {
         intake.port2.postMessage(null);
-        scheduleRender();
+        scheduleRender('events');
         return;
       }
     }
@@ -158,7 +167,10 @@ intake.port1.onmessage = () => {
     inboxLine = 0;
   }
   takingIn = false;
-  scheduleRender();
+  scheduleRender('events');
+  setTimeout(() => {
+    if (!takingIn && pending === 'timer' && performance.now() - lastMessageAt >= QUIET_MS) scheduleRender('now');
+  }, QUIET_MS);
 };
 
 // A browser app's inspector opened this page and posts events to it once it says it is
@@ -196,29 +208,56 @@ window.addEventListener('message', (message) => {
 
 // ---------- rendering ----------
 
-let pending = false;
+/**
+ * A render asked for by arriving events waits its turn (see `scheduleRender`); one asked for by
+ * the person (a step, a click, a filter), or once events stopped coming, is drawn on the next frame.
+ */
+type Cause = 'events' | 'now';
+let pending: 'timer' | 'frame' | undefined;
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** When the last render started, and what it cost the page until its frame was painted. */
 let lastRender = { at: -Infinity, took: 0 };
+/** How many times its cost a render waits before the next one that events ask for. */
+const EVENT_RENDER_SPACING = 9;
+/**
+ * Posted from the animation frame, it runs once the browser has laid out and painted that
+ * frame: the render's whole cost, most of which (on a 10,000-item run) is layout and paint.
+ */
+const painted = new MessageChannel();
+painted.port1.onmessage = () => {
+  lastRender.took = performance.now() - lastRender.at;
+};
+
 /**
  * Draws on an animation frame, once however many events arrived before it: a large run
- * streams thousands of events a second, and each message asks for a render. A render that
- * took d ms is followed by the next no sooner than 4·d ms after it, so while a large run
- * streams in, drawing takes at most a fifth of the page's time and taking events in the rest
- * (a 10,000-item run's page spent most of its time laying out renders otherwise); a small
- * run's renders take a millisecond or two, so it is drawn every frame.
+ * streams thousands of events a second, and each message asks for a render. For events, a
+ * render whose frame cost d ms (its script, layout and paint) is followed by the next no
+ * sooner than 9·d ms after it started, so while a large run streams in, drawing takes at most
+ * a tenth of the page's time and taking the events in the rest (a 10,000-item run's page
+ * spent most of its time laying out renders otherwise); a small run's renders take a
+ * millisecond or two, so it is drawn every frame. The person's renders do not wait, nor
+ * does the one after the last events of a burst (QUIET_MS).
  */
-function scheduleRender(): void {
+function scheduleRender(cause: Cause = 'now'): void {
+  if (cause === 'now' && pending === 'timer') {
+    clearTimeout(timer);
+    pending = undefined;
+  }
   if (pending) return;
-  pending = true;
-  const wait = Math.max(0, lastRender.at + 5 * lastRender.took - performance.now());
-  const draw = () =>
+  const draw = () => {
+    pending = 'frame';
     requestAnimationFrame(() => {
-      pending = false;
-      const start = performance.now();
+      pending = undefined;
+      lastRender = { at: performance.now(), took: 0 };
       render();
-      lastRender = { at: start, took: performance.now() - start };
+      painted.port2.postMessage(null);
     });
-  if (wait > 0) setTimeout(draw, wait);
-  else draw();
+  };
+  const wait = cause === 'events' ? lastRender.at + EVENT_RENDER_SPACING * lastRender.took - performance.now() : 0;
+  if (wait > 0) {
+    pending = 'timer';
+    timer = setTimeout(draw, wait);
+  } else draw();
 }
 
 /**
@@ -240,8 +279,6 @@ function chose(): void {
   choices++;
   scheduleRender();
 }
-
-const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
 
 function runName(run: RunRecord): string {
   return model.root(run)?.name ?? run.key.split(' ')[1] ?? run.key;
@@ -279,13 +316,6 @@ function allRuns(): RunRecord[] {
 
 function sortedRuns(): RunRecord[] {
   return allRuns().filter(matchesFilter);
-}
-
-/** Time of day, with the date when it is not today: yesterday's runs must not look like today's. */
-function when(ms: number): string {
-  const date = new Date(ms);
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? clock(ms) : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${clock(ms)}`;
 }
 
 function renderRuns(runs: RunRecord[]): void {
@@ -451,20 +481,38 @@ function renderErrors(run: RunRecord): void {
   );
 }
 
-function stateTree(config: StateConfig, value: unknown): HTMLElement {
-  const active = new Set<string>();
-  const collect = (v: unknown, prefix: string) => {
-    if (typeof v === 'string') active.add(prefix + v);
-    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) (active.add(prefix + k), collect(c, `${prefix}${k}.`));
+/**
+ * The dotted paths of the states that invoke a child named in `names` (a child's name is the
+ * id of the `invoke` that started it), with their ancestors: the states a machine is entering
+ * when it has started those children and not yet reported where it went.
+ */
+function invokingPaths(config: StateConfig, names: readonly string[]): Set<string> {
+  const wanted = new Set(names);
+  const found = new Set<string>();
+  const walk = (states: Record<string, StateConfig>, prefix: string, ancestors: string[]) => {
+    for (const [key, child] of Object.entries(states)) {
+      const path = prefix + key;
+      const invokes = [child.invoke].flat() as ({ id?: unknown } | undefined)[];
+      if (invokes.some((i) => typeof i?.id === 'string' && wanted.has(i.id))) for (const p of [...ancestors, path]) found.add(p);
+      if (child.states) walk(child.states, `${path}.`, [...ancestors, path]);
+    }
   };
-  collect(value, '');
+  if (wanted.size) walk(config.states ?? {}, '', []);
+  return found;
+}
+
+/**
+ * The machine's states, each marked: active; or, while a transition is in progress, the state
+ * it last reported (`reported`) and the ones it is entering (`entering`).
+ */
+function stateTree(config: StateConfig, active: Set<string>, entering: Set<string> | undefined): HTMLElement {
   const list = (states: Record<string, StateConfig>, prefix: string): HTMLElement => {
     const ul = h('ul', 'tree');
     // Serialized configs arrive with sorted keys; the run's own states read better before `$done` and `$failed`.
     const entries = Object.entries(states).sort(([a], [b]) => Number(a.startsWith('$')) - Number(b.startsWith('$')));
     for (const [key, child] of entries) {
       const path = prefix + key;
-      const li = h('li', active.has(path) ? 'active' : '');
+      const li = h('li', entering?.has(path) ? 'entering' : !active.has(path) ? '' : entering ? 'reported' : 'active');
       const label = h('span', 'state-name', key);
       li.append(label);
       const junjo = child.meta?.junjo;
@@ -478,20 +526,45 @@ function stateTree(config: StateConfig, value: unknown): HTMLElement {
   return list(config.states ?? {}, '');
 }
 
+/**
+ * The root's state and context. Between an event and the snapshot XState sends once the
+ * transition is over (a RunMap's whole fan-out starts in between), the last reported state is
+ * no longer the machine's: the card says a transition is in progress, on which event, and which
+ * states it is entering, as the children it started since tell.
+ */
 function renderState(root: ActorRecord): void {
-  if (!changed('state', root.definition, root.snapshot)) return;
+  const transition = root.transition;
+  if (!changed('state', root.definition, root.snapshot, transition?.event, transition?.started.length)) return;
+  const card = $('state-card');
   const value = root.snapshot?.value;
-  $('state-value').textContent = value === undefined ? '' : JSON.stringify(value);
-  const tree = $('state-tree');
+  const reported = value === undefined ? '' : JSON.stringify(value);
+  const config = root.definition?.states ? root.definition : undefined;
+  const entering = transition && config ? invokingPaths(config, transition.started) : undefined;
   const parts: HTMLElement[] = [];
-  if (root.definition?.states) parts.push(stateTree(root.definition, value));
+  if (transition) {
+    card.dataset.transition = transition.event;
+    // The innermost states entered, as the value line names them.
+    const leaves = [...(entering ?? [])].filter((path) => ![...entering!].some((other) => other.startsWith(`${path}.`)));
+    $('state-value').textContent = `${reported || '(none yet)'} → ${leaves.length ? leaves.join(', ') : '…'}`;
+    const note = h('p', 'transition-note');
+    note.append('Transition on ', h('code', '', transition.event), ' in progress: the machine reports its new state when it is over.');
+    const { started } = transition;
+    // A machine may spawn thousands of children in one transition: a few named, the rest counted.
+    const more = started.length > 5 ? ` and ${(started.length - 5).toLocaleString('en')} more` : '';
+    if (started.length) note.append(` Started since: ${started.slice(0, 5).join(', ')}${more}.`);
+    parts.push(note);
+  } else {
+    delete card.dataset.transition;
+    $('state-value').textContent = reported;
+  }
+  if (config) parts.push(stateTree(config, activePaths(value), entering));
   const context = root.snapshot?.context;
   if (context !== undefined) {
     // A workflow's context holds a reference to its store actor; its state is in the timeline.
     const shown = root.junjo && context && typeof context === 'object' ? Object.fromEntries(Object.entries(context).filter(([k]) => k !== 'store' && k !== 'input')) : context;
     parts.push(h('h4', '', 'Context'), renderJson(shown));
   }
-  tree.replaceChildren(...parts);
+  $('state-tree').replaceChildren(...parts);
 }
 
 /** The run's store timelines, in its actors' order: found among the model's few timelines, not by looking at each of a run's 10,000s of actors. */

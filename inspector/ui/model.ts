@@ -10,9 +10,7 @@
 import { DISCONNECTED_EVENT_TYPE, REPLACED_EVENT_TYPE, type Envelope, type WireEvent, type WireSnapshot } from '../protocol.js';
 import { LOST_EVENT_TYPE } from '../send-queue.js';
 import { DELTA_MARKER } from '../store-deltas.js';
-import { applyPatches, enablePatches, freeze, type Patch as ImmerPatch } from 'immer';
-
-enablePatches();
+import { applyPatches } from './patches.js';
 
 // The library's own types: what its compiled machines carry in `meta` (types only, no code).
 import type { StateMeta } from '../../src/compile/machine-types.js';
@@ -56,9 +54,28 @@ export interface ActorRecord {
   items: ItemTally | undefined;
   /** How this actor is counted in its parent's `items`. */
   itemState: ItemState | undefined;
+  /** For a machine: the transition it is in, if it received an event it has not reported the state after. */
+  transition: Transition | undefined;
   /** The model that may change this record in place; any other copies it first. */
   owner: object;
 }
+
+/**
+ * A machine between an event and the snapshot it reports after acting on it: XState sends the
+ * snapshot only once the whole transition is over, and a transition that starts a RunMap's
+ * fan-out starts all its items (and their store commits happen) before it.
+ */
+export interface Transition {
+  /** The event it is acting on. */
+  event: string;
+  /** The names of the children it started since (each the id of the state's `invoke` that started it). */
+  started: string[];
+}
+
+/** The type of the event a node's `ctx.emit` reaches an inspector as, on the run actor (src/compile/node-emit.ts). */
+export const EMIT_EVENT_TYPE = 'junjo.emit';
+/** Events an actor gets in an inspector without acting on them (emitted values, the inspector's own notes): no snapshot follows them. */
+const notActedOn = (type: string) => type === EMIT_EVENT_TYPE || type.startsWith('junjo.inspector.');
 
 /** An item's state, from its own snapshot: still running, or how it ended. */
 export type ItemState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -184,7 +201,14 @@ export class Model {
   /** The record of `key` that this model may change, copied first if it is shared. */
   #own(actor: ActorRecord): ActorRecord {
     if (actor.owner === this.#owner) return actor;
-    const own: ActorRecord = { ...actor, visited: new Set(actor.visited), children: actor.children.slice(), items: actor.items && { ...actor.items }, owner: this.#owner };
+    const own: ActorRecord = {
+      ...actor,
+      visited: new Set(actor.visited),
+      children: actor.children.slice(),
+      items: actor.items && { ...actor.items },
+      transition: actor.transition && { ...actor.transition, started: actor.transition.started.slice() },
+      owner: this.#owner,
+    };
     this.actors.set(actor.key, own);
     return own;
   }
@@ -226,6 +250,7 @@ export class Model {
       createdAt: time,
       items: undefined,
       itemState: undefined,
+      transition: undefined,
       owner: this.#owner,
     };
     this.actors.set(key, actor);
@@ -243,8 +268,12 @@ export class Model {
     actor.name = event.name ?? actor.name;
     if (event.parentId) {
       actor.parentKey = `${source} ${event.parentId}`;
-      const parent = this.actors.get(actor.parentKey);
-      if (parent) this.#own(parent).children.push(key);
+      const found = this.actors.get(actor.parentKey);
+      if (found) {
+        const parent = this.#own(found);
+        parent.children.push(key);
+        parent.transition?.started.push(actor.name);
+      }
       this.#named.set(`${actor.parentKey}\u0000${actor.name}`, key);
     }
     if (event.definition) {
@@ -277,22 +306,19 @@ export class Model {
 
   /**
    * A store snapshot sent as a delta (store-deltas.ts) carries patches, not the state: the
-   * state is the previous commit's with them applied. immer shares what they do not touch,
-   * so 10,000 commits of a large state cost little more than one. Without a previous state
-   * (its events were lost) it stays unknown until the next whole snapshot.
+   * state is the previous commit's with them applied (patches.ts), sharing what they do not
+   * touch, so 10,000 commits of a large state cost little more than one. Without a previous
+   * state (its events were lost) it stays unknown until the next whole snapshot.
    */
   #rebuilt(key: string, snapshot: WireSnapshot | undefined): WireSnapshot | undefined {
-    if (!snapshot || snapshot[DELTA_MARKER] !== true) {
-      if (snapshot && 'commit' in snapshot && snapshot.context && typeof snapshot.context === 'object') freeze(snapshot.context, true);
-      return snapshot;
-    }
+    if (!snapshot || snapshot[DELTA_MARKER] !== true) return snapshot;
     const timeline = this.timelines.get(key);
     const previous = timeline?.commits.at(-1)?.state ?? timeline?.initial;
     const commit = storeCommitOf(snapshot);
     let context: unknown;
     if (previous !== undefined && commit) {
       try {
-        context = applyPatches(previous as object, commit.patches as ImmerPatch[]);
+        context = applyPatches(previous, commit.patches);
       } catch {
         context = undefined;
       }
@@ -304,6 +330,7 @@ export class Model {
     const actor = this.#ensureActor(key.split(' ')[0]!, key, event, time);
     const snapshot = this.#rebuilt(key, event.snapshot);
     actor.snapshot = snapshot;
+    actor.transition = undefined;
     activePaths(snapshot?.value, '', actor.visited);
     this.#tally(actor);
     const commit = storeCommitOf(snapshot);
@@ -328,6 +355,9 @@ export class Model {
     const type = event.event.type;
     if (type === LOST_EVENT_TYPE) run.lost += Number(event.event.count) || 0;
     if (type === DISCONNECTED_EVENT_TYPE) run.disconnected = true;
+    // A running machine acts on the event now and reports its state once the transition is
+    // over; one that has ended acts on nothing.
+    if (actor.definition?.states && (actor.snapshot?.status ?? 'active') === 'active' && !notActedOn(type)) this.#own(actor).transition = { event: type, started: [] };
     // XState sends an actor's last snapshot only after its parent has acted on its end (and a
     // fan-out's items' after the fan-out started all of them): its own resolve, or its
     // parent's done event, says it ended when it did.

@@ -8,7 +8,7 @@
  * (src/compile/node-emit.ts); steps are the run's actors named by the agent kind
  * (src/compile/kinds/agent.ts). Built from the model alone, so a replayed past shows that moment.
  */
-import type { ActorRecord, Model, RunRecord } from './model.js';
+import { EMIT_EVENT_TYPE, type ActorRecord, type Model, type RunRecord } from './model.js';
 
 export type StepStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -64,7 +64,7 @@ export function activityOf(model: Model, run: RunRecord): NodeActivity[] {
     if (match) stepOf(nodeOf(match[1]!), match[2]!).status = statusOf(actor);
   }
   for (const record of run.events) {
-    if (record.type !== 'junjo.emit') continue;
+    if (record.type !== EMIT_EVENT_TYPE) continue;
     const event = record.event as Emitted;
     if (typeof event.node !== 'string') continue;
     const node = nodeOf(event.node, typeof event.name === 'string' ? event.name : event.node);

@@ -3,11 +3,13 @@
  * page shows the run done with its final store state and the item counts right, an item can
  * be opened, a middle commit can be stepped to and shows the graph's items (each counted in
  * the state its own events gave it by then, checked against the run's own inspection events),
- * the state and the events as they were then, every event is reachable through the virtualised
- * event list, and the DOM stays bounded. How long the page took to show the end (split into
- * delivery, until the page's last WebSocket message, and the page's own work after it) and the
- * long tasks seen while stepping are performance, measured and printed, not asserted (the
- * machine is shared). The server runs as users run it, `junjo-inspector` in its own process.
+ * the state and the events as they were then (the root machine mid-transition into the RunMap,
+ * as XState reports its next state only after the fan-out started every item), every event is
+ * reachable through the virtualised event list, and the DOM stays bounded. How long the page
+ * took to show the end (split into delivery, until the page's last WebSocket message, and the
+ * page's own work after it), how long its main thread was busy until then, and the long tasks
+ * seen while stepping are performance, measured and printed, not asserted (the machine is
+ * shared). The server runs as users run it, `junjo-inspector` in its own process.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -102,6 +104,22 @@ function countsAtCommit(events: readonly InspectionEvent[], fanOut: string, tota
   return undefined;
 }
 
+/**
+ * The run's root machine at the store commit `seq`, from its own inspection events: the state
+ * it last reported, and the event it received since, if any (it is then mid-transition).
+ */
+function rootAtCommit(events: readonly InspectionEvent[], seq: number): { value: unknown; since: string | undefined } | undefined {
+  let value: unknown;
+  let since: string | undefined;
+  for (const e of events) {
+    const isRoot = e.actorRef.sessionId === e.rootId;
+    if (isRoot && e.type === '@xstate.snapshot') [value, since] = [(e.snapshot as { value?: unknown }).value, undefined];
+    else if (isRoot && e.type === '@xstate.event') since = e.event.type;
+    else if (e.type === '@xstate.snapshot' && (e.snapshot as { commit?: { seq?: number } | null }).commit?.seq === seq) return { value, since };
+  }
+  return undefined;
+}
+
 test('the final state, the item counts, an item, a middle commit and every event', async () => {
   if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1440, height: 1400 } });
@@ -122,6 +140,11 @@ test('the final state, the item counts, an item, a middle commit and every event
   await cdp.send('Network.enable');
   await page.goto(server.url);
   await page.waitForSelector('#conn[data-state="live"]');
+  // How long the page's main thread was busy (its tasks, of which script and layout) from the
+  // run's start until it showed the end: the page is idle while the run itself runs.
+  await cdp.send('Performance.enable');
+  const metrics = async () => new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
   const inspector = inspect({ url: server.appUrl });
   // The run's own inspection events, as XState reports them, to check the page's counts against.
   const seen: InspectionEvent[] = [];
@@ -141,6 +164,8 @@ test('the final state, the item counts, an item, a middle commit and every event
     { polling: 50 },
   );
   const shownAt = (await shown.jsonValue()) as number;
+  const after = await metrics();
+  const busy = (name: string) => Math.round(1000 * ((after.get(name) ?? 0) - (before.get(name) ?? 0)));
   const shownAfter = shownAt - ended;
   // The last message before the end showed (the server may send more after it: the app's disconnect).
   const lastMessage = Math.max(...messages.filter((t) => t <= shownAt));
@@ -157,6 +182,9 @@ test('the final state, the item counts, an item, a middle commit and every event
   assert.ok(events > 3 * ITEMS, `the run has ${events} events`);
   assert.ok((await page.locator('#events-body tr').count()) < 200);
   assert.ok((await page.locator('#events-body tr[data-index]').count()) > 0);
+  // The root's state at the end, as it reported it, no transition in progress.
+  assert.is(await page.locator('#state-value').textContent(), '"$done"');
+  assert.is(await page.locator('#state-card').getAttribute('data-transition'), null);
   const finalDom = await domSize(page);
   assert.ok(finalDom < 4000, `${finalDom} DOM nodes`);
 
@@ -185,6 +213,16 @@ test('the final state, the item counts, an item, a middle commit and every event
   );
   // Waiting items are the ones not started by then, not zero.
   assert.ok(expected!.waiting > 0 && expected!.done < middle, `at commit ${middle}: ${JSON.stringify(expected)}`);
+  // The root reports its next state only after the fan-out started every item, so at this
+  // commit it is mid-transition: the State card says so, on which event, and that it is
+  // entering PerItem (whose fan-out has started), instead of claiming it is still in Start.
+  const root = rootAtCommit(seen, middle);
+  assert.equal(root, { value: 'Start', since: 'xstate.done.actor.Start' });
+  assert.is(await page.locator('#state-card').getAttribute('data-transition'), root!.since);
+  assert.is(await page.locator('#state-tree li.active').count(), 0, 'no state is claimed active');
+  assert.equal(await page.locator('#state-tree li.entering > .state-name').allTextContents(), ['PerItem']);
+  assert.is(await page.locator('#state-tree li.reported > .state-name').textContent(), 'Start');
+  assert.is(await page.locator('#state-value').textContent(), '"Start" → PerItem');
   // The event list as it was then: fewer events than the whole run.
   assert.ok(Number(await page.locator('#events-card').getAttribute('data-event-count')) < events);
 
@@ -225,6 +263,7 @@ test('the final state, the item counts, an item, a middle commit and every event
   console.log(
     `  ${ITEMS} items: the page showed the end ${shownAfter} ms after the run ended (its last message came ${lastMessage - ended} ms after the end, ` +
       `the page's own work after it ${pageSide} ms); ` +
+      `its main thread busy ${busy('TaskDuration')} ms until then (script ${busy('ScriptDuration')}, layout ${busy('LayoutDuration')}, style ${busy('RecalcStyleDuration')}); ` +
       `long tasks while taking it in: ${takingIn.length} (worst ${Math.max(0, ...takingIn)} ms); ` +
       `while stepping: ${stepping.length} (worst ${Math.max(0, ...stepping)} ms); DOM ${finalDom} nodes at the end, ${steppingDom} stepping`,
   );
