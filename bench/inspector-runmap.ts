@@ -8,6 +8,12 @@
  * resolves after the server read the last one), which includes the server's own work in its
  * process.
  *
+ * With `parts` after the reps (`… inspector-runmap 10000 5 parts`), each rep also runs the map
+ * with three observers short of `inspect()`, to show what each step of watching costs the app:
+ * one that does nothing (XState's inspection itself), one that keeps every event until the run
+ * is over (as the client holds a turn's events), and one that then converts them as the client
+ * does (superseded snapshots and implied events left out, JSON.stringify) without sending.
+ *
  * To profile both sides: `JUNJO_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/s" node
  * bench/main.mjs inspector-runmap 10000 1 -- --cpu-prof --cpu-prof-dir=/tmp/c`.
  */
@@ -16,11 +22,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { InspectionEvent, Observer } from 'xstate';
 import { inspect } from '../inspector/client.js';
+import { asObserved } from '../inspector/as-observed.js';
+import { withoutSupersededSnapshots } from '../inspector/coalesce.js';
+import { ImpliedEventsWriter } from '../inspector/implied-events.js';
+import { StoreDeltas } from '../inspector/store-deltas.js';
 import { Edge, Graph, RunMap, Workflow, defineStore, node, type StoreOf } from '../src/index.js';
 
 const items = Number(process.argv[2] ?? 10_000);
 const reps = Number(process.argv[3] ?? 3);
+const parts = process.argv[4] === 'parts';
 
 const Tally = defineStore({
   name: 'Tally',
@@ -70,6 +82,28 @@ const bareCpu: number[] = [];
 const run: number[] = [];
 const appCpu: number[] = [];
 const delivered: number[] = [];
+/** The observers short of inspect() (see the header), each with what to do once the run is over. */
+const stages: Record<string, () => { observer: Observer<InspectionEvent>; after?: () => void }> = {
+  'does nothing': () => ({ observer: { next: () => {} } }),
+  'keeps every event': () => {
+    const kept: InspectionEvent[] = [];
+    return { observer: { next: (e) => void kept.push(e) }, after: () => void (kept.length = 0) };
+  },
+  'keeps and converts them, no sending': () => {
+    const kept: InspectionEvent[] = [];
+    const deltas = new StoreDeltas();
+    return {
+      observer: { next: (e) => void kept.push(deltas.slim(asObserved(e))) },
+      after: () => new ImpliedEventsWriter(JSON.stringify).write(withoutSupersededSnapshots(kept), (wire) => void JSON.stringify(wire)),
+    };
+  },
+};
+const stageCpu = new Map<string, number[]>();
+/**
+ * Each measured run starts from a collected heap (main.mjs runs Node with --expose-gc): the
+ * garbage of the run before would otherwise be collected, and counted, in the next one.
+ */
+const collect = () => (globalThis as { gc?: () => void }).gc?.();
 /** The app process's CPU time in ms (all its threads: the run, the conversion, GC). */
 const cpuMs = (since?: NodeJS.CpuUsage) => {
   const { user, system } = process.cpuUsage(since);
@@ -78,6 +112,7 @@ const cpuMs = (since?: NodeJS.CpuUsage) => {
 try {
   await workflow.execute(); // warm-up
   for (let i = 0; i < reps; i++) {
+    collect();
     let t = performance.now();
     let cpu = process.cpuUsage();
     const result = await workflow.execute();
@@ -85,6 +120,7 @@ try {
     bareCpu.push(cpuMs(cpu));
     if (result.state.n !== items) throw new Error(`expected ${items} commits, got ${result.state.n}`);
     const inspector = inspect({ url: server.appUrl });
+    collect();
     t = performance.now();
     cpu = process.cpuUsage();
     await workflow.execute(undefined, { inspect: inspector });
@@ -92,6 +128,15 @@ try {
     await inspector.stop();
     delivered.push(performance.now() - t);
     appCpu.push(cpuMs(cpu));
+    if (!parts) continue;
+    for (const [name, make] of Object.entries(stages)) {
+      const { observer, after } = make();
+      collect();
+      cpu = process.cpuUsage();
+      await workflow.execute(undefined, { inspect: observer });
+      after?.();
+      stageCpu.set(name, [...(stageCpu.get(name) ?? []), cpuMs(cpu)]);
+    }
   }
 } finally {
   server.stop();
@@ -103,6 +148,7 @@ console.log(`RunMap of ${items.toLocaleString('en')} items, medians of ${reps} (
 row('bare: the run', b, b);
 row('inspected: the run', median(run), b);
 row('bare: the app\'s CPU time', median(bareCpu), median(bareCpu));
+for (const [name, cpu] of stageCpu) row(`an observer that ${name}: the app's CPU time`, median(cpu), median(bareCpu));
 row('inspected: the app\'s CPU time, run and sending', median(appCpu), median(bareCpu));
 row('inspected: until the server has it all', median(delivered), b);
 console.log(`  the server had it all ${fmt(median(delivered.map((d, i) => d - run[i]!)))} after the run's end`);
