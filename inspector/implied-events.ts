@@ -53,52 +53,62 @@ export class ImpliedEventsWriter {
 
   /** Calls `send` with each wire event of `events` (in order) that is not implied by its neighbour. */
   write(events: readonly InspectionEvent[], send: (wire: WireObject) => void): void {
+    /** Set when the event before, a child's done event, was left out: its parent's session id. */
+    let leftOutDoneTo: string | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const wire = toWireEvent(event, this.stringify);
-      if (!wire) continue;
-      if (event.type === '@xstate.actor') {
-        const next = events[i + 1];
-        const parent = (event.actorRef as AnyActorRef & { _parent?: AnyActorRef })._parent;
-        if (next?.type === '@xstate.event' && next.actorRef === event.actorRef && next.event.type === 'xstate.init' && next.sourceRef === parent) {
-          wire[INIT_MARK] = next.event;
-          this.#last.set(event.actorRef, next.event);
-          i++;
-        }
-        send(wire);
-        continue;
-      }
-      if (event.type === '@xstate.event') {
-        this.#last.set(event.actorRef, event.event);
-        // The event, then maybe the done event the actor sent its parent on it, then its snapshot.
-        let at = i + 1;
-        const done = isDoneEventOf(events[at], events[at + 1]) ? (events[at++] as InspectionEvent & { type: '@xstate.event' }) : undefined;
-        const next = events[at];
-        if (next?.type === '@xstate.snapshot' && next.actorRef === event.actorRef && next.event === event.event) {
-          const snapshot = toWireEvent(next, this.stringify)!;
-          snapshot[RECEIVED_MARK] = event.sourceRef?.sessionId ?? null;
-          if (done) {
-            snapshot[DONE_TO_MARK] = done.actorRef.sessionId;
-            this.#last.set(done.actorRef, done.event);
+      const doneTo = leftOutDoneTo;
+      leftOutDoneTo = undefined;
+      switch (event.type) {
+        case '@xstate.actor': {
+          const wire = toWireEvent(event, this.stringify)!;
+          const next = events[i + 1];
+          const parent = (event.actorRef as AnyActorRef & { _parent?: AnyActorRef })._parent;
+          if (next?.type === '@xstate.event' && next.actorRef === event.actorRef && next.event.type === 'xstate.init' && next.sourceRef === parent) {
+            wire[INIT_MARK] = next.event;
+            this.#last.set(event.actorRef, next.event);
+            i++;
           }
-          send(snapshot);
-          i = at;
-          continue;
+          send(wire);
+          break;
         }
-      } else if (event.type === '@xstate.snapshot') {
-        if (isDoneEventOf(events[i - 1], event)) wire[DONE_TO_MARK] = events[i - 1]!.actorRef.sessionId;
-        if (this.#last.get(event.actorRef) === event.event) {
-          // Undefined, not deleted: JSON leaves the key out, and the object keeps its shape.
-          wire.event = undefined;
-          wire[LAST_EVENT_MARK] = true;
+        case '@xstate.event': {
+          this.#last.set(event.actorRef, event.event);
+          if (isDoneEventOf(event, events[i + 1])) {
+            // Left out: the child's done snapshot, next, says it was sent.
+            leftOutDoneTo = event.actorRef.sessionId;
+            break;
+          }
+          // The event, then maybe the done event the actor sent its parent on it, then its snapshot.
+          const done = isDoneEventOf(events[i + 1], events[i + 2]) ? (events[i + 1] as InspectionEvent & { type: '@xstate.event' }) : undefined;
+          const at = done ? i + 2 : i + 1;
+          const next = events[at];
+          if (next?.type === '@xstate.snapshot' && next.actorRef === event.actorRef && next.event === event.event) {
+            const snapshot = toWireEvent(next, this.stringify)!;
+            snapshot[RECEIVED_MARK] = event.sourceRef?.sessionId ?? null;
+            if (done) {
+              snapshot[DONE_TO_MARK] = done.actorRef.sessionId;
+              this.#last.set(done.actorRef, done.event);
+            }
+            send(snapshot);
+            i = at;
+            break;
+          }
+          send(toWireEvent(event, this.stringify)!);
+          break;
+        }
+        case '@xstate.snapshot': {
+          const wire = toWireEvent(event, this.stringify)!;
+          if (doneTo !== undefined) wire[DONE_TO_MARK] = doneTo;
+          if (this.#last.get(event.actorRef) === event.event) {
+            // Undefined, not deleted: JSON leaves the key out, and the object keeps its shape.
+            wire.event = undefined;
+            wire[LAST_EVENT_MARK] = true;
+          }
+          send(wire);
+          break;
         }
       }
-      if (isDoneEventOf(event, events[i + 1])) {
-        // Left out: the child's done snapshot, next, says it was sent.
-        this.#last.set(event.actorRef, (event as InspectionEvent & { type: '@xstate.event' }).event);
-        continue;
-      }
-      send(wire);
     }
   }
 }

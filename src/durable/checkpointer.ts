@@ -67,6 +67,8 @@ export class RunCheckpointer {
   #lastJSON: string | undefined;
   #lastData: string | undefined;
   #writeError: CheckpointWriteError | undefined;
+  /** Whether the store has this run's graph (keepGraph), so later writes skip asking. */
+  #graphKept = false;
   #lease: Lease | undefined;
   #leaseMs = DEFAULT_LEASE_MS;
   /** When the lease lapses at the latest, by this process's monotonic clock (from when it was asked for). */
@@ -239,7 +241,10 @@ export class RunCheckpointer {
         ...(error === undefined ? {} : { error: messageOf(error) }),
         ...(origin ? { origin } : {}),
       };
-      await keepGraph(store, this.#options);
+      if (!this.#graphKept) {
+        await keepGraph(store, this.#options);
+        this.#graphKept = true;
+      }
       await (this.#lease ? store.put(record, this.#lease) : store.put(record));
     } catch (err) {
       this.#failed(err, status === 'running');
