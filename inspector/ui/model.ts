@@ -95,6 +95,7 @@ export interface EventRecord {
   actorKey: string;
   type: string;
   event: Record<string, unknown>;
+  /** Who sent it: as XState reported it, or for a junjo store's update, the node that made it. */
   sourceKey: string | undefined;
 }
 
@@ -375,8 +376,24 @@ export class Model {
       actorKey: key,
       type: event.event.type,
       event: event.event,
-      sourceKey: event.sourceId ? `${source} ${event.sourceId}` : undefined,
+      sourceKey: event.sourceId ? `${source} ${event.sourceId}` : this.#storeSender(actor, event.event)?.key,
     });
+  }
+
+  /**
+   * The node that sent a junjo store an update. A node calls its store from inside its own
+   * promise, so XState knows no sender, but the update names its node (`node`: `Start`, or
+   * `PerItem[3]` for a RunMap's item), and that node is a child of the store's parent (the
+   * run's or subflow's machine) or an item of one of its children.
+   */
+  #storeSender(store: ActorRecord, event: Record<string, unknown>): ActorRecord | undefined {
+    const node = event.node;
+    if (typeof node !== 'string' || store.name !== 'store' || store.parentKey === undefined || storeCommitOf(store.snapshot) === undefined) return undefined;
+    const parent = this.actors.get(store.parentKey);
+    if (!parent) return undefined;
+    const item = /^(.+)\[\d+\]$/.exec(node);
+    const fanOut = item ? this.childNamed(parent, item[1]!) : undefined;
+    return fanOut ? this.childNamed(fanOut, node) : this.childNamed(parent, node);
   }
 
   /** Drops a run and its actors: the server sends it again whole (REPLACED_EVENT_TYPE). */
