@@ -8,7 +8,9 @@ import { renderDiagram, statechartDiagram } from './diagram.js';
 import type { ActorRecord, Model, RunRecord } from './model.js';
 import { renderSequence } from './sequence-view.js';
 
-const STATUS: Record<string, string> = { active: 'running', done: 'done', error: 'failed', stopped: 'cancelled' };
+// `stopped`, not `cancelled`: XState stops a child whenever its parent leaves the state that
+// started it or ends, as a run's store is at every run's end.
+const STATUS: Record<string, string> = { active: 'running', done: 'done', error: 'failed', stopped: 'stopped' };
 /** The actor picked in each run's tree, by run key. */
 const picked = new Map<string, string>();
 

@@ -6,7 +6,7 @@
 import type { Model, RunRecord } from './model.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const COLUMN = 150;
+const COLUMN = 120;
 const ROW = 26;
 const TOP = 34;
 /** The most recent messages drawn; older ones are counted in the title. */
@@ -38,9 +38,16 @@ export function renderSequence(model: Model, run: RunRecord): void {
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#4f46e5' }));
   defs.append(marker);
   svg.append(defs);
+  const nameOf = (key: string) => model.actors.get(key)?.name ?? key;
+  // Actors of one name (the same node in two runs) are told apart by their parent's name.
+  const names = lanes.map(nameOf);
+  const label = (key: string) => {
+    const name = nameOf(key);
+    const parent = model.actors.get(key)?.parentKey;
+    return names.indexOf(name) !== names.lastIndexOf(name) && parent ? `${nameOf(parent)}/${name}` : name;
+  };
   for (const key of lanes) {
-    const name = model.actors.get(key)?.name ?? key;
-    svg.append(el('text', { x: x(key), y: 16, 'text-anchor': 'middle', class: 'seq-actor', 'data-actor': name }, name));
+    svg.append(el('text', { x: x(key), y: 16, 'text-anchor': 'middle', class: 'seq-actor', 'data-actor': nameOf(key) }, label(key)));
     svg.append(el('line', { x1: x(key), y1: 24, x2: x(key), y2: height, class: 'seq-lifeline' }));
   }
   messages.forEach((m, i) => {

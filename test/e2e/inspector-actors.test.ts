@@ -3,8 +3,8 @@
  * examples/app-actors (its root machine spawns one workflow run per order, and forwards a
  * reviewer's approval to the run waiting for it) shows its actor tree — the app, each run under
  * it, each run's store and nodes under that — and picking a child draws that child's own
- * statechart; the sequence view shows the app's `approve` going to run A-2, on the lifelines of
- * the two actors. Screenshots: docs/inspector-actor-tree.png, docs/inspector-sequence.png.
+ * statechart; the sequence view shows the app's `approve` going to run A-2, and each run's store
+ * updates coming from the nodes that made them. Screenshots: docs/inspector-actor-tree.png, docs/inspector-sequence.png.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -54,6 +54,8 @@ test("a plain XState app's actor tree, each child's statechart, and the events b
     const run = tree.locator('.actor-node', { has: page.locator(`> .actor-row[data-actor="${order}"]`) });
     await run.locator('> .actor-row[data-status="done"]').waitFor();
     assert.is(await run.locator('> .actor-tree .actor-row[data-actor="store"]').count(), 1, `${order} has its store under it`);
+    // Stopped as its run ended, which is not a cancellation.
+    assert.is(await run.locator('> .actor-tree .actor-row[data-actor="store"]').getAttribute('data-status'), 'stopped');
   }
   assert.is(await tree.locator('> .actor-node > .actor-tree > .actor-node > .actor-row[data-actor="A-2"]').count(), 1, 'A-2 is a child of the app');
 
@@ -69,7 +71,18 @@ test("a plain XState app's actor tree, each child's statechart, and the events b
   );
   const approve = messages.indexOf('orderApp→A-2:approve');
   assert.ok(approve >= 0, messages.join(' '));
-  assert.equal(await page.locator('#sequence .seq-actor').allTextContents(), ['orderApp', 'A-2'], 'one lifeline per actor that took part');
+  // Each run's store updates come from the node that made them (the page reads the node the
+  // update names: XState knows no sender for a call from inside a node's promise); A-2's
+  // decision and shipping come after the approval.
+  assert.equal(messages.filter((m) => m.endsWith('→store:setTotal')), ['Price→store:setTotal', 'Price→store:setTotal']);
+  assert.equal(messages.filter((m) => m.endsWith('→store:finish')).length, 2);
+  const decide = messages.indexOf('Approval→store:decide');
+  assert.ok(decide > approve && messages.lastIndexOf('Ship→store:finish') > decide, messages.join(' '));
+  assert.is(messages.length, 6, messages.join(' '));
+  // One lifeline per actor that took part: the app, run A-2, and each run's nodes and store,
+  // those of one name told apart by their run.
+  const lanes = await page.locator('#sequence .seq-actor').allTextContents();
+  assert.equal([...lanes].sort(), ['A-1/Price', 'A-1/Ship', 'A-1/store', 'A-2', 'A-2/Price', 'A-2/Ship', 'A-2/store', 'Approval', 'orderApp'], lanes.join(' '));
   await page.locator('#actors-card').screenshot({ path: 'docs/inspector-actor-tree.png' });
   await page.locator('#sequence-card').screenshot({ path: 'docs/inspector-sequence.png' });
   await page.close();
