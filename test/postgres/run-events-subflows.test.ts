@@ -16,7 +16,7 @@ import { waitingOf } from '../../src/postgres/run-events.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
 import { mixedApprovals, nestedApprovals, nestedLog, releaseSlow, resetSlow, slowAttempts, slowRunning, twoWaits } from './fixtures/nested-approvals.js';
-import { heldLeases, statusCount } from './fixtures/run-rows.js';
+import { heldLeases, releasedBy, statusCount } from './fixtures/run-rows.js';
 
 const url = databaseUrl('postgres: RunQueue events in subflows');
 const test = suite('postgres: RunQueue events in subflows');
@@ -54,6 +54,7 @@ if (url) {
     const worker = await queue.work({ concurrency: 2 });
     // With 2 slots, 30 runs can all reach their wait only if a run waiting in a subflow lets its slot go.
     await statusCount(admin, schema, 'nest-', 'waiting', RUNS);
+    await releasedBy(worker, 'nest-');
     assert.equal(worker.active, [], 'no run is held by the worker');
     assert.equal(await heldLeases(admin, schema, 'nest-'), [], 'no lease is held on a waiting run');
     for (const id of ids) assert.equal(await statuses(id), ['waiting', 'waiting'], `${id}: its checkpoint says waiting too`);
@@ -144,6 +145,7 @@ if (url) {
     slowDone = true;
     releaseSlow();
     await statusCount(admin, schema, 'mixed-1', 'waiting', 1);
+    await releasedBy(worker, 'mixed-1');
     assert.equal(parkedWhileSlow, [], 'never parked while Slow ran');
     assert.equal(slowAttempts, ['1'], 'Slow ran once, never aborted');
     assert.equal(await statuses('mixed-1'), ['waiting', 'waiting']);
@@ -169,6 +171,7 @@ if (url) {
     while (!(await queue.store.get('two-1'))!.data.includes('stamped kim') || (await queue.status('two-1')) !== 'waiting') {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    await releasedBy(worker, 'two-1');
     assert.equal(worker.active, []);
     await queue.send('two-1', { type: 'sign', by: 'lee' });
     const result = await queue.result<Result>('two-1');

@@ -12,7 +12,7 @@ import { RunQueue } from '../../src/postgres/index.js';
 import { databaseUrl } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
 import { approvals, expectedLog } from './fixtures/approvals.js';
-import { statusCount } from './fixtures/run-rows.js';
+import { releasedBy, statusCount } from './fixtures/run-rows.js';
 
 const url = databaseUrl('postgres: RunQueue events');
 const test = suite('postgres: RunQueue events');
@@ -45,6 +45,7 @@ if (url) {
     const worker = await queue.work({ concurrency: 2 });
     // With 2 slots, 100 runs can all reach their wait only if a waiting run lets its slot go.
     await statusCount(admin, schema, 'wait-', 'waiting', RUNS);
+    await releasedBy(worker, 'wait-');
     assert.equal(worker.active, [], 'no run is held by the worker');
     const held = await admin.query(`SELECT run_id FROM "${schema}".junjo_leases WHERE run_id LIKE 'wait-%' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`);
     assert.equal(held.rows, [], 'no lease is held on a waiting run');
